@@ -1,0 +1,38 @@
+# One target per task; every target installs what it needs first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: help install demo test test-postgres lint bench clean
+
+help:  ## Show the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)  ## Create the virtual environment and install Carrefour
+
+demo: $(STAMP)  ## Start the whole network (SQLite, simulated sources) and print how to use it
+	$(BIN)/carrefour demo
+
+test: $(STAMP)  ## Run the test suite (PostgreSQL when CARREFOUR_TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q
+
+test-postgres: $(STAMP)  ## Run the test suite on the local PostgreSQL
+	CARREFOUR_TEST_DATABASE_URL=$${CARREFOUR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/test} $(BIN)/pytest -q
+
+lint: $(STAMP)  ## Ruff and mypy --strict
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## Benchmarks: hub against direct source (figures go to docs/benchmarks.md)
+	$(BIN)/python -m bench.consultations
+
+clean:  ## Remove the virtual environment and local data
+	rm -rf $(VENV) var

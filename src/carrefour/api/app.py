@@ -1,0 +1,43 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from carrefour import __version__
+from carrefour.api import problems, routes_admin, routes_auth, routes_catalogue, routes_exchange
+from carrefour.bootstrap import Hub
+
+DESCRIPTION = """
+Carrefour is a crossroads bank for social security: member institutions identify persons,
+integrate them in the reference directory and consult authentic sources through the hub.
+Every exchange is checked (finality, deliberation, routing), journaled, and answered with a
+ticket. Errors are RFC 9457 problem documents with a stable `code`.
+"""
+
+
+def create_app(hub: Hub) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = FastAPI(
+        title="Carrefour",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=ORJSONResponse,
+        lifespan=lifespan,
+    )
+    app.state.hub = hub
+    problems.install(app)
+    for module in (routes_auth, routes_exchange, routes_catalogue, routes_admin):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,45 @@
+"""Request-scoped dependencies: the hub and the authenticated caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from carrefour.auth.services import Caller, Scope, authenticate
+from carrefour.bootstrap import Hub
+from carrefour.errors import Unauthenticated
+
+_bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
+
+
+def get_hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def get_caller(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller:
+    if credentials is None:
+        raise Unauthenticated(
+            "Send an access token: 'Authorization: Bearer <token>' (get one at /oauth/token)."
+        )
+    return authenticate(credentials.credentials, secret=get_hub(request).settings.token_secret)
+
+
+def consulting_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    caller.require(Scope.CONSULT)
+    return caller
+
+
+def admin_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+    caller.require(Scope.ADMIN)
+    return caller
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]
+ConsultingCaller = Annotated[Caller, Depends(consulting_caller)]
+AdminCaller = Annotated[Caller, Depends(admin_caller)]

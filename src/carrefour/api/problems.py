@@ -1,0 +1,79 @@
+"""Errors as RFC 9457 problem documents (``application/problem+json``)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from carrefour.errors import ALL_ERRORS, CarrefourError
+
+log = logging.getLogger(__name__)
+MEDIA_TYPE = "application/problem+json"
+
+
+def problem(
+    *, code: str, title: str, status: int, detail: str, extra: dict[str, Any] | None = None
+) -> ORJSONResponse:
+    body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
+    body["code"] = code
+    body.update(extra or {})
+    return ORJSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+async def _carrefour_error(_request: Request, error: Exception) -> ORJSONResponse:
+    assert isinstance(error, CarrefourError)
+    return problem(
+        code=error.code, title=error.title, status=error.status, detail=error.detail,
+        extra={k: v for k, v in error.extra.items() if isinstance(v, str | int | float)},
+    )
+
+
+async def _validation_error(_request: Request, error: Exception) -> ORJSONResponse:
+    assert isinstance(error, RequestValidationError)
+    problems = [_describe(e) for e in error.errors()]
+    return problem(
+        code="invalid-input",
+        title="The request is not valid",
+        status=422,
+        detail="; ".join(problems),
+        extra={"errors": problems},
+    )
+
+
+def _describe(error: Any) -> str:
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+    return f"{where or 'body'}: {error.get('msg', 'invalid value')}"
+
+
+async def _http_error(_request: Request, error: Exception) -> ORJSONResponse:
+    assert isinstance(error, StarletteHTTPException)
+    code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+    return problem(code=code, title=str(error.detail), status=error.status_code,
+                   detail=str(error.detail))
+
+
+async def _unexpected(_request: Request, error: Exception) -> ORJSONResponse:
+    log.exception("unexpected error", exc_info=error)
+    return problem(
+        code="internal-error", title="Internal error", status=500,
+        detail="The hub met an unexpected error; quote the time of your request to support.",
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(CarrefourError, _carrefour_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected)
+
+    @app.get("/problems/{code}", include_in_schema=False)
+    async def describe(code: str) -> dict[str, Any]:
+        for error in ALL_ERRORS:
+            if error.code == code:
+                return {"code": code, "title": error.title, "status": error.status}
+        return {"code": code, "title": "Unknown problem type"}

@@ -1,0 +1,99 @@
+"""Consultations and the person directory (integrations)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from fastapi import APIRouter
+
+from carrefour.api.deps import ConsultingCaller, HubDep
+from carrefour.api.schemas import (
+    ConsultationIn,
+    ConsultationOut,
+    EndUserIn,
+    IntegrationIn,
+    IntegrationListOut,
+    IntegrationOut,
+    ListedIntegrationOut,
+    TicketOut,
+)
+from carrefour.directory.access import Actor
+from carrefour.exchange.services import Consultation, EndUser
+
+router = APIRouter(prefix="/v1", tags=["exchange"])
+
+
+@router.post("/consultations", response_model=ConsultationOut)
+async def consult(body: ConsultationIn, caller: ConsultingCaller, hub: HubDep) -> ConsultationOut:
+    """Consult an authentic source through the hub, with every check applied."""
+    result = await hub.exchange.consult(
+        caller,
+        Consultation(
+            service=body.service,
+            version=body.version,
+            niss=body.niss,
+            capacity=body.capacity,
+            end_user=EndUser(body.end_user.id, body.end_user.role),
+            parameters=body.parameters,
+        ),
+    )
+    return ConsultationOut.model_validate(dataclasses.asdict(result))
+
+
+def _actor(caller: ConsultingCaller, end_user: EndUserIn) -> Actor:
+    return Actor(caller, end_user.id, end_user.role)
+
+
+@router.post("/integrations", response_model=IntegrationOut, status_code=201)
+async def integrate(body: IntegrationIn, caller: ConsultingCaller, hub: HubDep) -> IntegrationOut:
+    """Integrate a person in the institution's file (register in the person directory)."""
+    done = await hub.access.register(
+        _actor(caller, body.end_user),
+        niss=body.niss,
+        quality_code=body.quality_code,
+        starts_on=body.start,
+        ends_on=body.end,
+    )
+    integration, period = done.value.integration, done.value.period
+    return IntegrationOut(
+        ticket=done.ticket,
+        id=integration.id,
+        niss=integration.niss,
+        quality_code=integration.quality_code,
+        start=integration.starts_on,
+        end=integration.ends_on,
+        capped=period.capped,
+    )
+
+
+@router.delete("/integrations/{niss}/{quality_code}", response_model=TicketOut)
+async def unregister(
+    niss: str, quality_code: int, end_user_id: str, end_user_role: str,
+    caller: ConsultingCaller, hub: HubDep,
+) -> TicketOut:
+    """End the institution's integration of the person with that quality code."""
+    done = await hub.access.unregister(
+        Actor(caller, end_user_id, end_user_role), niss=niss, quality_code=quality_code
+    )
+    return TicketOut(ticket=done.ticket)
+
+
+@router.get("/persons/{niss}/integrations", response_model=IntegrationListOut)
+async def list_integrations(
+    niss: str, end_user_id: str, end_user_role: str, caller: ConsultingCaller, hub: HubDep
+) -> IntegrationListOut:
+    """Active integrations of a person: the institution's own and other sectors'."""
+    done = await hub.access.list(Actor(caller, end_user_id, end_user_role), niss=niss)
+    rows = [
+        ListedIntegrationOut(
+            institution=listed.institution.cbe,
+            institution_name=listed.institution.name_fr,
+            sector=listed.institution.sector,
+            quality_code=listed.integration.quality_code,
+            start=listed.integration.starts_on,
+            end=listed.integration.ends_on,
+            own=listed.own,
+        )
+        for listed in done.value
+    ]
+    return IntegrationListOut(ticket=done.ticket, niss=niss, integrations=rows)

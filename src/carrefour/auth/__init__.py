@@ -1,0 +1,1 @@
+"""Authentication of institutions: OAuth2 client credentials and short-lived signed tokens."""

@@ -1,0 +1,123 @@
+"""Issue and check access tokens (OAuth2 client credentials grant, RFC 6749 §4.4)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Engine, select
+
+from carrefour.auth.tables import credentials
+from carrefour.errors import Forbidden, InvalidCredentials, Unauthenticated
+
+_ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+
+
+class Scope(StrEnum):
+    CONSULT = "consult"  # consultations, integrations, identification
+    PUBLISH = "publish"  # a source publishing mutations
+    ADMIN = "admin"  # the hub's operators: directory, deliberations, journal
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated institution, as carried by its token."""
+
+    client_id: str
+    institution_id: int
+    scopes: frozenset[str]
+
+    def require(self, scope: Scope) -> None:
+        if scope not in self.scopes:
+            raise Forbidden(f"This operation needs the '{scope}' scope, which the client lacks.")
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    access_token: str
+    expires_in: int
+    scope: str
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class NewCredentials:
+    client_id: str
+    client_secret: str
+
+
+def create_credentials(
+    engine: Engine,
+    *,
+    institution_id: int,
+    scopes: Iterable[Scope],
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> NewCredentials:
+    """Create a client id and secret for an institution; only the secret's hash is kept."""
+    client_id = client_id or f"inst-{institution_id}-{secrets.token_hex(4)}"
+    client_secret = client_secret or secrets.token_urlsafe(24)
+    with engine.begin() as connection:
+        connection.execute(
+            credentials.insert().values(
+                client_id=client_id,
+                institution_id=institution_id,
+                secret_hash=_hasher.hash(client_secret),
+                scopes=sorted(str(s) for s in scopes),
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )
+    return NewCredentials(client_id, client_secret)
+
+
+def issue_token(
+    engine: Engine, *, client_id: str, client_secret: str, secret: str, ttl_seconds: int
+) -> IssuedToken:
+    """Exchange valid client credentials for a signed token valid ``ttl_seconds``."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(credentials).where(credentials.c.client_id == client_id)
+        ).mappings().first()
+    if row is None or row["revoked_at"] is not None or not _verify(row["secret_hash"], client_secret):
+        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
+    now = int(time.time())
+    scopes = sorted(row["scopes"])
+    claims = {
+        "sub": client_id,
+        "inst": row["institution_id"],
+        "scope": " ".join(scopes),
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    token = jwt.encode(claims, secret, algorithm=_ALGORITHM)
+    return IssuedToken(access_token=token, expires_in=ttl_seconds, scope=" ".join(scopes))
+
+
+def _verify(secret_hash: str, client_secret: str) -> bool:
+    try:
+        return _hasher.verify(secret_hash, client_secret)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def authenticate(token: str, *, secret: str) -> Caller:
+    """The caller a bearer token stands for; raises :class:`Unauthenticated` otherwise."""
+    try:
+        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp"]})
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The access token has expired; request a new one.") from None
+    except jwt.InvalidTokenError:
+        raise Unauthenticated("The access token is not valid.") from None
+    return Caller(
+        client_id=str(claims["sub"]),
+        institution_id=int(claims["inst"]),
+        scopes=frozenset(str(claims.get("scope", "")).split()),
+    )

@@ -1,0 +1,58 @@
+"""The composition root: builds the hub's parts from its settings, starts and stops them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from carrefour.catalogue.model import Catalogue, default_catalogue
+from carrefour.config import Settings
+from carrefour.db import build_engine
+from carrefour.directory.access import AccessManager
+from carrefour.directory.cache import ReferenceCache
+from carrefour.exchange.gateway import SourceGateway
+from carrefour.exchange.services import Exchange
+from carrefour.identification.source import BisRegisterSource
+from carrefour.journal.writer import JournalWriter
+
+BIS_REGISTER_ENDPOINT = "bis-register"
+
+
+@dataclass
+class Hub:
+    settings: Settings
+    engine: Engine
+    catalogue: Catalogue
+    reference: ReferenceCache
+    gateway: SourceGateway
+    journal: JournalWriter
+    exchange: Exchange
+    access: AccessManager
+
+    async def start(self) -> None:
+        await self.gateway.start()
+        await self.journal.start()
+
+    async def stop(self) -> None:
+        await self.journal.stop()
+        await self.gateway.stop()
+        self.engine.dispose()
+
+
+def build_hub(settings: Settings, *, engine: Engine | None = None) -> Hub:
+    engine = engine or build_engine(settings.database_url)
+    catalogue = default_catalogue()
+    reference = ReferenceCache(engine)
+    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: BisRegisterSource(engine)})
+    journal = JournalWriter(engine, batch_max=settings.journal_batch_max)
+    exchange = Exchange(
+        engine=engine,
+        catalogue=catalogue,
+        reference_cache=reference,
+        gateway=gateway,
+        journal=journal,
+        source_timeout=settings.source_timeout_seconds,
+    )
+    access = AccessManager(engine=engine, reference_cache=reference, journal=journal)
+    return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access)

@@ -1,0 +1,1 @@
+"""The service catalogue: services declared as data, not as code per service."""

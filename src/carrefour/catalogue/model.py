@@ -1,0 +1,164 @@
+"""Service declarations and the validation of their parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from carrefour.errors import InvalidInput, UnknownService
+from carrefour.identification.niss import NissKind
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Parameter:
+    name: str
+    type: str
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceSpec:
+    kind: str
+    niss_kinds: frozenset[NissKind] = frozenset(NissKind)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Service:
+    name: str
+    version: int
+    title: str
+    requires_integration: bool
+    needs_niss: bool
+    fields: tuple[str, ...]
+    sources: tuple[SourceSpec, ...]
+    parameters: tuple[Parameter, ...] = ()
+    collection: str | None = None
+
+    def sources_for(self, niss_kind: NissKind | None) -> tuple[SourceSpec, ...]:
+        if niss_kind is None:
+            return self.sources
+        return tuple(s for s in self.sources if niss_kind in s.niss_kinds)
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    services: Mapping[str, Service] = field(default_factory=dict)
+
+    def get(self, name: str, version: int | None = None) -> Service:
+        service = self.services.get(name)
+        if service is None:
+            raise UnknownService(f"There is no service named '{name}' in the catalogue.")
+        if version is not None and version != service.version:
+            raise UnknownService(
+                f"The service '{name}' exists in version {service.version}, not {version}."
+            )
+        return service
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.services.values())
+
+
+def parse_catalogue(text: str) -> Catalogue:
+    document = tomllib.loads(text)
+    services = [_service(raw) for raw in document.get("service", [])]
+    return Catalogue({s.name: s for s in services})
+
+
+def _service(raw: Mapping[str, Any]) -> Service:
+    return Service(
+        name=raw["name"],
+        version=int(raw["version"]),
+        title=raw["title"],
+        requires_integration=bool(raw["requires_integration"]),
+        needs_niss=bool(raw.get("needs_niss", True)),
+        fields=tuple(raw["fields"]),
+        sources=tuple(
+            SourceSpec(
+                kind=s["kind"],
+                niss_kinds=frozenset(NissKind(k) for k in s.get("niss_kinds", list(NissKind))),
+            )
+            for s in raw["sources"]
+        ),
+        parameters=tuple(
+            Parameter(
+                name=p["name"],
+                type=p["type"],
+                required=bool(p.get("required", False)),
+                choices=tuple(p.get("choices", ())),
+            )
+            for p in raw.get("parameters", [])
+        ),
+        collection=raw.get("collection"),
+    )
+
+
+@cache
+def default_catalogue() -> Catalogue:
+    text = resources.files(__package__).joinpath("services.toml").read_text(encoding="utf-8")
+    return parse_catalogue(text)
+
+
+def validate_parameters(service: Service, given: Mapping[str, Any]) -> dict[str, Any]:
+    """Check the parameters against the service declaration; unknown ones are refused."""
+    declared = {p.name: p for p in service.parameters}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        raise InvalidInput(
+            f"The service '{service.name}' has no parameter {', '.join(unknown)}; "
+            f"it accepts: {', '.join(declared) or 'none'}."
+        )
+    checked: dict[str, Any] = {}
+    for parameter in service.parameters:
+        value = given.get(parameter.name)
+        if value is None or value == "":
+            if parameter.required:
+                raise InvalidInput(f"The parameter '{parameter.name}' is required.")
+            continue
+        checked[parameter.name] = _check(parameter, value)
+    return checked
+
+
+def _check(parameter: Parameter, value: Any) -> Any:
+    name, kind = parameter.name, parameter.type
+    if kind == "string" and isinstance(value, str) and 0 < len(value) <= 200:
+        return value.strip()
+    if kind == "integer" and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if kind == "gender" and value in ("M", "F"):
+        return value
+    if kind == "choice" and value in parameter.choices:
+        return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value).isoformat()
+        except ValueError:
+            pass
+    if kind == "incomplete-date" and isinstance(value, str) and _incomplete_date(value):
+        return value
+    raise InvalidInput(f"The parameter '{name}' is not a valid {_describe(parameter)}: {value!r}.")
+
+
+def _incomplete_date(value: str) -> bool:
+    parts = value.split("-")
+    if not 1 <= len(parts) <= 3 or not all(p.isdigit() for p in parts) or len(parts[0]) != 4:
+        return False
+    month = int(parts[1]) if len(parts) > 1 else 0
+    day = int(parts[2]) if len(parts) > 2 else 0
+    return 0 <= month <= 12 and 0 <= day <= 31 and not (month == 0 and day != 0)
+
+
+def _describe(parameter: Parameter) -> str:
+    return {
+        "string": "text of 1 to 200 characters",
+        "integer": "whole number",
+        "gender": "gender (M or F)",
+        "choice": "choice among " + ", ".join(parameter.choices),
+        "date": "date (YYYY-MM-DD)",
+        "incomplete-date": "date (YYYY-MM-DD, with 00 for an unknown day or month)",
+    }.get(parameter.type, parameter.type)

@@ -1,0 +1,77 @@
+"""The ``carrefour`` command line: init, seed, serve, demo, journal, reference, source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from carrefour.journal.cli import app as journal_app
+
+app = typer.Typer(help="Carrefour, a crossroads bank for social security.", no_args_is_help=True)
+reference_app = typer.Typer(help="Deliberations and availability (the reference tables).")
+app.add_typer(journal_app, name="journal", help="Check and search the journal.")
+app.add_typer(reference_app, name="reference")
+console = Console()
+
+DatabaseUrl = Annotated[
+    str | None, typer.Option(help="Hub database URL (default: CARREFOUR_DATABASE_URL or SQLite)")
+]
+
+
+def _settings(database_url: str | None = None):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from carrefour.config import Settings
+
+    settings = Settings.from_env()
+    return replace(settings, database_url=database_url) if database_url else settings
+
+
+@app.command()
+def init(database_url: DatabaseUrl = None) -> None:
+    """Create or upgrade the hub's database and load the shipped reference tables."""
+    from carrefour.db import build_engine
+    from carrefour.directory.files import load_reference_file
+    from carrefour.migrations import upgrade
+
+    engine = build_engine(_settings(database_url).database_url)
+    upgrade(engine)
+    grants, rows = load_reference_file(engine)
+    console.print(f"[green]Database ready[/]; {grants} deliberation grants, {rows} availability rows.")
+
+
+@reference_app.command("load")
+def reference_load(path: Path, database_url: DatabaseUrl = None) -> None:
+    """Load deliberations and availability rows from a TOML file."""
+    from carrefour.db import build_engine
+    from carrefour.directory.files import load_reference_file
+
+    grants, rows = load_reference_file(build_engine(_settings(database_url).database_url), path)
+    console.print(f"Loaded {grants} deliberation grants and {rows} availability rows.")
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="Hub processes")] = 1,
+) -> None:
+    """Run the hub's HTTP API."""
+    from carrefour.server import run_hub
+
+    run_hub(host=host, port=port, workers=workers)
+
+
+def main() -> None:
+    _mount_optional()
+    app()
+
+
+def _mount_optional() -> None:
+    """Sub-apps of the simulated network (sources, seeding, demo)."""
+    from carrefour.simulation.cli import register
+
+    register(app)

@@ -1,0 +1,50 @@
+"""Settings, read from the environment once at start-up (never at import time)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+def default_database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
+    return f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """Everything the hub needs to know about its environment."""
+
+    database_url: str = field(default_factory=default_database_url)
+    token_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    token_ttl_seconds: int = 900
+    source_timeout_seconds: float = 5.0
+    journal_batch_max: int = 512
+    data_dir: Path = DEFAULT_DATA_DIR
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        data_dir = Path(env.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
+        return cls(
+            database_url=env.get("CARREFOUR_DATABASE_URL", default_database_url(data_dir)),
+            token_secret=env.get("CARREFOUR_TOKEN_SECRET") or _persistent_secret(data_dir),
+            token_ttl_seconds=int(env.get("CARREFOUR_TOKEN_TTL", "900")),
+            source_timeout_seconds=float(env.get("CARREFOUR_SOURCE_TIMEOUT", "5")),
+            data_dir=data_dir,
+        )
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A signing secret kept beside the embedded database, so tokens survive a restart."""
+    path = data_dir / "token-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret)
+    path.chmod(0o600)
+    return secret

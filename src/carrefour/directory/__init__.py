@@ -1,0 +1,1 @@
+"""The reference directory: institutions, person directory, authorizations, availability."""

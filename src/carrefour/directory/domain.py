@@ -1,0 +1,206 @@
+"""Rules of the reference directory. Pure: no framework, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from carrefour.errors import (
+    DeliberationExpired,
+    IntegrationExpired,
+    InvalidPeriod,
+    NoDeliberation,
+    NotIntegrated,
+)
+
+CPAS_SECTOR = 17
+HEATING_FUND = 40
+
+# Maximum duration of a CPAS integration per quality code, in months (DOMAIN.md).
+CPAS_MAX_MONTHS: dict[int, int] = {1: 2, 2: 12, 3: 12, 4: 12, 5: 12, 6: 12, 7: 60, 8: 60, 9: 24}
+
+
+class Role(StrEnum):
+    CLIENT = "client"
+    SOURCE = "source"
+    BOTH = "both"
+
+    @property
+    def is_source(self) -> bool:
+        return self is not Role.CLIENT
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Institution:
+    id: int
+    cbe: str
+    name_fr: str
+    name_nl: str
+    sector: int
+    subsector: int
+    kind: str
+    role: Role
+    endpoint: str | None = None
+    source_token: str | None = None
+    postal_code: str | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Integration:
+    id: int
+    niss: str
+    institution_id: int
+    quality_code: int
+    starts_on: dt.date
+    ends_on: dt.date | None
+    unregistered_at: dt.datetime | None = None
+
+    def active_on(self, day: dt.date) -> bool:
+        if self.unregistered_at is not None:
+            return False
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def expired_on(self, day: dt.date) -> bool:
+        return self.unregistered_at is None and self.ends_on is not None and self.ends_on < day
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deliberation:
+    id: int
+    reference: str
+    title: str
+    client_kind: str
+    quality_codes: frozenset[int]
+    service: str
+    fields: frozenset[str]
+    valid_from: dt.date
+    valid_until: dt.date | None
+
+    def valid_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    def covers(self, *, client_kind: str, capacity: int, service: str) -> bool:
+        return (
+            self.client_kind == client_kind
+            and self.service == service
+            and capacity in self.quality_codes
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Availability:
+    """Service available at a kind of source; quality codes of the source's own file, or None
+    when the source is authentic for everyone (no directory look-up needed)."""
+
+    service: str
+    source_kind: str
+    quality_codes: frozenset[int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    starts_on: dt.date
+    ends_on: dt.date | None
+    capped: bool = False
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate_day in (day.day, 30, 29, 28):
+        try:
+            return dt.date(year, month, candidate_day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def integration_period(
+    *, sector: int, quality_code: int, starts_on: dt.date, ends_on: dt.date | None
+) -> Period:
+    """The period actually granted: a CPAS integration gets its end date defaulted to the
+    maximum duration of its quality code and capped there."""
+    if ends_on is not None and ends_on < starts_on:
+        raise InvalidPeriod(f"The end date {ends_on} is before the start date {starts_on}.")
+    limit = cpas_limit(quality_code, starts_on) if sector == CPAS_SECTOR else None
+    if limit is None:
+        return Period(starts_on, ends_on)
+    if ends_on is None:
+        return Period(starts_on, limit)
+    if ends_on > limit:
+        return Period(starts_on, limit, capped=True)
+    return Period(starts_on, ends_on)
+
+
+def cpas_limit(quality_code: int, starts_on: dt.date) -> dt.date | None:
+    """Last day a CPAS integration with this code may last, None when the code has no limit."""
+    if quality_code == HEATING_FUND:
+        return dt.date(starts_on.year, 12, 31)
+    months = CPAS_MAX_MONTHS.get(quality_code)
+    if months is None:
+        return None
+    return add_months(starts_on, months) - dt.timedelta(days=1)
+
+
+def check_finality(
+    integrations: Iterable[Integration], *, institution_id: int, capacity: int, today: dt.date
+) -> Integration:
+    """The client's active integration in the capacity it claims, or the refusal that applies."""
+    own = [
+        i
+        for i in integrations
+        if i.institution_id == institution_id and i.quality_code == capacity
+    ]
+    for integration in own:
+        if integration.active_on(today):
+            return integration
+    if any(i.expired_on(today) for i in own):
+        raise IntegrationExpired(
+            f"The institution's file on this person with quality code {capacity} has expired; "
+            "integrate the person again if the file is still open."
+        )
+    raise NotIntegrated(
+        f"The institution has no active file on this person with quality code {capacity}; "
+        "integrate the person first (finality principle)."
+    )
+
+
+def find_deliberation(
+    deliberations: Sequence[Deliberation],
+    *,
+    client_kind: str,
+    capacity: int,
+    service: str,
+    today: dt.date,
+) -> Deliberation:
+    """The valid deliberation authorising this exchange, or the refusal that applies."""
+    covering = [
+        d
+        for d in deliberations
+        if d.covers(client_kind=client_kind, capacity=capacity, service=service)
+    ]
+    valid = [d for d in covering if d.valid_on(today)]
+    if valid:
+        return _merge_grants(valid)
+    if covering:
+        raise DeliberationExpired(
+            f"The deliberation {covering[0].reference} authorising '{service}' for a {client_kind} "
+            f"acting with quality code {capacity} is not valid on {today}."
+        )
+    raise NoDeliberation(
+        f"No deliberation authorises a {client_kind} acting with quality code {capacity} "
+        f"to use the service '{service}'."
+    )
+
+
+def _merge_grants(valid: Sequence[Deliberation]) -> Deliberation:
+    """Several valid deliberations for the same exchange: the fields granted add up."""
+    first = valid[0]
+    if len(valid) == 1:
+        return first
+    fields = frozenset().union(*(d.fields for d in valid))
+    reference = "+".join(sorted({d.reference for d in valid}))
+    return replace(first, fields=fields, reference=reference)

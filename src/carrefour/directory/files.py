@@ -1,0 +1,82 @@
+"""Load deliberations and availability rows from a TOML file (``carrefour reference load``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+
+from carrefour.catalogue.model import Catalogue, default_catalogue
+from carrefour.directory.domain import Availability, Deliberation
+from carrefour.directory.services import save_all
+from carrefour.errors import InvalidInput
+
+
+def parse_reference(
+    text: str, catalogue: Catalogue | None = None
+) -> tuple[list[Deliberation], list[Availability]]:
+    """Parse and check a reference file against the catalogue (services and their fields)."""
+    catalogue = catalogue or default_catalogue()
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InvalidInput(f"The reference file is not valid TOML: {error}.") from None
+    grants = [_deliberation(raw, catalogue) for raw in document.get("deliberation", [])]
+    rows = [_availability(raw, catalogue) for raw in document.get("availability", [])]
+    return grants, rows
+
+
+def _deliberation(raw: Mapping[str, Any], catalogue: Catalogue) -> Deliberation:
+    service = catalogue.get(raw["service"])
+    fields = frozenset(raw["fields"])
+    unknown = sorted(fields - set(service.fields))
+    if unknown:
+        raise InvalidInput(
+            f"Deliberation {raw['reference']} grants fields that '{service.name}' does not "
+            f"have: {', '.join(unknown)}."
+        )
+    return Deliberation(
+        id=0,
+        reference=raw["reference"],
+        title=raw["title"],
+        client_kind=raw["client_kind"],
+        quality_codes=frozenset(int(c) for c in raw["quality_codes"]),
+        service=service.name,
+        fields=fields,
+        valid_from=_date(raw["valid_from"]),
+        valid_until=_date(raw["valid_until"]) if raw.get("valid_until") else None,
+    )
+
+
+def _availability(raw: Mapping[str, Any], catalogue: Catalogue) -> Availability:
+    service = catalogue.get(raw["service"])
+    codes = raw.get("quality_codes")
+    return Availability(
+        service=service.name,
+        source_kind=raw["source_kind"],
+        quality_codes=None if codes is None else frozenset(int(c) for c in codes),
+    )
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def load_reference_file(engine: Engine, path: Path | None = None) -> tuple[int, int]:
+    """Load a reference file (default: the one shipped for the catalogue); counts loaded."""
+    text = path.read_text(encoding="utf-8") if path else default_reference_text()
+    grants, rows = parse_reference(text)
+    save_all(engine, grants, rows)
+    return len(grants), len(rows)
+
+
+def default_reference_text() -> str:
+    package = resources.files("carrefour.catalogue")
+    return package.joinpath("authorizations.toml").read_text(encoding="utf-8")

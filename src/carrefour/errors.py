@@ -1,0 +1,179 @@
+"""The one error hierarchy of Carrefour.
+
+Every error a client can see is a :class:`CarrefourError` subclass with a stable ``code``
+(a short kebab-case identifier that never changes once published), an HTTP ``status`` and a
+``title`` a person understands. The ``detail`` says what was wrong with *this* request.
+Adapters translate third-party errors into these at their boundary; entry points map them to
+RFC 9457 problem documents (REST) or CBSS return codes (SOAP).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class CarrefourError(Exception):
+    """Base of every error Carrefour reports to a client."""
+
+    code: ClassVar[str] = "internal-error"
+    status: ClassVar[int] = 500
+    title: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+# --- input -----------------------------------------------------------------------------------
+class InvalidInput(CarrefourError):
+    code = "invalid-input"
+    status = 422
+    title = "The request is not valid"
+
+
+class InvalidNiss(InvalidInput):
+    code = "invalid-niss"
+    title = "The identification number (NISS) is not valid"
+
+
+class InvalidCbeNumber(InvalidInput):
+    code = "invalid-cbe-number"
+    title = "The enterprise number (CBE) is not valid"
+
+
+class InvalidCode(InvalidInput):
+    code = "invalid-code"
+    title = "The code is not in the code list"
+
+
+class InvalidPeriod(InvalidInput):
+    code = "invalid-period"
+    title = "The period is not valid"
+
+
+# --- identity of the caller ------------------------------------------------------------------
+class Unauthenticated(CarrefourError):
+    code = "unauthenticated"
+    status = 401
+    title = "Authentication is required"
+
+
+class InvalidCredentials(Unauthenticated):
+    code = "invalid-credentials"
+    title = "The client credentials are not valid"
+
+
+class Forbidden(CarrefourError):
+    code = "forbidden"
+    status = 403
+    title = "The institution may not do this"
+
+
+# --- resources -------------------------------------------------------------------------------
+class NotFound(CarrefourError):
+    code = "not-found"
+    status = 404
+    title = "Not found"
+
+
+class UnknownService(NotFound):
+    code = "unknown-service"
+    title = "The service is not in the catalogue"
+
+
+class UnknownInstitution(NotFound):
+    code = "unknown-institution"
+    title = "The institution is not in the directory"
+
+
+class UnknownPerson(NotFound):
+    code = "unknown-person"
+    title = "The person is not known"
+
+
+class Conflict(CarrefourError):
+    code = "conflict"
+    status = 409
+    title = "The request conflicts with the current state"
+
+
+class BisSerialsExhausted(Conflict):
+    code = "bis-serials-exhausted"
+    title = "No BIS number is left for this birth date and gender"
+
+
+# --- preventive control ----------------------------------------------------------------------
+class NotIntegrated(CarrefourError):
+    code = "not-integrated"
+    status = 403
+    title = "The institution holds no file on this person"
+
+
+class IntegrationExpired(NotIntegrated):
+    code = "integration-expired"
+    title = "The institution's file on this person has expired"
+
+
+class NoDeliberation(CarrefourError):
+    code = "no-deliberation"
+    status = 403
+    title = "No deliberation authorises this exchange"
+
+
+class DeliberationExpired(NoDeliberation):
+    code = "deliberation-expired"
+    title = "The deliberation authorising this exchange is no longer valid"
+
+
+# --- sources ---------------------------------------------------------------------------------
+class NoSource(CarrefourError):
+    code = "no-source"
+    status = 404
+    title = "No authentic source holds data on this person for this service"
+
+
+class SourceUnavailable(CarrefourError):
+    code = "source-unavailable"
+    status = 502
+    title = "The authentic source is unavailable"
+
+
+class SourceTimeout(SourceUnavailable):
+    code = "source-timeout"
+    status = 504
+    title = "The authentic source did not answer in time"
+
+
+# --- the hub itself --------------------------------------------------------------------------
+class JournalUnavailable(CarrefourError):
+    code = "journal-unavailable"
+    status = 503
+    title = "The journal cannot be written; the exchange was not carried out"
+
+
+ALL_ERRORS: tuple[type[CarrefourError], ...] = (
+    CarrefourError,
+    InvalidInput,
+    InvalidNiss,
+    InvalidCbeNumber,
+    InvalidCode,
+    InvalidPeriod,
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    UnknownService,
+    UnknownInstitution,
+    UnknownPerson,
+    Conflict,
+    BisSerialsExhausted,
+    NotIntegrated,
+    IntegrationExpired,
+    NoDeliberation,
+    DeliberationExpired,
+    NoSource,
+    SourceUnavailable,
+    SourceTimeout,
+    JournalUnavailable,
+)

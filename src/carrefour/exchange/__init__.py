@@ -1,0 +1,1 @@
+"""The exchange: checked consultations routed to authentic sources."""

@@ -1,0 +1,287 @@
+"""The consultation pipeline: validate → finality → authorization → routing → concurrent calls
+→ merge → keep granted fields → journal → reply with a ticket.
+
+Refusals are journaled like successes; no answer leaves before its journal entry is committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from carrefour.auth.services import Caller
+from carrefour.catalogue.model import Catalogue, Service, validate_parameters
+from carrefour.directory import services as directory
+from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
+from carrefour.directory.domain import (
+    Deliberation,
+    Institution,
+    Integration,
+    check_finality,
+    find_deliberation,
+)
+from carrefour.errors import (
+    CarrefourError,
+    InvalidCode,
+    InvalidInput,
+    SourceTimeout,
+    SourceUnavailable,
+    UnknownPerson,
+)
+from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
+from carrefour.exchange.merge import keep_granted, merge
+from carrefour.exchange.ports import SourceRequest
+from carrefour.exchange.routing import route
+from carrefour.identification.niss import Niss, parse_niss
+from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.writer import JournalWriter
+from carrefour import reference
+
+
+@dataclass(frozen=True, slots=True)
+class EndUser:
+    """The person at the institution on whose behalf the request is made."""
+
+    id: str
+    role: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Consultation:
+    service: str
+    version: int | None = None
+    niss: str | None = None
+    capacity: int
+    end_user: EndUser
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceReport:
+    institution: str  # CBE number
+    name: str
+    kind: str
+    status: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConsultationResult:
+    ticket: str
+    service: str
+    version: int
+    niss: str | None
+    status: str  # "ok" or "partial"
+    deliberation: str
+    data: dict[str, Any]
+    sources: list[SourceReport]
+
+
+@dataclass
+class _Trace:
+    """What the journal needs to know about an exchange, filled in as the pipeline advances."""
+
+    ticket: str
+    started: float
+    institution: Institution | None = None
+    niss: str | None = None
+    deliberation: str | None = None
+    sources: tuple[str, ...] = ()
+
+
+class Exchange:
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        catalogue: Catalogue,
+        reference_cache: ReferenceCache,
+        gateway: SourceGateway,
+        journal: JournalWriter,
+        source_timeout: float,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        self._engine = engine
+        self._catalogue = catalogue
+        self._reference = reference_cache
+        self._gateway = gateway
+        self._journal = journal
+        self._timeout = source_timeout
+        self._today = today
+
+    async def consult(
+        self, caller: Caller, request: Consultation, *, channel: str = "rest"
+    ) -> ConsultationResult:
+        trace = _Trace(ticket=new_ticket(), started=time.perf_counter())
+        try:
+            result = await self._consult(caller, request, trace)
+        except CarrefourError as error:
+            await self._record(caller, request, trace, outcome=error.code, channel=channel)
+            error.extra["ticket"] = trace.ticket
+            raise
+        await self._record(caller, request, trace, outcome=result.status, channel=channel)
+        return result
+
+    async def _consult(
+        self, caller: Caller, request: Consultation, trace: _Trace
+    ) -> ConsultationResult:
+        service = self._catalogue.get(request.service, request.version)
+        snapshot = await self._reference.current()
+        institution = trace.institution = snapshot.institution(caller.institution_id)
+        niss = self._checked_niss(service, request)
+        trace.niss = niss.value if niss else None
+        _check_capacity(institution, request.capacity)
+        parameters = validate_parameters(service, request.parameters)
+        today = self._today()
+        integrations = await self._integrations(niss)
+        if service.requires_integration:
+            check_finality(
+                integrations, institution_id=institution.id, capacity=request.capacity, today=today
+            )
+        grant = self._authorise(snapshot, service, institution, request.capacity, today)
+        trace.deliberation = grant.reference
+        targets = route(
+            service,
+            niss_kind=niss.kind if niss else None,
+            availability=snapshot.availability,
+            sources_by_kind=snapshot.sources_by_kind,
+            integrations=integrations,
+            today=today,
+        )
+        trace.sources = tuple(t.cbe for t in targets)
+        ask = SourceRequest(
+            ticket=trace.ticket, service=service.name, version=service.version,
+            niss=trace.niss, parameters=parameters,
+        )
+        outcomes = await self._ask_all(targets, ask)
+        return _answer(service, trace, grant, outcomes, parameters)
+
+    def _checked_niss(self, service: Service, request: Consultation) -> Niss | None:
+        if not service.needs_niss:
+            if request.niss:
+                raise InvalidInput(f"The service '{service.name}' takes no NISS.")
+            return None
+        if not request.niss:
+            raise InvalidInput(f"The service '{service.name}' needs the person's NISS.")
+        return parse_niss(request.niss)
+
+    async def _integrations(self, niss: Niss | None) -> list[Integration]:
+        if niss is None:
+            return []
+        return await asyncio.to_thread(directory.integrations_of, self._engine, niss.value)
+
+    @staticmethod
+    def _authorise(
+        snapshot: ReferenceSnapshot,
+        service: Service,
+        institution: Institution,
+        capacity: int,
+        today: dt.date,
+    ) -> Deliberation:
+        return find_deliberation(
+            snapshot.deliberations_by_service.get(service.name, []),
+            client_kind=institution.kind,
+            capacity=capacity,
+            service=service.name,
+            today=today,
+        )
+
+    async def _ask_all(
+        self, targets: Sequence[Institution], request: SourceRequest
+    ) -> list[SourceOutcome]:
+        calls = [self._gateway.ask(t, request, timeout=self._timeout) for t in targets]
+        return list(await asyncio.gather(*calls))
+
+    async def _record(
+        self,
+        caller: Caller,
+        request: Consultation,
+        trace: _Trace,
+        *,
+        outcome: str,
+        channel: str,
+    ) -> None:
+        entry = JournalEntry(
+            ticket=trace.ticket,
+            occurred_at=dt.datetime.now(dt.UTC),
+            channel=channel,
+            action="consult",
+            client=trace.institution.cbe if trace.institution else caller.client_id,
+            end_user_id=request.end_user.id,
+            end_user_role=request.end_user.role,
+            service=request.service,
+            niss=trace.niss,
+            quality_code=request.capacity,
+            deliberation=trace.deliberation,
+            sources=trace.sources,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
+        )
+        await self._journal.record(entry)
+
+
+def _check_capacity(institution: Institution, capacity: int) -> None:
+    if reference.quality_code(institution.sector, capacity) is None:
+        raise InvalidCode(
+            f"The quality code {capacity} does not exist in the institution's sector "
+            f"({institution.sector})."
+        )
+
+
+def _answer(
+    service: Service,
+    trace: _Trace,
+    grant: Deliberation,
+    outcomes: Sequence[SourceOutcome],
+    parameters: Mapping[str, Any],
+) -> ConsultationResult:
+    answered = [o for o in outcomes if o.status is Status.OK]
+    failed = [o for o in outcomes if o.status in (Status.UNAVAILABLE, Status.TIMEOUT)]
+    if not answered:
+        _raise_for_nothing(outcomes, failed)
+    data = keep_granted(service, merge(service, [o.data for o in answered]), grant.fields)
+    _limit_collection(service, data, parameters)
+    return ConsultationResult(
+        ticket=trace.ticket,
+        service=service.name,
+        version=service.version,
+        niss=trace.niss,
+        status="partial" if failed else "ok",
+        deliberation=grant.reference,
+        data=data,
+        sources=[_report(o) for o in outcomes],
+    )
+
+
+def _raise_for_nothing(outcomes: Sequence[SourceOutcome], failed: Sequence[SourceOutcome]) -> None:
+    if not failed:
+        raise UnknownPerson("No authentic source holds data on this person for this service.")
+    names = ", ".join(f"{o.institution.name_fr} ({o.detail})" for o in failed)
+    if all(o.status is Status.TIMEOUT for o in failed) and len(failed) == len(outcomes):
+        raise SourceTimeout(f"The authentic source did not answer in time: {names}.")
+    raise SourceUnavailable(f"The authentic source could not answer: {names}.")
+
+
+def _limit_collection(
+    service: Service, data: dict[str, Any], parameters: Mapping[str, Any]
+) -> None:
+    if service.collection and isinstance(data.get(service.collection), list):
+        limit = int(parameters.get("max_results", 20))
+        data[service.collection] = data[service.collection][:limit]
+
+
+def _report(outcome: SourceOutcome) -> SourceReport:
+    institution = outcome.institution
+    return SourceReport(
+        institution=institution.cbe,
+        name=institution.name_fr,
+        kind=institution.kind,
+        status=str(outcome.status),
+        detail=outcome.detail,
+    )

@@ -1,0 +1,1 @@
+"""Unique identification: NISS numbers, the hub's BIS register, phonetic search."""

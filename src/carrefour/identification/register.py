@@ -1,0 +1,203 @@
+"""Use cases of the hub's BIS register: create, update, find and replace BIS persons.
+
+Every change runs in one transaction: the person, its phonetic keys, the serial counter and the
+history row are written together or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import replace
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from carrefour.db import transaction
+from carrefour.errors import Conflict, InvalidInput, UnknownPerson
+from carrefour.identification import repository
+from carrefour.identification.bis import bis_number, bis_prefix, serial_series
+from carrefour.identification.history import NissReplacement, connected_replacements
+from carrefour.identification.niss import Niss, NissKind, parse_niss
+from carrefour.identification.person import (
+    BisPerson,
+    PersonData,
+    check_consistency,
+    parse_cbe_number,
+    parse_changes,
+    parse_person_data,
+)
+from carrefour.identification.phonetic import phonetic_keys
+from carrefour.identification.search import SearchCriteria, birth_date_range, matches
+from carrefour.identification.serials import allocate_serial
+from carrefour.identification.tables import bis_persons
+
+CANDIDATE_LIMIT = 5_000
+"""Most persons read for a search that also filters on the first name (in Python)."""
+
+
+def create_bis_person(engine: Engine, *, data: Mapping[str, Any], created_by: str) -> Niss:
+    """Register a person unknown to the National Register; return the new BIS number."""
+    person = parse_person_data(data)
+    institution = parse_cbe_number(created_by)
+    check_consistency(person, today=_now().date())
+    bis_prefix(person.birth_date, person.gender)  # refuses an impossible year before any I/O
+    with transaction(engine) as connection:
+        niss = _free_bis_number(connection, person)
+        now = _now()
+        repository.insert_person(
+            connection,
+            BisPerson(
+                niss=niss, data=person, created_by=institution, created_at=now, updated_at=now
+            ),
+        )
+    return niss
+
+
+def update_bis_person(engine: Engine, niss: Niss | str, *, changes: Mapping[str, Any]) -> BisPerson:
+    """Correct or complete the data of a current BIS person (the number does not change)."""
+    number = _as_niss(niss)
+    values = parse_changes(changes)
+    with transaction(engine) as connection:
+        person = _current_person(connection, number)
+        data = replace(person.data, **values)
+        check_consistency(data, today=_now().date())
+        now = _now()
+        repository.update_person_data(connection, number, data, now=now)
+        if data.last_name != person.data.last_name:
+            repository.replace_keys(connection, number, data.last_name)
+    return replace(person, data=data, updated_at=now)
+
+
+def get_bis_person(engine: Engine, niss: Niss | str) -> BisPerson:
+    number = _as_niss(niss)
+    with engine.connect() as connection:
+        person = repository.load_person(connection, number)
+    if person is None:
+        raise UnknownPerson(f"The BIS register holds no person {number}.", niss=number.value)
+    return person
+
+
+def search_bis_persons(engine: Engine, criteria: SearchCriteria) -> list[BisPerson]:
+    """Current BIS persons answering the search, at most ``criteria.max_results``."""
+    limit = criteria.max_results if criteria.first_name is None else CANDIDATE_LIMIT
+    with engine.connect() as connection:
+        candidates = repository.search_candidates(
+            connection,
+            keys=phonetic_keys(criteria.last_name),
+            birth_range=birth_date_range(criteria),
+            gender=criteria.gender,
+            limit=limit,
+        )
+    found = (person for person in candidates if _matches(criteria, person.data))
+    return list(islice(found, criteria.max_results))
+
+
+def replace_niss(
+    engine: Engine, old: Niss | str, new: Niss | str, *, reason: str
+) -> NissReplacement:
+    """Record that ``new`` replaces ``old`` (typically a BIS number by a Register number)."""
+    old_number, new_number = _as_niss(old), _as_niss(new)
+    if old_number == new_number:
+        raise InvalidInput(f"The NISS {old_number} cannot replace itself.")
+    replacement = NissReplacement(
+        old_niss=old_number, new_niss=new_number, replaced_at=_now(), reason=_reason(reason)
+    )
+    try:
+        with transaction(engine) as connection:
+            _lock_persons(connection, old_number, new_number)
+            _check_replacement(connection, old_number, new_number)
+            _mark_replaced(connection, replacement)
+            repository.insert_replacement(connection, replacement)
+    except IntegrityError:
+        raise Conflict(f"The NISS {old_number} has already been replaced.") from None
+    return replacement
+
+
+def niss_history(engine: Engine, niss: Niss | str) -> list[NissReplacement]:
+    """Every replacement linked to the number, before and after it, oldest first."""
+    number = _as_niss(niss)
+    with engine.connect() as connection:
+        return connected_replacements(
+            number, lambda numbers: repository.replacements_touching(connection, numbers)
+        )
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+def _free_bis_number(connection: Connection, person: PersonData) -> Niss:
+    """Allocate serials until one gives a number not yet in the register."""
+    prefix, series = bis_prefix(person.birth_date, person.gender), serial_series(person.gender)
+    while True:
+        serial = allocate_serial(connection, prefix, series)
+        niss = bis_number(person.birth_date, person.gender, serial)
+        if not repository.person_exists(connection, niss):
+            return niss
+
+
+def _current_person(connection: Connection, niss: Niss) -> BisPerson:
+    person = repository.load_person(connection, niss, for_update=True)
+    if person is None:
+        raise UnknownPerson(f"The BIS register holds no person {niss}.", niss=niss.value)
+    if person.replaced_by is not None:
+        raise Conflict(
+            f"The BIS number {niss} was replaced by {person.replaced_by}; use that number.",
+            replaced_by=person.replaced_by.value,
+        )
+    return person
+
+
+def _lock_persons(connection: Connection, *numbers: Niss) -> None:
+    """Lock the register rows of both numbers, in one order, so crossed replacements queue."""
+    values = sorted(n.value for n in numbers)
+    query = select(bis_persons.c.niss).where(bis_persons.c.niss.in_(values))
+    connection.execute(query.order_by(bis_persons.c.niss).with_for_update()).all()
+
+
+def _check_replacement(connection: Connection, old: Niss, new: Niss) -> None:
+    if repository.was_replaced(connection, new):
+        raise Conflict(f"The NISS {new} has itself been replaced; it cannot replace {old}.")
+    if new.kind is NissKind.BIS and not repository.person_exists(connection, new):
+        raise UnknownPerson(f"The BIS register holds no person {new}.", niss=new.value)
+    if repository.was_replaced(connection, old):
+        raise Conflict(f"The NISS {old} has already been replaced.")
+
+
+def _mark_replaced(connection: Connection, replacement: NissReplacement) -> None:
+    """A BIS number must be in the register, and gets marked; a Register number has no row."""
+    old = replacement.old_niss
+    if old.kind is not NissKind.BIS:
+        return
+    if not repository.person_exists(connection, old):
+        raise UnknownPerson(f"The BIS register holds no person {old}.", niss=old.value)
+    if not repository.mark_replaced(
+        connection, old, replacement.new_niss, now=replacement.replaced_at
+    ):
+        raise Conflict(f"The NISS {old} has already been replaced.")
+
+
+def _matches(criteria: SearchCriteria, data: PersonData) -> bool:
+    return matches(
+        criteria,
+        last_name=data.last_name,
+        first_names=data.first_names,
+        birth_date=data.birth_date,
+        gender=data.gender.value,
+    )
+
+
+def _as_niss(niss: Niss | str) -> Niss:
+    return niss if isinstance(niss, Niss) else parse_niss(niss)
+
+
+def _reason(reason: str) -> str:
+    if not isinstance(reason, str) or not reason.strip() or len(reason.strip()) > 500:
+        raise InvalidInput("The reason of a replacement must be a text of 1 to 500 characters.")
+    return reason.strip()
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)

@@ -1,0 +1,196 @@
+"""Reading and writing the BIS register's rows (SQLAlchemy Core, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
+
+from carrefour.identification.dates import IncompleteDate, parse_incomplete_date
+from carrefour.identification.history import NissReplacement
+from carrefour.identification.niss import Gender, Niss
+from carrefour.identification.person import BisPerson, PersonData
+from carrefour.identification.phonetic import phonetic_keys
+from carrefour.identification.tables import bis_persons, bis_phonetic_keys, niss_history
+
+# --- persons ---------------------------------------------------------------------------------
+
+
+def person_exists(connection: Connection, niss: Niss) -> bool:
+    query = select(exists().where(bis_persons.c.niss == niss.value))
+    return bool(connection.execute(query).scalar())
+
+
+def load_person(
+    connection: Connection, niss: Niss, *, for_update: bool = False
+) -> BisPerson | None:
+    query = select(bis_persons).where(bis_persons.c.niss == niss.value)
+    row = connection.execute(query.with_for_update() if for_update else query).one_or_none()
+    return None if row is None else _person_from_row(row)
+
+
+def insert_person(connection: Connection, person: BisPerson) -> None:
+    values = {
+        "niss": person.niss.value,
+        "created_by": person.created_by,
+        "created_at": person.created_at,
+        "updated_at": person.updated_at,
+        **_data_values(person.data),
+    }
+    connection.execute(bis_persons.insert().values(values))
+    insert_keys(connection, person.niss, person.data.last_name)
+
+
+def update_person_data(
+    connection: Connection, niss: Niss, data: PersonData, *, now: dt.datetime
+) -> None:
+    values = {"updated_at": now, **_data_values(data)}
+    connection.execute(bis_persons.update().where(bis_persons.c.niss == niss.value).values(values))
+
+
+def mark_replaced(connection: Connection, old: Niss, new: Niss, *, now: dt.datetime) -> bool:
+    """Mark a person replaced, unless it already was; tell whether it was marked."""
+    result = connection.execute(
+        bis_persons.update()
+        .where(bis_persons.c.niss == old.value, bis_persons.c.replaced_by.is_(None))
+        .values(replaced_by=new.value, replaced_at=now, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+# --- phonetic keys ---------------------------------------------------------------------------
+
+
+def insert_keys(connection: Connection, niss: Niss, last_name: str) -> None:
+    rows = [{"niss": niss.value, "key": key} for key in sorted(phonetic_keys(last_name))]
+    if rows:
+        connection.execute(bis_phonetic_keys.insert(), rows)
+
+
+def replace_keys(connection: Connection, niss: Niss, last_name: str) -> None:
+    connection.execute(bis_phonetic_keys.delete().where(bis_phonetic_keys.c.niss == niss.value))
+    insert_keys(connection, niss, last_name)
+
+
+# --- search ----------------------------------------------------------------------------------
+
+
+def search_candidates(
+    connection: Connection,
+    *,
+    keys: Collection[str],
+    birth_range: tuple[dt.date, dt.date] | None,
+    gender: Gender | None,
+    limit: int,
+) -> list[BisPerson]:
+    """Current (not replaced) persons sharing a phonetic key, in the range, of the gender."""
+    if not keys:
+        return []
+    sharing_a_key = select(bis_phonetic_keys.c.niss).where(bis_phonetic_keys.c.key.in_(keys))
+    person = bis_persons.c
+    conditions: list[ColumnElement[bool]] = [
+        person.niss.in_(sharing_a_key),
+        person.replaced_by.is_(None),
+    ]
+    if birth_range is not None:
+        conditions.append(person.birth_date_earliest <= birth_range[1])
+        conditions.append(person.birth_date_latest >= birth_range[0])
+    if gender is not None:
+        conditions.append(person.gender.in_([gender.value, Gender.UNKNOWN.value]))
+    query = select(bis_persons).where(and_(*conditions))
+    rows = connection.execute(query.order_by(person.last_name, person.niss).limit(limit))
+    return [_person_from_row(row) for row in rows]
+
+
+# --- history ---------------------------------------------------------------------------------
+
+
+def insert_replacement(connection: Connection, replacement: NissReplacement) -> None:
+    connection.execute(
+        niss_history.insert().values(
+            old_niss=replacement.old_niss.value,
+            new_niss=replacement.new_niss.value,
+            replaced_at=replacement.replaced_at,
+            reason=replacement.reason,
+        )
+    )
+
+
+def replacements_touching(
+    connection: Connection, numbers: Collection[str]
+) -> Iterable[NissReplacement]:
+    history = niss_history.c
+    query = select(niss_history).where(
+        or_(history.old_niss.in_(numbers), history.new_niss.in_(numbers))
+    )
+    return [
+        NissReplacement(
+            old_niss=Niss(row.old_niss),
+            new_niss=Niss(row.new_niss),
+            replaced_at=_utc(row.replaced_at),
+            reason=row.reason,
+        )
+        for row in connection.execute(query)
+    ]
+
+
+def was_replaced(connection: Connection, niss: Niss) -> bool:
+    query = select(exists().where(niss_history.c.old_niss == niss.value))
+    return bool(connection.execute(query).scalar())
+
+
+# --- rows ------------------------------------------------------------------------------------
+
+
+def _data_values(data: PersonData) -> dict[str, Any]:
+    return {
+        "last_name": data.last_name,
+        "first_names": list(data.first_names),
+        "birth_date": data.birth_date.complete,
+        "birth_date_text": str(data.birth_date),
+        "birth_date_earliest": data.birth_date.first_day,
+        "birth_date_latest": data.birth_date.last_day,
+        "gender": data.gender.value,
+        "birth_place": data.birth_place,
+        "nationality": data.nationality,
+        "civil_state": data.civil_state,
+        "address": data.address,
+        "death_date_text": None if data.death_date is None else str(data.death_date),
+    }
+
+
+def _person_from_row(row: Row[Any]) -> BisPerson:
+    return BisPerson(
+        niss=Niss(row.niss),
+        data=_data_from_row(row),
+        created_by=row.created_by,
+        created_at=_utc(row.created_at),
+        updated_at=_utc(row.updated_at),
+        replaced_by=None if row.replaced_by is None else Niss(row.replaced_by),
+        replaced_at=None if row.replaced_at is None else _utc(row.replaced_at),
+    )
+
+
+def _data_from_row(row: Row[Any]) -> PersonData:
+    return PersonData(
+        last_name=row.last_name,
+        first_names=tuple(row.first_names),
+        birth_date=parse_incomplete_date(row.birth_date_text),
+        gender=Gender(row.gender),
+        birth_place=row.birth_place,
+        nationality=row.nationality,
+        civil_state=row.civil_state,
+        address=row.address,
+        death_date=_optional_date(row.death_date_text),
+    )
+
+
+def _optional_date(text: str | None) -> IncompleteDate | None:
+    return None if text is None else parse_incomplete_date(text)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    """SQLite gives back naive datetimes; every moment the register writes is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)

@@ -1,0 +1,165 @@
+"""``carrefour journal ...``: verify the chain, show an exchange by ticket, who consulted a NISS.
+
+Thin: each command parses its input, calls one function of the journal and prints the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from sqlalchemy import Engine
+
+from carrefour.config import Settings
+from carrefour.db import build_engine
+from carrefour.errors import InvalidNiss
+from carrefour.identification.niss import parse_niss
+from carrefour.journal.chain import VerifyReport, verify
+from carrefour.journal.codec import iso_utc
+from carrefour.journal.services import JournalRecord, by_niss, by_ticket
+
+app = typer.Typer(
+    help="The journal of exchanges: verify its hash chain, look exchanges up.",
+    no_args_is_help=True,
+)
+
+DatabaseUrl = Annotated[
+    str | None,
+    typer.Option(help="Database URL (default: CARREFOUR_DATABASE_URL or the embedded SQLite)."),
+]
+PROGRESS_THRESHOLD = 50_000  # entries; below this a verify is over before a bar is worth it
+
+
+@contextmanager
+def _engine(database_url: str | None) -> Iterator[Engine]:
+    engine = build_engine(database_url or Settings.from_env().database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@app.command("verify")
+def verify_command(
+    database_url: DatabaseUrl = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Entries read per query.")] = 5_000,
+) -> None:
+    """Check the hash chain; exit code 1 when an entry was altered or deleted."""
+    console = Console()
+    with _engine(database_url) as engine:
+        report = _verify_with_progress(engine, console, chunk_size=chunk_size)
+    _print_report(console, report)
+    if not report.ok:
+        raise typer.Exit(code=1)
+
+
+def _verify_with_progress(engine: Engine, console: Console, *, chunk_size: int) -> VerifyReport:
+    columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("verifying", visible=False)
+
+        def on_progress(checked: int, total: int) -> None:
+            visible = console.is_terminal and total >= PROGRESS_THRESHOLD
+            progress.update(task, completed=checked, total=total, visible=visible)
+
+        return verify(engine, chunk_size=chunk_size, on_progress=on_progress)
+
+
+def _print_report(console: Console, report: VerifyReport) -> None:
+    head = f"head: seq {report.head.seq}, hash {report.head.hash}" if report.head else "no head"
+    first = report.first_problem
+    if first is None:
+        console.print(f"[green]Journal intact[/]: {report.checked} entries checked ({head}).")
+        return
+    console.print(
+        f"[bold red]Journal tampered[/]: first broken entry seq {first.seq} "
+        f"({first.kind}): {first.detail}."
+    )
+    console.print(f"{report.problem_count} problem(s), {report.checked} entries read ({head}).")
+    table = Table("seq", "problem", "detail")
+    for problem in report.problems:
+        table.add_row(str(problem.seq), problem.kind, problem.detail)
+    console.print(table)
+
+
+@app.command()
+def show(
+    ticket: Annotated[str, typer.Argument(help="The ticket the hub gave the client.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Show the journal entry of one exchange."""
+    console = Console()
+    with _engine(database_url) as engine:
+        record = by_ticket(engine, ticket)
+    if record is None:
+        console.print(f"No journal entry has ticket {ticket}.")
+        raise typer.Exit(code=1)
+    console.print(_record_table(record))
+
+
+def _record_table(record: JournalRecord) -> Table:
+    entry = record.entry
+    table = Table("field", "value", show_header=False)
+    fields = {
+        "seq": str(record.seq),
+        "ticket": entry.ticket,
+        "time": iso_utc(entry.occurred_at),
+        "channel / action": f"{entry.channel} / {entry.action}",
+        "client": entry.client,
+        "end user": f"{entry.end_user_id or '-'} ({entry.end_user_role or '-'})",
+        "service": entry.service or "-",
+        "NISS": entry.niss or "-",
+        "quality code": "-" if entry.quality_code is None else f"{entry.quality_code:03d}",
+        "deliberation": entry.deliberation or "-",
+        "sources asked": ", ".join(entry.sources) or "-",
+        "outcome": entry.outcome,
+        "duration": f"{entry.duration_ms:.1f} ms",
+        "hash": record.hash,
+    }
+    for name, value in fields.items():
+        table.add_row(name, value)
+    return table
+
+
+@app.command("who-consulted")
+def who_consulted(
+    niss: Annotated[str, typer.Argument(help="The person's NISS (separators allowed).")],
+    database_url: DatabaseUrl = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 100,
+    before_seq: Annotated[int | None, typer.Option(help="Only entries before this seq.")] = None,
+) -> None:
+    """List the exchanges about a person, newest first (the DPO's and the citizen's view)."""
+    try:
+        compact = parse_niss(niss).value
+    except InvalidNiss as error:
+        raise typer.BadParameter(error.detail, param_hint="NISS") from error
+    console = Console()
+    with _engine(database_url) as engine:
+        records = by_niss(engine, compact, limit=limit, before_seq=before_seq)
+    if not records:
+        console.print(f"No exchange about {compact} is journaled.")
+        return
+    console.print(_consultations_table(records))
+    if len(records) == limit:
+        console.print(f"More may follow: --before-seq {records[-1].seq}")
+
+
+def _consultations_table(records: list[JournalRecord]) -> Table:
+    table = Table("seq", "time (UTC)", "client", "end user", "service", "action", "outcome")
+    for record in records:
+        entry = record.entry
+        table.add_row(
+            str(record.seq),
+            entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+            entry.client,
+            entry.end_user_id or "-",
+            entry.service or "-",
+            entry.action,
+            entry.outcome,
+        )
+    return table

@@ -1,0 +1,109 @@
+"""How an entry becomes a row and a hash, and back.
+
+The hash of an entry is SHA-256 over the previous entry's hash and a canonical serialisation
+of the entry and its place in the chain. The serialisation is defined here, field by field,
+with the standard library only (a library upgrade must never change the bytes of old entries):
+times in UTC ISO 8601 with microseconds, the duration as Python's shortest round-trip ``repr``,
+the rest as JSON with fixed separators and ASCII escapes. Everything hashed is exactly what
+:func:`entry_from_row` reads back, on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from carrefour.journal.entries import JournalEntry
+
+FORMAT = "carrefour-journal/1"
+GENESIS_HASH = "0" * 64
+
+
+def canonical_bytes(seq: int, entry: JournalEntry) -> bytes:
+    fields: list[object] = [
+        FORMAT,
+        seq,
+        entry.ticket,
+        iso_utc(entry.occurred_at),
+        entry.channel,
+        entry.action,
+        entry.client,
+        entry.end_user_id,
+        entry.end_user_role,
+        entry.service,
+        entry.niss,
+        entry.quality_code,
+        entry.deliberation,
+        list(entry.sources),
+        entry.outcome,
+        repr(entry.duration_ms),
+    ]
+    return _json(fields).encode("ascii")
+
+
+def chain_hash(prev_hash: str, seq: int, entry: JournalEntry) -> str:
+    digest = hashlib.sha256(prev_hash.encode("utf-8"))
+    digest.update(b"\n")
+    digest.update(canonical_bytes(seq, entry))
+    return digest.hexdigest()
+
+
+def iso_utc(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def entry_to_row(seq: int, entry: JournalEntry, *, prev_hash: str, hash_: str) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "ticket": entry.ticket,
+        "occurred_at": entry.occurred_at,
+        "channel": entry.channel,
+        "action": entry.action,
+        "client": entry.client,
+        "end_user_id": entry.end_user_id,
+        "end_user_role": entry.end_user_role,
+        "service": entry.service,
+        "niss": entry.niss,
+        "quality_code": entry.quality_code,
+        "deliberation": entry.deliberation,
+        "sources": _json(list(entry.sources)),
+        "outcome": entry.outcome,
+        "duration_ms": entry.duration_ms,
+        "prev_hash": prev_hash,
+        "hash": hash_,
+    }
+
+
+def entry_from_row(row: Mapping[Any, Any]) -> JournalEntry:
+    """Rebuild an entry; raises ``ValueError`` when a stored value cannot be an entry's."""
+    sources = json.loads(row["sources"])
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise ValueError("sources is not a JSON list of strings")
+    return JournalEntry(
+        ticket=row["ticket"],
+        occurred_at=_aware(row["occurred_at"]),
+        channel=row["channel"],
+        action=row["action"],
+        client=row["client"],
+        end_user_id=row["end_user_id"],
+        end_user_role=row["end_user_role"],
+        service=row["service"],
+        niss=row["niss"],
+        quality_code=row["quality_code"],
+        deliberation=row["deliberation"],
+        sources=tuple(sources),
+        outcome=row["outcome"],
+        duration_ms=row["duration_ms"],
+    )
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back the stored UTC time without its zone; PostgreSQL with the session's."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":"), allow_nan=False)

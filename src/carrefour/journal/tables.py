@@ -1,0 +1,56 @@
+"""The journal's tables: the hash-chained entries and the head that seals the chain's end."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    SmallInteger,
+    Table,
+    Text,
+)
+
+from carrefour.db import metadata
+
+# BIGINT on PostgreSQL (the hub journals billions of exchanges); on SQLite an INTEGER primary
+# key, which is the rowid itself. Text columns are unbounded on purpose: an unexpectedly long
+# value must never make the batch it travels in fail.
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+journal_entries = Table(
+    "journal_entries",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=False),
+    Column("ticket", Text, nullable=False),
+    Column("occurred_at", DateTime(timezone=True), nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("client", Text, nullable=False),
+    Column("end_user_id", Text),
+    Column("end_user_role", Text),
+    Column("service", Text),
+    Column("niss", Text),
+    Column("quality_code", Integer),
+    Column("deliberation", Text),
+    Column("sources", Text, nullable=False),  # JSON array of CBE numbers
+    Column("outcome", Text, nullable=False),
+    Column("duration_ms", Float(precision=53), nullable=False),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+)
+Index(None, journal_entries.c.ticket, unique=True)
+Index(None, journal_entries.c.niss, journal_entries.c.seq)
+
+journal_head = Table(
+    "journal_head",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),  # always 1
+    Column("last_seq", SeqType, nullable=False),
+    Column("last_hash", Text, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)

@@ -1,0 +1,96 @@
+"""The databases of the simulated sources. Each kind of source has its own :class:`MetaData`
+(never the hub's ``carrefour.db.metadata``): a source's database holds its tables only."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
+
+national_register = MetaData()
+onem = MetaData()
+mutuality = MetaData()
+
+persons = Table(
+    "persons",
+    national_register,
+    Column("niss", String(11), primary_key=True),
+    Column("last_name", String(200), nullable=False),
+    Column("first_names", JSON, nullable=False),  # list of first names, in order
+    Column("birth_date", Date, nullable=False),
+    Column("birth_place", String(200), nullable=True),
+    Column("gender", String(1), nullable=False),
+    Column("nationality", String(2), nullable=False),  # ISO 3166-1 alpha-2
+    Column("civil_state", String(20), nullable=False),
+    Column("street", String(200), nullable=False),
+    Column("house_number", String(10), nullable=False),
+    Column("box", String(10), nullable=True),
+    Column("postal_code", String(4), nullable=False),
+    Column("municipality", String(100), nullable=False),
+    Column("death_date", Date, nullable=True),
+    Column("household_id", String(20), nullable=False, index=True),
+    Column("relationship", String(10), nullable=False),  # to the head: head, partner, child...
+)
+
+phonetic_keys = Table(
+    "phonetic_keys",
+    national_register,
+    Column("key", Text, primary_key=True),
+    Column("niss", String(11), primary_key=True),  # (key, niss): an index-only lookup
+)
+
+unemployment_periods = Table(
+    "unemployment_periods",
+    onem,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("niss", String(11), nullable=False),
+    Column("kind", String(10), nullable=False),  # complete or temporary
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=True),  # None: still running
+    Column("days", Integer, nullable=True),  # days of temporary unemployment paid
+    Column("daily_allowance_cents", Integer, nullable=False),
+    Index("ix_unemployment_periods_niss_starts_on", "niss", "starts_on"),
+)
+
+members = Table(
+    "members",
+    mutuality,
+    Column("niss", String(11), primary_key=True),
+    Column("holder_code", String(7), nullable=False),  # CT1/CT2, e.g. 110/110
+    Column("insured_from", Date, nullable=False),
+    Column("insured_until", Date, nullable=True),
+    Column("bim", Boolean, nullable=False),
+    Column("bim_since", Date, nullable=True),
+    Column("third_party_payer", Boolean, nullable=False),
+)
+
+SCHEMAS: dict[str, MetaData] = {
+    NATIONAL_REGISTER: national_register,
+    ONEM: onem,
+    MUTUALITY: mutuality,
+}
+
+# The table whose rows are the persons a source has a file on (for its health check).
+PERSON_TABLES: dict[str, Table] = {
+    NATIONAL_REGISTER: persons,
+    ONEM: unemployment_periods,
+    MUTUALITY: members,
+}
+
+
+def schema(kind: str) -> MetaData:
+    try:
+        return SCHEMAS[kind]
+    except KeyError:
+        raise ValueError(f"no simulated source of kind {kind!r}") from None

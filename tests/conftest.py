@@ -1,0 +1,57 @@
+"""Shared fixtures. The whole suite runs on SQLite by default and on PostgreSQL when
+``CARREFOUR_TEST_DATABASE_URL`` points at one (``.ci/run`` does both)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from carrefour.db import build_engine, is_sqlite, metadata
+from carrefour.tables import load_all_tables
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("CARREFOUR_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return _test_database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _schema(database_url: str) -> Iterator[Engine]:
+    load_all_tables()
+    engine = build_engine(database_url)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def engine(_schema: Engine) -> Iterator[Engine]:
+    """An engine on an empty schema: every table is emptied before each test."""
+    _empty_all_tables(_schema)
+    yield _schema
+
+
+def _empty_all_tables(engine: Engine) -> None:
+    tables = list(reversed(metadata.sorted_tables))
+    with engine.begin() as connection:
+        if is_sqlite(str(engine.url)):
+            for table in tables:
+                connection.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            if names:
+                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
