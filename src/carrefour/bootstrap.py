@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -40,7 +42,12 @@ class Hub:
         self.engine.dispose()
 
 
-def build_hub(settings: Settings, *, engine: Engine | None = None) -> Hub:
+def build_hub(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    today: Callable[[], dt.date] = dt.date.today,
+) -> Hub:
     engine = engine or build_engine(settings.database_url)
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
@@ -53,6 +60,9 @@ def build_hub(settings: Settings, *, engine: Engine | None = None) -> Hub:
         gateway=gateway,
         journal=journal,
         source_timeout=settings.source_timeout_seconds,
+        today=today,
     )
-    access = AccessManager(engine=engine, reference_cache=reference, journal=journal)
+    access = AccessManager(
+        engine=engine, reference_cache=reference, journal=journal, today=today
+    )
     return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access)

@@ -71,6 +71,11 @@ def test_a_journal_entry_refuses_a_time_without_a_timezone(make_entry: EntryFact
         make_entry(occurred_at=datetime(2024, 1, 1, 12, 0))
 
 
+def test_a_journal_entry_refuses_sources_given_as_one_string(make_entry: EntryFactory) -> None:
+    with pytest.raises(ValueError, match="sources"):
+        make_entry(sources="0200065765")
+
+
 def test_append_writes_in_the_callers_transaction_and_rolls_back_with_it(
     engine: Engine, make_entry: EntryFactory
 ) -> None:

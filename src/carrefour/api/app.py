@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from carrefour import __version__
 from carrefour.api import problems, routes_admin, routes_auth, routes_catalogue, routes_exchange
@@ -33,7 +32,6 @@ def create_app(hub: Hub) -> FastAPI:
         title="Carrefour",
         version=__version__,
         description=DESCRIPTION,
-        default_response_class=ORJSONResponse,
         lifespan=lifespan,
     )
     app.state.hub = hub

@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+import orjson
+from starlette.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from carrefour.errors import ALL_ERRORS, CarrefourError
@@ -18,14 +19,14 @@ MEDIA_TYPE = "application/problem+json"
 
 def problem(
     *, code: str, title: str, status: int, detail: str, extra: dict[str, Any] | None = None
-) -> ORJSONResponse:
+) -> Response:
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
     body["code"] = code
     body.update(extra or {})
-    return ORJSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
 
 
-async def _carrefour_error(_request: Request, error: Exception) -> ORJSONResponse:
+async def _carrefour_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, CarrefourError)
     return problem(
         code=error.code, title=error.title, status=error.status, detail=error.detail,
@@ -33,7 +34,7 @@ async def _carrefour_error(_request: Request, error: Exception) -> ORJSONRespons
     )
 
 
-async def _validation_error(_request: Request, error: Exception) -> ORJSONResponse:
+async def _validation_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = [_describe(e) for e in error.errors()]
     return problem(
@@ -50,14 +51,14 @@ def _describe(error: Any) -> str:
     return f"{where or 'body'}: {error.get('msg', 'invalid value')}"
 
 
-async def _http_error(_request: Request, error: Exception) -> ORJSONResponse:
+async def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
     return problem(code=code, title=str(error.detail), status=error.status_code,
                    detail=str(error.detail))
 
 
-async def _unexpected(_request: Request, error: Exception) -> ORJSONResponse:
+async def _unexpected(_request: Request, error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
     return problem(
         code="internal-error", title="Internal error", status=500,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, Engine, delete, select, update
 from stdnum.be import vat
+from stdnum.exceptions import ValidationError
 
 from carrefour import reference
 from carrefour.directory import repository as repo
@@ -45,7 +46,7 @@ def parse_cbe(raw: str) -> str:
     """A valid enterprise (CBE/KBO) number in its compact 10-digit form."""
     try:
         return str(vat.validate(raw))
-    except Exception:  # stdnum raises several ValidationError subclasses
+    except ValidationError:
         raise InvalidCbeNumber(f"The enterprise number {raw!r} is not a valid CBE number.") from None
 
 

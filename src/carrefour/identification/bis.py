@@ -9,6 +9,7 @@ the register (see :mod:`carrefour.identification.serials`).
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -71,7 +72,9 @@ def bis_number(birth_date: IncompleteDate, gender: Gender, serial: int) -> Niss:
 
 
 def _check_year(year: int) -> None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    last_year = min(LAST_YEAR, dt.date.today().year)  # stdnum refuses births after this year
+    if not FIRST_YEAR <= year <= last_year:
         raise InvalidInput(
-            f"A BIS number can encode birth years {FIRST_YEAR} to {LAST_YEAR} only, not {year}."
+            f"The birth_date year {year} cannot be encoded in a BIS number "
+            f"(years {FIRST_YEAR} to {last_year})."
         )

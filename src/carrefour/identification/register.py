@@ -158,12 +158,12 @@ def _lock_persons(connection: Connection, *numbers: Niss) -> None:
 
 
 def _check_replacement(connection: Connection, old: Niss, new: Niss) -> None:
+    if repository.was_replaced(connection, old):
+        raise Conflict(f"The NISS {old} has already been replaced.")
     if repository.was_replaced(connection, new):
         raise Conflict(f"The NISS {new} has itself been replaced; it cannot replace {old}.")
     if new.kind is NissKind.BIS and not repository.person_exists(connection, new):
         raise UnknownPerson(f"The BIS register holds no person {new}.", niss=new.value)
-    if repository.was_replaced(connection, old):
-        raise Conflict(f"The NISS {old} has already been replaced.")
 
 
 def _mark_replaced(connection: Connection, replacement: NissReplacement) -> None:

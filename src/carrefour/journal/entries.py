@@ -77,6 +77,8 @@ class JournalEntry:
             raise ValueError(f"invalid duration {self.duration_ms!r}")
         if not self.ticket:
             raise ValueError("a journal entry needs a ticket")
+        if isinstance(self.sources, str):
+            raise ValueError("sources is a tuple of CBE numbers, not one string")
         # Normalise to exactly what the database hands back, so that what is hashed on the
         # way in is what is read back when the chain is verified.
         object.__setattr__(self, "occurred_at", self.occurred_at.astimezone(UTC))
