@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from journal_helpers import NISS, EntryFactory
 from sqlalchemy import Engine
 
 from carrefour.db import build_engine
 from carrefour.journal.entries import JournalEntry, new_ticket
+from tests.journal.helpers import NISS, EntryFactory
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from journal_helpers import EntryFactory, remove, remove_head, tamper
 from sqlalchemy import Engine, select
 
 from carrefour.journal.chain import append, read_head, verify
@@ -14,6 +13,7 @@ from carrefour.journal.codec import chain_hash, entry_from_row, entry_to_row
 from carrefour.journal.entries import new_ticket
 from carrefour.journal.services import by_ticket
 from carrefour.journal.tables import journal_entries
+from tests.journal.helpers import EntryFactory, remove, remove_head, tamper
 
 
 def journal(engine: Engine, make_entry: EntryFactory, count: int) -> list[int]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from journal_helpers import NISS, EntryFactory, remove, tamper
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from carrefour.journal.chain import append
 from carrefour.journal.cli import app
 from carrefour.journal.entries import JournalEntry
+from tests.journal.helpers import NISS, EntryFactory, remove, tamper
 
 runner = CliRunner()
 

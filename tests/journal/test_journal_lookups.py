@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from journal_helpers import NISS, OTHER_NISS, EntryFactory
 from sqlalchemy import Engine
 
 from carrefour.journal.chain import append
 from carrefour.journal.services import by_niss, by_ticket
+from tests.journal.helpers import NISS, OTHER_NISS, EntryFactory
 
 
 def test_an_exchange_is_found_by_its_ticket(engine: Engine, make_entry: EntryFactory) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from carrefour.db import reading
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import Availability, Deliberation, Institution
 from carrefour.errors import UnknownInstitution
@@ -36,7 +37,7 @@ class ReferenceSnapshot:
 
 
 def load_snapshot(engine: Engine) -> ReferenceSnapshot:
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         version = repo.current_version(connection)
         institutions = repo.all_institutions(connection)
         grants = repo.all_deliberations(connection)
@@ -78,7 +79,7 @@ class ReferenceCache:
         return self._snapshot
 
     def _refresh(self) -> None:
-        with self.engine.connect() as connection:
+        with reading(self.engine).connect() as connection:
             version = repo.current_version(connection)
         if self._snapshot is None or version != self._snapshot.version:
             self._snapshot = load_snapshot(self.engine)

@@ -11,6 +11,7 @@ from stdnum.be import vat
 from stdnum.exceptions import ValidationError
 
 from carrefour import reference
+from carrefour.db import reading
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import (
     Availability,
@@ -192,7 +193,7 @@ def list_integrations(
 
 
 def integrations_of(engine: Engine, niss: str) -> list[Integration]:
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         return repo.integrations_of(connection, niss)
 
 

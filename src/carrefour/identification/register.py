@@ -12,7 +12,7 @@ from dataclasses import replace
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import IntegrityError
 
 from carrefour.db import transaction
@@ -81,18 +81,25 @@ def get_bis_person(engine: Engine, niss: Niss | str) -> BisPerson:
 
 
 def search_bis_persons(engine: Engine, criteria: SearchCriteria) -> list[BisPerson]:
-    """Current BIS persons answering the search, at most ``criteria.max_results``."""
+    """Current BIS persons answering the search (at most ``max_results``), by name and number.
+
+    The database applies the phonetic keys, the birth date range and the gender; the first
+    name is checked here, on at most :data:`CANDIDATE_LIMIT` candidates.
+    """
     limit = criteria.max_results if criteria.first_name is None else CANDIDATE_LIMIT
     with engine.connect() as connection:
-        candidates = repository.search_candidates(
+        rows = repository.search_candidates(
             connection,
             keys=phonetic_keys(criteria.last_name),
             birth_range=birth_date_range(criteria),
             gender=criteria.gender,
             limit=limit,
         )
-    found = (person for person in candidates if _matches(criteria, person.data))
-    return list(islice(found, criteria.max_results))
+        kept = list(
+            islice((row for row in rows if _row_matches(criteria, row)), criteria.max_results)
+        )
+    persons = [repository.person_from_row(row) for row in kept]
+    return sorted(persons, key=lambda person: (person.data.last_name, person.niss.value))
 
 
 def replace_niss(
@@ -179,13 +186,14 @@ def _mark_replaced(connection: Connection, replacement: NissReplacement) -> None
         raise Conflict(f"The NISS {old} has already been replaced.")
 
 
-def _matches(criteria: SearchCriteria, data: PersonData) -> bool:
+def _row_matches(criteria: SearchCriteria, row: Row[Any]) -> bool:
+    """The names of a candidate; its birth date and gender were filtered by the database."""
     return matches(
         criteria,
-        last_name=data.last_name,
-        first_names=data.first_names,
-        birth_date=data.birth_date,
-        gender=data.gender.value,
+        last_name=row.last_name,
+        first_names=row.first_names,
+        birth_date=None,
+        gender=row.gender,
     )
 
 

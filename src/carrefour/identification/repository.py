@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
@@ -28,7 +28,7 @@ def load_person(
 ) -> BisPerson | None:
     query = select(bis_persons).where(bis_persons.c.niss == niss.value)
     row = connection.execute(query.with_for_update() if for_update else query).one_or_none()
-    return None if row is None else _person_from_row(row)
+    return None if row is None else person_from_row(row)
 
 
 def insert_person(connection: Connection, person: BisPerson) -> None:
@@ -84,10 +84,14 @@ def search_candidates(
     birth_range: tuple[dt.date, dt.date] | None,
     gender: Gender | None,
     limit: int,
-) -> list[BisPerson]:
-    """Current (not replaced) persons sharing a phonetic key, in the range, of the gender."""
+) -> Iterator[Row[Any]]:
+    """Rows of current persons sharing a phonetic key, in the birth range, of the gender.
+
+    Unordered, so that PostgreSQL can stop at ``limit``; turn rows into persons with
+    :func:`person_from_row` once the caller has kept them.
+    """
     if not keys:
-        return []
+        return iter(())
     sharing_a_key = select(bis_phonetic_keys.c.niss).where(bis_phonetic_keys.c.key.in_(keys))
     person = bis_persons.c
     conditions: list[ColumnElement[bool]] = [
@@ -99,9 +103,7 @@ def search_candidates(
         conditions.append(person.birth_date_latest >= birth_range[0])
     if gender is not None:
         conditions.append(person.gender.in_([gender.value, Gender.UNKNOWN.value]))
-    query = select(bis_persons).where(and_(*conditions))
-    rows = connection.execute(query.order_by(person.last_name, person.niss).limit(limit))
-    return [_person_from_row(row) for row in rows]
+    return iter(connection.execute(select(bis_persons).where(and_(*conditions)).limit(limit)))
 
 
 # --- history ---------------------------------------------------------------------------------
@@ -161,7 +163,7 @@ def _data_values(data: PersonData) -> dict[str, Any]:
     }
 
 
-def _person_from_row(row: Row[Any]) -> BisPerson:
+def person_from_row(row: Row[Any]) -> BisPerson:
     return BisPerson(
         niss=Niss(row.niss),
         data=_data_from_row(row),

@@ -218,7 +218,8 @@ class _ChainWalker:
                 self.add(last_seq, "head-mismatch", "the journal head is missing")
         elif head.seq != last_seq:
             missing = _span(last_seq + 1, head.seq)
-            self.add(last_seq + 1, "missing", f"{missing} missing at the end (head: {head.seq})")
+            detail = f"{missing} missing at the end (the head says {head.seq})"
+            self.add(last_seq + 1, "missing", detail)
         elif head.hash != self.prev_hash:
             self.add(head.seq, "head-mismatch", f"the head does not match entry {head.seq}")
 

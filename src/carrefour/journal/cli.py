@@ -71,16 +71,18 @@ def _verify_with_progress(engine: Engine, console: Console, *, chunk_size: int) 
 
 
 def _print_report(console: Console, report: VerifyReport) -> None:
-    head = f"head: seq {report.head.seq}, hash {report.head.hash}" if report.head else "no head"
+    head = f"seq {report.head.seq}, hash {report.head.hash}" if report.head else "none"
     first = report.first_problem
     if first is None:
-        console.print(f"[green]Journal intact[/]: {report.checked} entries checked ({head}).")
+        console.print(f"[green]Journal intact[/]: {report.checked} entries checked.")
+        console.print(f"Head: {head}", soft_wrap=True)
         return
     console.print(
         f"[bold red]Journal tampered[/]: first broken entry seq {first.seq} "
         f"({first.kind}): {first.detail}."
     )
-    console.print(f"{report.problem_count} problem(s), {report.checked} entries read ({head}).")
+    console.print(f"{report.problem_count} problem(s) in {report.checked} entries read.")
+    console.print(f"Head: {head}", soft_wrap=True)
     table = Table("seq", "problem", "detail")
     for problem in report.problems:
         table.add_row(str(problem.seq), problem.kind, problem.detail)
@@ -104,7 +106,9 @@ def show(
 
 def _record_table(record: JournalRecord) -> Table:
     entry = record.entry
-    table = Table("field", "value", show_header=False)
+    table = Table(show_header=False)
+    table.add_column("field", no_wrap=True)
+    table.add_column("value", overflow="fold")
     fields = {
         "seq": str(record.seq),
         "ticket": entry.ticket,
@@ -150,7 +154,11 @@ def who_consulted(
 
 
 def _consultations_table(records: list[JournalRecord]) -> Table:
-    table = Table("seq", "time (UTC)", "client", "end user", "service", "action", "outcome")
+    table = Table()
+    for name in ("seq", "time (UTC)", "client"):
+        table.add_column(name, no_wrap=True)
+    for name in ("end user", "service", "action", "outcome"):
+        table.add_column(name, overflow="fold")
     for record in records:
         entry = record.entry
         table.add_row(

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from carrefour.db import reading
 from carrefour.journal.codec import entry_from_row
 from carrefour.journal.entries import JournalEntry
 from carrefour.journal.tables import journal_entries
@@ -24,7 +25,7 @@ class JournalRecord:
 
 def by_ticket(engine: Engine, ticket: str) -> JournalRecord | None:
     query = select(journal_entries).where(journal_entries.c.ticket == ticket)
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         row = connection.execute(query).mappings().one_or_none()
     return None if row is None else _record(row)
 
@@ -41,7 +42,7 @@ def by_niss(
     )
     if before_seq is not None:
         query = query.where(journal_entries.c.seq < before_seq)
-    with engine.connect() as connection:
+    with reading(engine).connect() as connection:
         rows = connection.execute(query).mappings().all()
     return [_record(row) for row in rows]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from carrefour.errors import InvalidInput
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
@@ -22,7 +22,9 @@ from carrefour.simulation.schema import phonetic_keys as keys_table
 
 RELATIONSHIP_ORDER = {"head": 0, "partner": 1, "child": 2, "other": 3}
 
-_BY_NISS = select(persons).where(persons.c.niss.bindparam("niss") if False else persons.c.niss == None)  # noqa: E711
+# Built once: a consultation only binds the number (the statement's compilation is cached).
+_BY_NISS = select(persons).where(persons.c.niss == bindparam("niss"))
+_BY_HOUSEHOLD = select(persons).where(persons.c.household_id == bindparam("household_id"))
 
 
 def legal_data(connection: Connection, request: SourceRequest, _: SourceIdentity) -> SourceAnswer:
@@ -50,8 +52,8 @@ def family_composition(
     row = _person(connection, request.niss)
     if row is None:
         return NOT_FOUND
-    query = select(persons).where(persons.c.household_id == row["household_id"])
-    members = sorted(connection.execute(query).mappings(), key=_member_order)
+    rows = connection.execute(_BY_HOUSEHOLD, {"household_id": row["household_id"]}).mappings()
+    members = sorted(rows, key=_member_order)
     return found({
         "household_id": row["household_id"],
         "members": [_member(member) for member in members],
@@ -86,17 +88,16 @@ def address(row: RowMapping) -> dict[str, Any]:
 
 
 def _person(connection: Connection, niss: str | None) -> RowMapping | None:
-    query = select(persons).where(persons.c.niss == niss)
-    return connection.execute(query).mappings().first()
+    return connection.execute(_BY_NISS, {"niss": niss}).mappings().first()
 
 
 def _search(
     connection: Connection, criteria: SearchCriteria, keys: Iterable[str]
 ) -> list[RowMapping]:
-    """Candidates sharing a phonetic key (an index lookup), narrowed by birth date and gender
-    in SQL, then checked with the shared search rules; at most ``max_results``."""
-    sharing = select(keys_table.c.niss).where(keys_table.c.key.in_(sorted(keys)))
-    query = select(persons).where(persons.c.niss.in_(sharing))
+    """Candidates whose last name shares a phonetic key (two index lookups), narrowed by birth
+    date and gender in SQL, then checked with the shared search rules; at most ``max_results``."""
+    names = select(keys_table.c.last_name).where(keys_table.c.key.in_(sorted(keys)))
+    query = select(persons).where(persons.c.last_name.in_(names))
     span = birth_date_range(criteria)
     if span is not None:
         query = query.where(persons.c.birth_date.between(*span))

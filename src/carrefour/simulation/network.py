@@ -85,7 +85,8 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
 
 HUB = SimulatedInstitution(
     slug="cbss", kind=BIS_REGISTER, cbe="0206731645",
-    name_fr="Banque Carrefour de la sécurité sociale", name_nl="Kruispuntbank van de Sociale Zekerheid",
+    name_fr="Banque Carrefour de la sécurité sociale",
+    name_nl="Kruispuntbank van de Sociale Zekerheid",
     sector=25, subsector=0, role=Role.SOURCE,
 )
 

@@ -26,7 +26,7 @@ persons = Table(
     "persons",
     national_register,
     Column("niss", String(11), primary_key=True),
-    Column("last_name", String(200), nullable=False),
+    Column("last_name", String(200), nullable=False, index=True),
     Column("first_names", JSON, nullable=False),  # list of first names, in order
     Column("birth_date", Date, nullable=False),
     Column("birth_place", String(200), nullable=True),
@@ -43,11 +43,13 @@ persons = Table(
     Column("relationship", String(10), nullable=False),  # to the head: head, partner, child...
 )
 
+# The keys of each distinct last name (not of each person: a register has far fewer names
+# than persons). A search reads the names sharing a key, then the persons bearing them.
 phonetic_keys = Table(
     "phonetic_keys",
     national_register,
     Column("key", Text, primary_key=True),
-    Column("niss", String(11), primary_key=True),  # (key, niss): an index-only lookup
+    Column("last_name", String(200), primary_key=True),  # (key, name): index-only lookup
 )
 
 unemployment_periods = Table(

@@ -8,8 +8,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from carrefour.simulation.names import Region
 from carrefour.simulation.households import REFERENCE_DATE, Household, Person
+from carrefour.simulation.names import Region
 
 # About 1.5 million of Belgium's 11.5 million inhabitants had temporary unemployment in the
 # Covid years (DOMAIN.md): 13 % of the whole population, drawn among those of working age.
@@ -69,7 +69,8 @@ def _working_age(person: Person, day: dt.date) -> bool:
 def _temporary_periods(rng: random.Random, niss: str) -> list[UnemploymentPeriod]:
     count = rng.choices((1, 2, 3), (60, 30, 10))[0]
     span = (COVID_LAST - COVID_FIRST).days
-    starts = sorted(COVID_FIRST + dt.timedelta(days=rng.randint(0, span - 14)) for _ in range(count))
+    offsets = sorted(rng.randint(0, span - 14) for _ in range(count))
+    starts = [COVID_FIRST + dt.timedelta(days=offset) for offset in offsets]
     allowance = rng.randint(4_200, 7_600)
     periods: list[UnemploymentPeriod] = []
     for index, start in enumerate(starts):
@@ -132,10 +133,11 @@ def holder_code(head: Person, *, bim: bool) -> str:
 def _insured(rng: random.Random, person: Person, *, mutuality: str, code: str,
              bim_since: dt.date | None) -> Insurance:
     adult_from = _eighteenth_birthday(person.birth_date)
-    if adult_from >= REFERENCE_DATE or rng.random() < 0.5:
+    last = person.death_date or REFERENCE_DATE
+    if adult_from >= last or rng.random() < 0.5:
         insured_from = person.birth_date
     else:
-        span = (REFERENCE_DATE - adult_from).days
+        span = (last - adult_from).days
         insured_from = adult_from + dt.timedelta(days=rng.randint(0, span - 1))
     bim = bim_since is not None
     return Insurance(

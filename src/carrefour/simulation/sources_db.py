@@ -1,0 +1,132 @@
+"""Writing the databases of the simulated sources from a population.
+
+Each source's tables are dropped and created again on the source's own :class:`MetaData`, then
+filled with bulk inserts (executemany) in chunks, in one transaction per source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy.engine import make_url
+
+from carrefour.identification.phonetic import phonetic_keys
+from carrefour.simulation import schema
+from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM, SimulatedInstitution
+from carrefour.simulation.population import Person, Population
+
+CHUNK = 10_000
+
+Advance = Callable[[int], None]
+"""Called with the number of rows just written."""
+
+
+def writer_engine(url: str) -> Engine:
+    """An engine to (re)write a source database; SQLite skips fsync while seeding."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        from pathlib import Path
+
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    event.listen(engine, "connect", _fast_pragmas)
+    return engine
+
+
+def _fast_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=OFF")
+    cursor.close()
+
+
+def source_rows(member: SimulatedInstitution, population: Population
+                ) -> dict[Table, Iterable[dict[str, Any]]]:
+    """The rows of each table of a source's database, for the population."""
+    if member.kind == NATIONAL_REGISTER:
+        return {
+            schema.persons: (person_row(p, population) for p in population.persons),
+            schema.phonetic_keys: name_key_rows(p.last_name for p in population.persons),
+        }
+    if member.kind == ONEM:
+        return {schema.unemployment_periods: (
+            {"niss": u.niss, "kind": u.kind, "starts_on": u.starts_on, "ends_on": u.ends_on,
+             "days": u.days, "daily_allowance_cents": u.daily_allowance_cents}
+            for u in population.unemployment)}
+    if member.kind == MUTUALITY:
+        return {schema.members: (
+            {"niss": i.niss, "holder_code": i.holder_code, "insured_from": i.insured_from,
+             "insured_until": i.insured_until, "bim": i.bim, "bim_since": i.bim_since,
+             "third_party_payer": i.third_party_payer}
+            for i in population.insurance if i.mutuality == member.slug)}
+    raise ValueError(f"{member.slug} is not a simulated source")
+
+
+def person_row(person: Person, population: Population) -> dict[str, Any]:
+    address = population.household(person.household_id).address
+    return {
+        "niss": person.niss,
+        "last_name": person.last_name,
+        "first_names": list(person.first_names),
+        "birth_date": person.birth_date,
+        "birth_place": person.birth_place,
+        "gender": person.gender,
+        "nationality": person.nationality,
+        "civil_state": person.civil_state,
+        "street": address.street,
+        "house_number": address.number,
+        "box": address.box,
+        "postal_code": address.postal_code,
+        "municipality": address.municipality,
+        "death_date": person.death_date,
+        "household_id": person.household_id,
+        "relationship": person.relationship,
+    }
+
+
+def name_key_rows(last_names: Iterable[str]) -> list[dict[str, str]]:
+    """One row per (phonetic key, distinct last name)."""
+    rows: list[dict[str, str]] = []
+    for name in sorted(set(last_names)):
+        rows.extend({"key": key, "last_name": name} for key in sorted(phonetic_keys(name)))
+    return rows
+
+
+def write_source(
+    engine: Engine, kind: str, rows: dict[Table, Iterable[dict[str, Any]]],
+    advance: Advance | None = None,
+) -> dict[str, int]:
+    """Drop and create the source's tables, then fill them; rows written per table."""
+    metadata = schema.schema(kind)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    written: dict[str, int] = {}
+    with engine.begin() as connection:
+        for table, table_rows in rows.items():
+            written[table.name] = insert_chunks(connection, table, table_rows, advance)
+    return written
+
+
+def insert_chunks(
+    connection: Connection, table: Table, rows: Iterable[dict[str, Any]],
+    advance: Advance | None = None,
+) -> int:
+    """Insert rows by chunks of :data:`CHUNK` (one executemany each); the count inserted."""
+    count = 0
+    for chunk in chunked(rows, CHUNK):
+        connection.execute(table.insert(), chunk)
+        count += len(chunk)
+        if advance:
+            advance(len(chunk))
+    return count
+
+
+def chunked(rows: Iterable[dict[str, Any]], size: int) -> Iterator[Sequence[dict[str, Any]]]:
+    iterator = iter(rows)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
