@@ -15,6 +15,7 @@ from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
 from carrefour.exchange.gateway import SourceGateway
 from carrefour.exchange.services import Exchange
+from carrefour.identification.services import BisRegistry
 from carrefour.identification.source import BisRegisterSource
 from carrefour.journal.writer import JournalWriter
 
@@ -31,6 +32,7 @@ class Hub:
     journal: JournalWriter
     exchange: Exchange
     access: AccessManager
+    bis: BisRegistry
 
     async def start(self) -> None:
         await self.gateway.start()
@@ -65,4 +67,5 @@ def build_hub(
     access = AccessManager(
         engine=engine, reference_cache=reference, journal=journal, today=today
     )
-    return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access)
+    bis = BisRegistry(engine=engine, reference_cache=reference, journal=journal)
+    return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access, bis)

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 
 from carrefour.errors import (
     BisSerialsExhausted,
@@ -22,9 +22,11 @@ from carrefour.identification.register import (
     create_bis_person,
     get_bis_person,
     replace_niss,
+    search_bis_persons,
     update_bis_person,
 )
-from carrefour.identification.tables import bis_phonetic_keys, bis_serials
+from carrefour.identification.search import parse_search_criteria
+from carrefour.identification.tables import bis_serials
 
 from .conftest import NewBisPerson, PersonData
 
@@ -174,20 +176,19 @@ def test_an_update_changes_the_data_but_not_the_number(
     assert person.updated_at >= person.created_at
 
 
-def test_an_update_of_the_last_name_renews_the_phonetic_keys(
-    engine: Engine, new_bis_person: NewBisPerson
-) -> None:
-    niss = new_bis_person(last_name="Dupont")
-    update_bis_person(engine, niss, changes={"last_name": "Peeters"})
-    with engine.connect() as connection:
-        keys = connection.execute(
-            select(bis_phonetic_keys.c.key).where(bis_phonetic_keys.c.niss == niss.value)
-        ).scalars()
-        assert "pitirz" in set(keys)
-        count = connection.execute(
-            select(func.count()).where(bis_phonetic_keys.c.key == "dupont")
-        ).scalar()
-    assert count == 0
+def test_an_update_is_seen_by_the_search(engine: Engine, new_bis_person: NewBisPerson) -> None:
+    niss = new_bis_person(last_name="Dupont", birth_date="1970-05-12", gender="M")
+    changes = {"last_name": "Peeters", "birth_date": "1971-00-00", "gender": "F"}
+    update_bis_person(engine, niss, changes=changes)
+
+    def found(**parameters: Any) -> bool:
+        criteria = parse_search_criteria(parameters)
+        return [p.niss for p in search_bis_persons(engine, criteria)] == [niss]
+
+    assert found(last_name="Peters", birth_date="1971-06-01", gender="F")
+    assert not found(last_name="Dupont")
+    assert not found(last_name="Peeters", birth_date="1970-05-12")
+    assert not found(last_name="Peeters", gender="M")
 
 
 def test_an_invalid_update_is_refused_and_changes_nothing(

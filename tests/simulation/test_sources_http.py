@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from carrefour.simulation.app import create_source_app
 from carrefour.simulation.network import institution
 from carrefour.simulation.population import Person, Population
 from tests.people import CAROL
+from tests.servers import serving
 from tests.simulation.conftest import DUPONT, token
 
 
@@ -275,7 +277,17 @@ def test_the_health_check_says_the_kind_and_how_many_persons(
     assert httpx.get(f"{sources['solidaris']}/v1/health").json()["persons"] == members
 
 
-def test_the_dates_of_the_simulation_are_in_the_past() -> None:
-    from carrefour.simulation.households import REFERENCE_DATE
-
-    assert dt.date.today() >= REFERENCE_DATE
+def test_a_source_whose_database_is_broken_answers_500_and_its_health_503(
+    tmp_path: Path,
+) -> None:
+    member = institution("onem")
+    app = create_source_app("onem", database_url=f"sqlite:///{tmp_path / 'missing.sqlite3'}",
+                            token=token(member), name="ONEM")
+    with serving(app) as url:
+        body = {"ticket": "T", "service": "unemployment", "version": 1, "niss": CAROL,
+                "parameters": {}}
+        response = httpx.post(f"{url}/v1/consult", json=body,
+                              headers={"Authorization": f"Bearer {token(member)}"})
+        _problem(response, 500, "internal-error")
+        health = httpx.get(f"{url}/v1/health")
+        assert health.status_code == 503 and health.json()["status"] == "unavailable"

@@ -8,7 +8,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from carrefour import __version__
-from carrefour.api import problems, routes_admin, routes_auth, routes_catalogue, routes_exchange
+from carrefour.api import (
+    problems,
+    routes_admin,
+    routes_auth,
+    routes_bis,
+    routes_catalogue,
+    routes_exchange,
+)
 from carrefour.bootstrap import Hub
 
 DESCRIPTION = """
@@ -36,6 +43,6 @@ def create_app(hub: Hub) -> FastAPI:
     )
     app.state.hub = hub
     problems.install(app)
-    for module in (routes_auth, routes_exchange, routes_catalogue, routes_admin):
+    for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)
     return app

@@ -17,7 +17,7 @@ from carrefour.api.schemas import (
     ListedIntegrationOut,
     TicketOut,
 )
-from carrefour.directory.access import Actor
+from carrefour.auth.services import Actor
 from carrefour.exchange.services import Consultation, EndUser
 
 router = APIRouter(prefix="/v1", tags=["exchange"])

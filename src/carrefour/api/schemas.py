@@ -145,3 +145,43 @@ class TokenOut(BaseModel):
     token_type: str
     expires_in: int
     scope: str
+
+
+class BisPersonIn(Strict):
+    last_name: str = Field(min_length=1, max_length=200, examples=["Nowak"])
+    first_names: list[str] = Field(default_factory=list, max_length=10)
+    birth_date: str = Field(
+        min_length=4, max_length=10, examples=["1990-04-00"],
+        description="YYYY-MM-DD; 00 for an unknown day or month",
+    )
+    gender: str = Field(default="U", pattern="^[MFU]$")
+    birth_place: str | None = Field(default=None, max_length=200)
+    nationality: str | None = Field(default=None, max_length=60)
+    civil_state: str | None = Field(default=None, max_length=60)
+    address: dict[str, Any] | None = None
+    end_user: EndUserIn
+
+
+class BisChangesIn(Strict):
+    changes: dict[str, Any] = Field(min_length=1)
+    end_user: EndUserIn
+
+
+class ReplacementIn(Strict):
+    new_niss: str = NissText
+    reason: str = Field(default="registered in the National Register", max_length=200)
+    end_user: EndUserIn
+
+
+class BisPersonOut(BaseModel):
+    ticket: str
+    niss: str
+    data: dict[str, Any]
+
+
+class ReplacementOut(BaseModel):
+    ticket: str
+    old_niss: str
+    new_niss: str
+    replaced_at: dt.datetime
+    reason: str

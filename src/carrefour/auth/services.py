@@ -41,6 +41,16 @@ class Caller:
 
 
 @dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: the authenticated institution and the end user behind it."""
+
+    caller: Caller
+    end_user_id: str
+    end_user_role: str
+    channel: str = "rest"
+
+
+@dataclass(frozen=True, slots=True)
 class IssuedToken:
     access_token: str
     expires_in: int

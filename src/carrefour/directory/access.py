@@ -5,39 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 
-from carrefour.auth.services import Caller
+from carrefour.auth.services import Actor
 from carrefour.directory import services as directory
 from carrefour.directory.cache import ReferenceCache
-from carrefour.directory.domain import Institution
-from carrefour.errors import CarrefourError
 from carrefour.identification.niss import parse_niss
-from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: the institution's caller and the end user behind it."""
-
-    caller: Caller
-    end_user_id: str
-    end_user_role: str
-    channel: str = "rest"
-
-
-@dataclass(frozen=True, slots=True)
-class Ticketed(Generic[T]):
-    ticket: str
-    value: T
 
 
 class AccessManager:
@@ -63,7 +40,9 @@ class AccessManager:
         starts_on: dt.date | None = None,
         ends_on: dt.date | None = None,
     ) -> Ticketed[directory.Registered]:
-        async def work(institution: Institution, entry: JournalEntry) -> directory.Registered:
+        institution = await self._institution(actor)
+
+        async def work(stamp: Stamp) -> directory.Registered:
             return await asyncio.to_thread(
                 directory.register_integration,
                 self._engine,
@@ -72,77 +51,60 @@ class AccessManager:
                 quality_code=quality_code,
                 starts_on=starts_on or self._today(),
                 ends_on=ends_on,
-                journal=entry,
+                journal=stamp.entry("ok"),
             )
 
-        return await self._journaled(actor, "integrate", niss, quality_code, work)
+        act = self._act(actor, institution.cbe, "integrate", niss, quality_code)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    async def unregister(
-        self, actor: Actor, *, niss: str, quality_code: int
-    ) -> Ticketed[int]:
-        async def work(institution: Institution, entry: JournalEntry) -> int:
+    async def unregister(self, actor: Actor, *, niss: str, quality_code: int) -> Ticketed[int]:
+        institution = await self._institution(actor)
+
+        async def work(stamp: Stamp) -> int:
             return await asyncio.to_thread(
                 directory.unregister_integration,
                 self._engine,
                 institution=institution,
                 niss=parse_niss(niss),
                 quality_code=quality_code,
-                journal=entry,
+                journal=stamp.entry("ok"),
             )
 
-        return await self._journaled(actor, "unregister", niss, quality_code, work)
+        act = self._act(actor, institution.cbe, "unregister", niss, quality_code)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
     async def list(
         self, actor: Actor, *, niss: str
     ) -> Ticketed[list[directory.ListedIntegration]]:
-        async def work(
-            institution: Institution, entry: JournalEntry
-        ) -> list[directory.ListedIntegration]:
+        institution = await self._institution(actor)
+
+        async def work(stamp: Stamp) -> list[directory.ListedIntegration]:
             return await asyncio.to_thread(
                 directory.list_integrations,
                 self._engine,
                 niss=parse_niss(niss),
                 viewer=institution,
                 today=self._today(),
-                journal=entry,
+                journal=stamp.entry("ok"),
             )
 
-        return await self._journaled(actor, "list-integrations", niss, None, work)
+        act = self._act(actor, institution.cbe, "list-integrations", niss, None)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    async def _journaled(
-        self,
-        actor: Actor,
-        action: str,
-        niss: str,
-        quality_code: int | None,
-        work: Callable[[Institution, JournalEntry], Awaitable[T]],
-    ) -> Ticketed[T]:
-        """Run ``work`` with the journal entry it must commit; journal a refusal here."""
-        ticket, started = new_ticket(), time.perf_counter()
-        snapshot = await self._reference.current()
-        institution = snapshot.institution(actor.caller.institution_id)
+    async def _institution(self, actor: Actor) -> directory.Institution:
+        return (await self._reference.current()).institution(actor.caller.institution_id)
 
-        def entry(outcome: str) -> JournalEntry:
-            return JournalEntry(
-                ticket=ticket,
-                occurred_at=dt.datetime.now(dt.UTC),
-                channel=actor.channel,
-                action=action,
-                client=institution.cbe,
-                end_user_id=actor.end_user_id,
-                end_user_role=actor.end_user_role,
-                service="manage-access",
-                niss=niss if len(niss) <= 11 else niss[:11],
-                quality_code=quality_code,
-                deliberation=None,
-                outcome=outcome,
-                duration_ms=round((time.perf_counter() - started) * 1000, 3),
-            )
-
-        try:
-            value = await work(institution, entry("ok"))
-        except CarrefourError as error:
-            await self._journal.record(entry(error.code))
-            error.extra["ticket"] = ticket
-            raise
-        return Ticketed(ticket, value)
+    @staticmethod
+    def _act(
+        actor: Actor, client: str, action: str, niss: str, quality_code: int | None
+    ) -> Act:
+        return Act(
+            channel=actor.channel,
+            action=action,
+            client=client,
+            end_user_id=actor.end_user_id,
+            end_user_role=actor.end_user_role,
+            service="manage-access",
+            niss=niss[:20],
+            quality_code=quality_code,
+        )

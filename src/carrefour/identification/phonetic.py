@@ -33,6 +33,7 @@ _SPELLING = (
 )
 
 
+@lru_cache(maxsize=65_536)
 def phonetic_keys(name: str) -> frozenset[str]:
     """The phonetic keys of a name; empty when the name has no letters."""
     return _keys_of_normalised(" ".join(normalise(name)))

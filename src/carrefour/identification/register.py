@@ -7,9 +7,8 @@ history row are written together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from itertools import islice
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, select
@@ -36,6 +35,8 @@ from carrefour.identification.tables import bis_persons
 
 CANDIDATE_LIMIT = 5_000
 """Most persons read for a search that also filters on the first name (in Python)."""
+SEARCH_CHUNK = 250
+"""Candidates read at a time, until enough of them answer the first name."""
 
 
 def create_bis_person(engine: Engine, *, data: Mapping[str, Any], created_by: str) -> Niss:
@@ -66,8 +67,8 @@ def update_bis_person(engine: Engine, niss: Niss | str, *, changes: Mapping[str,
         check_consistency(data, today=_now().date())
         now = _now()
         repository.update_person_data(connection, number, data, now=now)
-        if data.last_name != person.data.last_name:
-            repository.replace_keys(connection, number, data.last_name)
+        repository.delete_keys(connection, number)
+        repository.insert_keys(connection, number, data)
     return replace(person, data=data, updated_at=now)
 
 
@@ -83,22 +84,25 @@ def get_bis_person(engine: Engine, niss: Niss | str) -> BisPerson:
 def search_bis_persons(engine: Engine, criteria: SearchCriteria) -> list[BisPerson]:
     """Current BIS persons answering the search (at most ``max_results``), by name and number.
 
-    The database applies the phonetic keys, the birth date range and the gender; the first
-    name is checked here, on at most :data:`CANDIDATE_LIMIT` candidates.
+    The phonetic keys, the birth date range and the gender select candidates in one index; the
+    first name is checked here, on at most :data:`CANDIDATE_LIMIT` candidates.
     """
     limit = criteria.max_results if criteria.first_name is None else CANDIDATE_LIMIT
+    kept: list[Row[Any]] = []
     with engine.connect() as connection:
-        rows = repository.search_candidates(
+        numbers = repository.candidate_numbers(
             connection,
             keys=phonetic_keys(criteria.last_name),
             birth_range=birth_date_range(criteria),
             gender=criteria.gender,
             limit=limit,
         )
-        kept = list(
-            islice((row for row in rows if _row_matches(criteria, row)), criteria.max_results)
-        )
-    persons = [repository.person_from_row(row) for row in kept]
+        for chunk in _chunks(numbers, SEARCH_CHUNK):
+            rows = repository.current_person_rows(connection, chunk)
+            kept.extend(row for row in rows if _row_matches(criteria, row))
+            if len(kept) >= criteria.max_results:
+                break
+    persons = [repository.person_from_row(row) for row in kept[: criteria.max_results]]
     return sorted(persons, key=lambda person: (person.data.last_name, person.niss.value))
 
 
@@ -184,6 +188,7 @@ def _mark_replaced(connection: Connection, replacement: NissReplacement) -> None
         connection, old, replacement.new_niss, now=replacement.replaced_at
     ):
         raise Conflict(f"The NISS {old} has already been replaced.")
+    repository.delete_keys(connection, old)  # a replaced number is no longer searchable
 
 
 def _row_matches(criteria: SearchCriteria, row: Row[Any]) -> bool:
@@ -195,6 +200,11 @@ def _row_matches(criteria: SearchCriteria, row: Row[Any]) -> bool:
         birth_date=None,
         gender=row.gender,
     )
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def _as_niss(niss: Niss | str) -> Niss:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
@@ -40,7 +40,7 @@ def insert_person(connection: Connection, person: BisPerson) -> None:
         **_data_values(person.data),
     }
     connection.execute(bis_persons.insert().values(values))
-    insert_keys(connection, person.niss, person.data.last_name)
+    insert_keys(connection, person.niss, person.data)
 
 
 def update_person_data(
@@ -60,50 +60,52 @@ def mark_replaced(connection: Connection, old: Niss, new: Niss, *, now: dt.datet
     return result.rowcount == 1
 
 
-# --- phonetic keys ---------------------------------------------------------------------------
+# --- phonetic keys and search ----------------------------------------------------------------
 
 
-def insert_keys(connection: Connection, niss: Niss, last_name: str) -> None:
-    rows = [{"niss": niss.value, "key": key} for key in sorted(phonetic_keys(last_name))]
+def insert_keys(connection: Connection, niss: Niss, data: PersonData) -> None:
+    copies = {
+        "niss": niss.value,
+        "gender": data.gender.value,
+        "birth_date_earliest": data.birth_date.first_day,
+        "birth_date_latest": data.birth_date.last_day,
+    }
+    rows = [{**copies, "key": key} for key in sorted(phonetic_keys(data.last_name))]
     if rows:
         connection.execute(bis_phonetic_keys.insert(), rows)
 
 
-def replace_keys(connection: Connection, niss: Niss, last_name: str) -> None:
+def delete_keys(connection: Connection, niss: Niss) -> None:
     connection.execute(bis_phonetic_keys.delete().where(bis_phonetic_keys.c.niss == niss.value))
-    insert_keys(connection, niss, last_name)
 
 
-# --- search ----------------------------------------------------------------------------------
-
-
-def search_candidates(
+def candidate_numbers(
     connection: Connection,
     *,
     keys: Collection[str],
     birth_range: tuple[dt.date, dt.date] | None,
     gender: Gender | None,
     limit: int,
-) -> Iterator[Row[Any]]:
-    """Rows of current persons sharing a phonetic key, in the birth range, of the gender.
-
-    Unordered, so that PostgreSQL can stop at ``limit``; turn rows into persons with
-    :func:`person_from_row` once the caller has kept them.
-    """
+) -> list[str]:
+    """Numbers of searchable persons sharing a key, in the birth range, of the gender."""
     if not keys:
-        return iter(())
-    sharing_a_key = select(bis_phonetic_keys.c.niss).where(bis_phonetic_keys.c.key.in_(keys))
-    person = bis_persons.c
-    conditions: list[ColumnElement[bool]] = [
-        person.niss.in_(sharing_a_key),
-        person.replaced_by.is_(None),
-    ]
+        return []
+    key = bis_phonetic_keys.c
+    conditions: list[ColumnElement[bool]] = [key.key.in_(keys)]
     if birth_range is not None:
-        conditions.append(person.birth_date_earliest <= birth_range[1])
-        conditions.append(person.birth_date_latest >= birth_range[0])
+        conditions.append(key.birth_date_earliest <= birth_range[1])
+        conditions.append(key.birth_date_latest >= birth_range[0])
     if gender is not None:
-        conditions.append(person.gender.in_([gender.value, Gender.UNKNOWN.value]))
-    return iter(connection.execute(select(bis_persons).where(and_(*conditions)).limit(limit)))
+        conditions.append(key.gender.in_([gender.value, Gender.UNKNOWN.value]))
+    query = select(key.niss).where(and_(*conditions)).distinct().limit(limit)
+    return list(connection.execute(query).scalars())
+
+
+def current_person_rows(connection: Connection, numbers: Collection[str]) -> list[Row[Any]]:
+    """Rows of the persons (not replaced) with these numbers; see :func:`person_from_row`."""
+    person = bis_persons.c
+    query = select(bis_persons).where(person.niss.in_(numbers), person.replaced_by.is_(None))
+    return list(connection.execute(query))
 
 
 # --- history ---------------------------------------------------------------------------------

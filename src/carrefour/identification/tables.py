@@ -49,8 +49,19 @@ bis_phonetic_keys = Table(
         "niss", String(11), ForeignKey("bis_persons.niss", ondelete="CASCADE"), primary_key=True
     ),
     Column("key", Text, primary_key=True),
-    # (key, niss): a search is an index-only lookup of the numbers sharing a key
-    Index("ix_bis_phonetic_keys_key_niss", "key", "niss"),
+    # copies of the person's search columns, so that a search is one index-only scan;
+    # a replaced person's keys are deleted (it is no longer searchable)
+    Column("gender", String(1), nullable=False),
+    Column("birth_date_earliest", Date, nullable=False),
+    Column("birth_date_latest", Date, nullable=False),
+    Index(
+        "ix_bis_phonetic_keys_search",
+        "key",
+        "birth_date_earliest",
+        "birth_date_latest",
+        "gender",
+        "niss",
+    ),
 )
 
 bis_serials = Table(

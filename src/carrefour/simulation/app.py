@@ -16,6 +16,7 @@ import orjson
 import uvicorn
 from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -56,33 +57,52 @@ def create_source_app(
     engine = source_engine(database_url)
     source = Source(identity=SourceIdentity(kind=kind, name=name, number=number),
                     engine=engine, handlers=HANDLERS[kind])
-    inline = engine.dialect.name == "sqlite"
+    endpoints = _Endpoints(source, token)
 
-    async def consult(request: Request) -> Response:
-        try:
-            authorize(request.headers.get("authorization"), token)
-            consultation = parse_consultation(await request.body())
-            if inline:
-                answer = source.answer(consultation)
-            else:
-                answer = await run_in_threadpool(source.answer, consultation)
-        except CarrefourError as error:
-            return problem(error)
-        return Response(orjson.dumps(_wire(answer)), media_type=JSON)
-
-    async def health(_request: Request) -> Response:
-        count = await run_in_threadpool(_count_persons, engine, kind)
-        body = {"status": "ok", "kind": kind, "name": name, "persons": count}
-        return Response(orjson.dumps(body), media_type=JSON)
-
-    routes = [Route("/v1/consult", consult, methods=["POST"]),
-              Route("/v1/health", health, methods=["GET"])]
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         engine.dispose()
 
+    routes = [Route("/v1/consult", endpoints.consult, methods=["POST"]),
+              Route("/v1/health", endpoints.health, methods=["GET"])]
     return Starlette(routes=routes, lifespan=lifespan)
+
+
+class _Endpoints:
+    """The two endpoints of the protocol, around one source."""
+
+    def __init__(self, source: Source, token: str) -> None:
+        self.source = source
+        self.token = token
+        self.inline = source.engine.dialect.name == "sqlite"
+
+    async def consult(self, request: Request) -> Response:
+        try:
+            authorize(request.headers.get("authorization"), self.token)
+            consultation = parse_consultation(await request.body())
+            if self.inline:
+                answer = self.source.answer(consultation)
+            else:
+                answer = await run_in_threadpool(self.source.answer, consultation)
+        except CarrefourError as error:
+            return problem(error)
+        except Exception:
+            log.exception("the source failed to answer")
+            return problem(CarrefourError("The source met an unexpected error."))
+        return Response(orjson.dumps(_wire(answer)), media_type=JSON)
+
+    async def health(self, _request: Request) -> Response:
+        identity = self.source.identity
+        body: dict[str, Any] = {"status": "ok", "kind": identity.kind, "name": identity.name}
+        try:
+            body["persons"] = await run_in_threadpool(_count_persons, self.source.engine,
+                                                      identity.kind)
+        except SQLAlchemyError:
+            log.exception("the source's database is unavailable")
+            body["status"] = "unavailable"
+            return Response(orjson.dumps(body), status_code=503, media_type=JSON)
+        return Response(orjson.dumps(body), media_type=JSON)
 
 
 def source_engine(url: str) -> Engine:

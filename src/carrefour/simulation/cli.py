@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from rich.table import Table
 from sqlalchemy import Engine, inspect, select
 
-from carrefour.config import Settings
+from carrefour.config import DEFAULT_DATA_DIR, default_database_url
 from carrefour.db import build_engine
 from carrefour.directory.tables import institutions
 from carrefour.simulation.app import serve_source
@@ -59,10 +60,12 @@ def serve_network(database_url: HubUrl = None, sources_dir: SourcesDir = None,
                   host: str = "127.0.0.1") -> None:
     """Serve every simulated source seeded by ``carrefour seed``, one process each, on the
     endpoints and with the tokens the hub's directory holds for them."""
-    settings = Settings.from_env()
-    folder = sources_dir or settings.data_dir / "sources"
-    engine = build_engine(database_url or settings.database_url)
-    rows = _directory_rows(engine)
+    hub_url, folder = _locations(database_url, sources_dir)
+    engine = build_engine(hub_url)
+    try:
+        rows = _directory_rows(engine)
+    finally:
+        engine.dispose()
     context = multiprocessing.get_context("spawn")
     processes = []
     for member in SOURCES:
@@ -93,6 +96,23 @@ def _exit(_signal: int, _frame: object) -> None:
     raise SystemExit(0)
 
 
+def _seed(engine: Engine, folder: Path, *, persons: int, seed: int, base_port: int,
+          reference: bool) -> SeedReport:
+    if not inspect(engine).has_table(institutions.name):
+        console.print("[red]The hub's database has no directory tables: create the schema "
+                      "(migrations) first.[/red]")
+        raise typer.Exit(1)
+    with progress_bar() as report:
+        return seed_network(hub_engine=engine, sources_dir=folder, persons=persons, seed=seed,
+                            base_port=base_port, load_reference=reference, progress=report)
+
+
+def _locations(database_url: str | None, sources_dir: Path | None) -> tuple[str, Path]:
+    """The hub's database and the sources' folder, defaulting to the data directory."""
+    data_dir = Path(os.environ.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    return database_url or default_database_url(data_dir), sources_dir or data_dir / "sources"
+
+
 def _directory_rows(engine: Engine) -> dict[str, dict[str, object]]:
     with engine.connect() as connection:
         query = select(institutions.c.cbe, institutions.c.endpoint, institutions.c.source_token)
@@ -110,16 +130,13 @@ def seed(
     reference: Annotated[bool, typer.Option(help="Load deliberations and availability.")] = True,
 ) -> None:
     """Write the simulated sources' databases and fill the hub's directory to match."""
-    settings = Settings.from_env()
-    engine = build_engine(database_url or settings.database_url)
-    if not inspect(engine).has_table(institutions.name):
-        console.print("[red]The hub's database has no directory tables: create the schema "
-                      "(migrations) first.[/red]")
-        raise typer.Exit(1)
-    folder = sources_dir or settings.data_dir / "sources"
-    with progress_bar() as report:
-        result = seed_network(hub_engine=engine, sources_dir=folder, persons=persons, seed=seed,
-                              base_port=base_port, load_reference=reference, progress=report)
+    hub_url, folder = _locations(database_url, sources_dir)
+    engine = build_engine(hub_url)
+    try:
+        result = _seed(engine, folder, persons=persons, seed=seed, base_port=base_port,
+                       reference=reference)
+    finally:
+        engine.dispose()
     show_report(result)
 
 

@@ -1,0 +1,78 @@
+"""Use cases of the BIS register for member institutions, each journaled with its ticket."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Engine
+
+from carrefour.auth.services import Actor
+from carrefour.directory.cache import ReferenceCache
+from carrefour.identification import register
+from carrefour.identification.history import NissReplacement
+from carrefour.identification.person import BisPerson
+from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
+from carrefour.journal.writer import JournalWriter
+
+
+class BisRegistry:
+    def __init__(
+        self, *, engine: Engine, reference_cache: ReferenceCache, journal: JournalWriter
+    ) -> None:
+        self._engine = engine
+        self._reference = reference_cache
+        self._journal = journal
+
+    async def create(self, actor: Actor, data: Mapping[str, Any]) -> Ticketed[BisPerson]:
+        client = await self._client(actor)
+
+        async def work(stamp: Stamp) -> BisPerson:
+            created = await asyncio.to_thread(
+                register.create_bis_person, self._engine, data=data, created_by=client
+            )
+            stamp.niss = created.value
+            return await asyncio.to_thread(register.get_bis_person, self._engine, created)
+
+        return await journaled(self._journal, self._act(actor, client, "create-bis", None), work)
+
+    async def update(
+        self, actor: Actor, niss: str, changes: Mapping[str, Any]
+    ) -> Ticketed[BisPerson]:
+        client = await self._client(actor)
+
+        async def work(_: Stamp) -> BisPerson:
+            return await asyncio.to_thread(
+                register.update_bis_person, self._engine, niss, changes=changes
+            )
+
+        return await journaled(self._journal, self._act(actor, client, "update-bis", niss), work)
+
+    async def replace(
+        self, actor: Actor, niss: str, new_niss: str, reason: str
+    ) -> Ticketed[NissReplacement]:
+        client = await self._client(actor)
+
+        async def work(_: Stamp) -> NissReplacement:
+            return await asyncio.to_thread(
+                register.replace_niss, self._engine, niss, new_niss, reason=reason
+            )
+
+        act = self._act(actor, client, "replace-niss", niss)
+        return await journaled(self._journal, act, work)
+
+    async def _client(self, actor: Actor) -> str:
+        return (await self._reference.current()).institution(actor.caller.institution_id).cbe
+
+    @staticmethod
+    def _act(actor: Actor, client: str, action: str, niss: str | None) -> Act:
+        return Act(
+            channel=actor.channel,
+            action=action,
+            client=client,
+            end_user_id=actor.end_user_id,
+            end_user_role=actor.end_user_role,
+            service="bis-register",
+            niss=niss[:20] if niss else None,
+        )

@@ -1,0 +1,84 @@
+"""Running a use case so that it is journaled with its ticket, refusals included."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from carrefour.errors import CarrefourError
+from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.writer import JournalWriter
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Act:
+    """Who does what about whom: everything the journal says apart from the outcome."""
+
+    channel: str
+    action: str
+    client: str
+    end_user_id: str | None
+    end_user_role: str | None
+    service: str | None
+    niss: str | None
+    quality_code: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ticketed(Generic[T]):
+    ticket: str
+    value: T
+
+
+class Stamp:
+    """The ticket of one act and the entries it may produce."""
+
+    def __init__(self, act: Act) -> None:
+        self.act = act
+        self.niss = act.niss  # a use case that creates a number sets it here
+        self.ticket = new_ticket()
+        self._started = time.perf_counter()
+
+    def entry(self, outcome: str) -> JournalEntry:
+        act = self.act
+        return JournalEntry(
+            ticket=self.ticket,
+            occurred_at=dt.datetime.now(dt.UTC),
+            channel=act.channel,
+            action=act.action,
+            client=act.client,
+            end_user_id=act.end_user_id,
+            end_user_role=act.end_user_role,
+            service=act.service,
+            niss=self.niss,
+            quality_code=act.quality_code,
+            deliberation=None,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
+        )
+
+
+async def journaled(
+    writer: JournalWriter,
+    act: Act,
+    work: Callable[[Stamp], Awaitable[T]],
+    *,
+    work_commits_entry: bool = False,
+) -> Ticketed[T]:
+    """Run ``work``; journal a refusal here, and a success here unless ``work`` commits
+    ``stamp.entry("ok")`` itself in the transaction of the change it makes."""
+    stamp = Stamp(act)
+    try:
+        value = await work(stamp)
+    except CarrefourError as error:
+        await writer.record(stamp.entry(error.code))
+        error.extra["ticket"] = stamp.ticket
+        raise
+    if not work_commits_entry:
+        await writer.record(stamp.entry("ok"))
+    return Ticketed(stamp.ticket, value)
