@@ -41,6 +41,7 @@ class Hub:
     async def stop(self) -> None:
         await self.journal.stop()
         await self.gateway.stop()
+        self.exchange.close()
         self.engine.dispose()
 
 

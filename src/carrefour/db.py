@@ -38,6 +38,7 @@ def build_engine(url: str, *, pool_size: int = 8) -> Engine:
             url,
             connect_args={"check_same_thread": False, "timeout": 30},
             poolclass=NullPool if ":memory:" in url else None,
+            **({} if ":memory:" in url else {"pool_size": 32, "max_overflow": 32}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)

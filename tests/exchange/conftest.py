@@ -78,14 +78,26 @@ def _register(engine: Engine, name: str, serial: int, kind: str, sector: int, su
     ))
 
 
+@pytest.fixture(scope="session")
+def _doubles() -> Iterator[dict[str, tuple[SourceDouble, str]]]:
+    """The source doubles serve for the whole session; each test gets them reset."""
+    with ExitStack() as stack:
+        served = {}
+        for name in SOURCES:
+            double = SourceDouble(token=f"token-{name}")
+            served[name] = (double, stack.enter_context(serving(double.app())))
+        yield served
+
+
 @pytest.fixture
-def network(engine: Engine) -> Iterator[Network]:
+def network(engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]]) -> Iterator[Network]:
     with ExitStack() as stack:
         doubles: dict[str, SourceDouble] = {}
         institutions: dict[str, Institution] = {}
         for name, (serial, kind, sector, subsector) in SOURCES.items():
-            double = doubles[name] = SourceDouble(token=f"token-{name}")
-            url = stack.enter_context(serving(double.app()))
+            double, url = _doubles[name]
+            double.reset()
+            doubles[name] = double
             institutions[name] = _register(engine, name, serial, kind, sector, subsector,
                                            Role.SOURCE, url, double.token)
         institutions["bis-register"] = _register(engine, "BCSS", 9, "bis-register", 25, 0,

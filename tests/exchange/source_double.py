@@ -21,6 +21,11 @@ class SourceDouble:
     broken: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
 
+    def reset(self) -> None:
+        self.files.clear()
+        self.calls.clear()
+        self.delay, self.broken = 0.0, False
+
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/consult", self._consult, methods=["POST"])])
 

@@ -9,12 +9,11 @@ from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
 from carrefour.directory.tables import institutions
-from carrefour.simulation.cli import app, seed_app
+from carrefour.simulation.cli import register
 from carrefour.simulation.network import NETWORK
 
 main = typer.Typer()
-main.add_typer(app, name="source")
-main.add_typer(seed_app, name="seed")
+register(main)
 
 
 def test_seed_writes_the_sources_and_the_directory_and_shows_the_credentials(

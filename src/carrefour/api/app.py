@@ -16,6 +16,7 @@ from carrefour.api import (
     routes_catalogue,
     routes_exchange,
 )
+from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
 
 DESCRIPTION = """
@@ -42,6 +43,7 @@ def create_app(hub: Hub) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.hub = hub
+    app.state.verify_token = TokenVerifier(hub.settings.token_secret)
     problems.install(app)
     for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)

@@ -1,4 +1,7 @@
-"""Request-scoped dependencies: the hub and the authenticated caller."""
+"""Request-scoped dependencies: the hub and the authenticated caller.
+
+They are ``async`` on purpose: FastAPI runs plain functions in its thread pool, a thread hop
+per dependency on every request."""
 
 from __future__ import annotations
 
@@ -7,19 +10,19 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from carrefour.auth.services import Caller, Scope, authenticate
+from carrefour.auth.services import Caller, Scope, TokenVerifier
 from carrefour.bootstrap import Hub
 from carrefour.errors import Unauthenticated
 
 _bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
 
 
-def get_hub(request: Request) -> Hub:
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 
 
-def get_caller(
+async def get_caller(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller:
@@ -27,15 +30,16 @@ def get_caller(
         raise Unauthenticated(
             "Send an access token: 'Authorization: Bearer <token>' (get one at /oauth/token)."
         )
-    return authenticate(credentials.credentials, secret=get_hub(request).settings.token_secret)
+    verify: TokenVerifier = request.app.state.verify_token
+    return verify(credentials.credentials)
 
 
-def consulting_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def consulting_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     caller.require(Scope.CONSULT)
     return caller
 
 
-def admin_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
+async def admin_caller(caller: Annotated[Caller, Depends(get_caller)]) -> Caller:
     caller.require(Scope.ADMIN)
     return caller
 

@@ -118,16 +118,41 @@ def _verify(secret_hash: str, client_secret: str) -> bool:
         return False
 
 
+class TokenVerifier:
+    """Checks bearer tokens, remembering the ones already verified until they expire (a token
+    is presented on every request; its signature needs checking only once)."""
+
+    def __init__(self, secret: str, *, capacity: int = 10_000) -> None:
+        self._secret = secret
+        self._capacity = capacity
+        self._verified: dict[str, tuple[Caller, int]] = {}
+
+    def __call__(self, token: str) -> Caller:
+        known = self._verified.get(token)
+        if known is not None and known[1] > time.time():
+            return known[0]
+        caller, expires = _decode(token, secret=self._secret)
+        if len(self._verified) >= self._capacity:
+            self._verified.clear()
+        self._verified[token] = (caller, expires)
+        return caller
+
+
 def authenticate(token: str, *, secret: str) -> Caller:
     """The caller a bearer token stands for; raises :class:`Unauthenticated` otherwise."""
+    return _decode(token, secret=secret)[0]
+
+
+def _decode(token: str, *, secret: str) -> tuple[Caller, int]:
     try:
         claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp"]})
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The access token has expired; request a new one.") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("The access token is not valid.") from None
-    return Caller(
+    caller = Caller(
         client_id=str(claims["sub"]),
         institution_id=int(claims["inst"]),
         scopes=frozenset(str(claims.get("scope", "")).split()),
     )
+    return caller, int(claims["exp"])

@@ -17,7 +17,7 @@ from sqlalchemy import Engine
 
 from carrefour.auth.services import Caller
 from carrefour.catalogue.model import Catalogue, Service, validate_parameters
-from carrefour.directory import services as directory
+from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.directory.domain import (
     Deliberation,
@@ -114,6 +114,10 @@ class Exchange:
         self._journal = journal
         self._timeout = source_timeout
         self._today = today
+        self._reader = IntegrationReader(engine)
+
+    def close(self) -> None:
+        self._reader.close()
 
     async def consult(
         self, caller: Caller, request: Consultation, *, channel: str = "rest"
@@ -139,7 +143,7 @@ class Exchange:
         _check_capacity(institution, request.capacity)
         parameters = validate_parameters(service, request.parameters)
         today = self._today()
-        integrations = await self._integrations(niss)
+        integrations = await self._integrations(niss) if _needs_directory(service, snapshot) else []
         if service.requires_integration:
             check_finality(
                 integrations, institution_id=institution.id, capacity=request.capacity, today=today
@@ -172,9 +176,7 @@ class Exchange:
         return parse_niss(request.niss)
 
     async def _integrations(self, niss: Niss | None) -> list[Integration]:
-        if niss is None:
-            return []
-        return await asyncio.to_thread(directory.integrations_of, self._engine, niss.value)
+        return [] if niss is None else await self._reader.of(niss.value)
 
     @staticmethod
     def _authorise(
@@ -224,6 +226,15 @@ class Exchange:
             duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
         )
         await self._journal.record(entry)
+
+
+def _needs_directory(service: Service, snapshot: ReferenceSnapshot) -> bool:
+    """Whether the person's integrations matter: for finality, or to route to the sources
+    holding a file on the person."""
+    if service.requires_integration:
+        return True
+    rows = (snapshot.availability.get((service.name, s.kind)) for s in service.sources)
+    return any(row is not None and row.quality_codes is not None for row in rows)
 
 
 def _check_capacity(institution: Institution, capacity: int) -> None:

@@ -8,6 +8,8 @@ long it took. It never holds the data returned.
 from __future__ import annotations
 
 import math
+import os
+import random
 import secrets
 import threading
 import time
@@ -21,6 +23,9 @@ _ticket_lock = threading.Lock()
 _last_ms = 0
 _counter = 0
 _COUNTER_MAX = 0xFFF
+# Tickets must be unique, not secret: a generator seeded from the OS once avoids a system call
+# per ticket. It is reseeded in a child process (os.register_at_fork) so workers differ.
+_random = random.Random(secrets.randbits(128))
 
 
 def new_ticket() -> str:
@@ -31,7 +36,7 @@ def new_ticket() -> str:
     """
     milliseconds, counter = _next_clock()
     value = (
-        milliseconds << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | secrets.randbits(62)
+        milliseconds << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | _random.getrandbits(62)
     )
     return str(uuid.UUID(int=value))
 
@@ -41,7 +46,7 @@ def _next_clock() -> tuple[int, int]:
     with _ticket_lock:
         now = time.time_ns() // 1_000_000
         if now > _last_ms:
-            _last_ms, _counter = now, secrets.randbits(10)  # random start, room to count up
+            _last_ms, _counter = now, _random.getrandbits(10)  # random start, room to count up
         elif _counter < _COUNTER_MAX:
             _counter += 1
         else:  # more than ~3,000 tickets in one millisecond, or the clock went back
@@ -86,3 +91,10 @@ class JournalEntry:
         object.__setattr__(self, "duration_ms", float(self.duration_ms))
         if self.quality_code is not None:
             object.__setattr__(self, "quality_code", int(self.quality_code))
+
+
+def _reseed_after_fork() -> None:
+    _random.seed(secrets.randbits(128))
+
+
+os.register_at_fork(after_in_child=_reseed_after_fork)

@@ -63,6 +63,7 @@ def serve_network(database_url: HubUrl = None, sources_dir: SourcesDir = None,
     hub_url, folder = _locations(database_url, sources_dir)
     engine = build_engine(hub_url)
     try:
+        _require_schema(engine)
         rows = _directory_rows(engine)
     finally:
         engine.dispose()
@@ -98,13 +99,17 @@ def _exit(_signal: int, _frame: object) -> None:
 
 def _seed(engine: Engine, folder: Path, *, persons: int, seed: int, base_port: int,
           reference: bool) -> SeedReport:
-    if not inspect(engine).has_table(institutions.name):
-        console.print("[red]The hub's database has no directory tables: create the schema "
-                      "(migrations) first.[/red]")
-        raise typer.Exit(1)
+    _require_schema(engine)
     with progress_bar() as report:
         return seed_network(hub_engine=engine, sources_dir=folder, persons=persons, seed=seed,
                             base_port=base_port, load_reference=reference, progress=report)
+
+
+def _require_schema(engine: Engine) -> None:
+    if not inspect(engine).has_table(institutions.name):
+        console.print("[red]The hub's database has no directory tables: create the schema "
+                      "(carrefour init) first.[/red]")
+        raise typer.Exit(1)
 
 
 def _locations(database_url: str | None, sources_dir: Path | None) -> tuple[str, Path]:
@@ -175,3 +180,9 @@ def show_report(report: SeedReport) -> None:
         examples.add_row(label, niss)
     console.print(examples)
     console.print("Start the sources with: carrefour source serve-network")
+
+
+def register(main: typer.Typer) -> None:
+    """Mount ``carrefour source ...`` and ``carrefour seed`` on the main command line."""
+    main.add_typer(app, name="source")
+    main.command("seed")(seed)

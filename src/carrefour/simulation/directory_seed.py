@@ -31,7 +31,7 @@ from carrefour.simulation.network import (
     SimulatedInstitution,
     endpoint,
 )
-from carrefour.simulation.population import Household, Population
+from carrefour.simulation.population import Population
 from carrefour.simulation.sources_db import Advance, insert_chunks
 
 MUTUALITY_SECTOR, INSURABILITY = 11, 1  # quality code 1 of sector 11: health-care insurability
@@ -179,6 +179,3 @@ def demo_credentials(hub_engine: Engine, ids: Mapping[str, int], *, seed: int
     issued.sort(key=lambda c: (c.institution != DEMO_CPAS_SLUG, c.institution))
     return issued
 
-
-def alive_members(household: Household, today: dt.date) -> list[str]:
-    return [p.niss for p in household.members if p.alive_on(today)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
@@ -30,8 +31,6 @@ def writer_engine(url: str) -> Engine:
         return create_engine(url)
     database = make_url(url).database
     if database and database != ":memory:":
-        from pathlib import Path
-
         Path(database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _fast_pragmas)

@@ -1,0 +1,1 @@
+"""Benchmarks of Carrefour (``make bench``); figures are recorded in ``docs/benchmarks.md``."""

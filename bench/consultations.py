@@ -1,0 +1,108 @@
+"""``make bench``: consultations through the hub against the same consultations sent straight to
+the source, in one run.
+
+A fresh network is seeded on SQLite in a temporary folder; the National Register source and the
+hub run as subprocesses; wrk sends ``legal-data`` consultations about many different persons:
+
+1. straight to the source (source protocol, the source's token), as fast as it goes;
+2. through the hub (the demo CPAS's bearer token), as fast as it goes;
+3. through the hub at a constant rate (1,000/s), for the latency percentiles at that rate.
+
+Then the journal must hold one entry per consultation sent to the hub, and ``carrefour journal
+verify`` must pass. The figures are printed and added to ``docs/benchmarks.md``; the exit code
+is 1 when a target is missed (the figures are recorded all the same).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bench import network as net
+from bench.journal import JournalCheck, settled_count, verify_chain
+from bench.loadgen import Load, ensure_wrk
+from bench.machine import describe_machine
+from bench.outcome import Outcome
+from bench.phases import Bench, Loads, Options
+from bench.report import record, show
+from bench.servers import Server, fetch_token, running_hub, running_source
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+DOCUMENT = REPOSITORY / "docs" / "benchmarks.md"
+SAMPLE = 10_000  # different persons asked about (each request the next one)
+
+
+def main(
+    workers: Annotated[int, typer.Option(min=1, help="Hub processes.")] = 2,
+    connections: Annotated[int, typer.Option(min=1, help="Open connections of wrk.")] = 64,
+    duration: Annotated[int, typer.Option(min=1, help="Seconds of each max-throughput phase.")
+                        ] = 15,
+    rate_duration: Annotated[int, typer.Option(min=1, help="Seconds at the constant rate.")
+                             ] = 25,
+    rate: Annotated[int, typer.Option(min=1, help="Requests per second, constant phase.")
+                    ] = 1_000,
+    persons: Annotated[int, typer.Option(min=100, help="Persons in the population.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the population.")] = 1,
+    threads: Annotated[int, typer.Option(min=1, help="wrk threads.")] = 1,
+    record_figures: Annotated[bool, typer.Option(
+        "--record/--no-record", help="Add the figures to docs/benchmarks.md.")] = True,
+) -> None:
+    """Benchmark consultations: hub against direct source (SQLite)."""
+    options = Options(persons=persons, seed=seed, workers=workers, connections=connections,
+                      threads=threads, duration=duration, rate=rate, rate_duration=rate_duration)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=130)
+    outcome = run(options, console)
+    show(console, outcome)
+    if record_figures:
+        record(DOCUMENT, outcome)
+        console.print(f"Recorded in {DOCUMENT.relative_to(REPOSITORY)}")
+    if not outcome.passed:
+        raise typer.Exit(1)
+
+
+def run(options: Options, console: Console) -> Outcome:
+    wrk = ensure_wrk()
+    machine = describe_machine(REPOSITORY)
+    with tempfile.TemporaryDirectory(prefix="carrefour-bench-") as folder:
+        with console.status(f"Seeding {options.persons:,} persons (SQLite, {folder})"):
+            network = net.seed(Path(folder), persons=options.persons, seed=options.seed,
+                               sample=SAMPLE)
+        with running_source(network) as source, \
+                running_hub(network, workers=options.workers) as hub:
+            bench = Bench(wrk, hub=hub, source=source, options=options)
+            loads = _loads(network, hub, source)
+            console.print(f"Source {source.url}, hub {hub.url} ({options.workers} workers); "
+                          f"{len(network.niss):,} persons; wrk {options.connections} conn.")
+            bench.warm_up(loads)
+            before = settled_count(network.database_url)
+            direct, hub_max, steady = bench.phases(loads)
+            journaled = settled_count(network.database_url) - before
+        with console.status("Verifying the journal's hash chain"):
+            verified, seconds = verify_chain(network.database_url)
+    check = JournalCheck(answered=hub_max.result.completed + steady.result.completed,
+                         sent=hub_max.result.sent + steady.result.sent, journaled=journaled,
+                         verified=verified, verify_seconds=seconds)
+    return Outcome(machine=machine, options=options, direct=direct, hub=hub_max,
+                   steady=steady, journal=check)
+
+
+def _loads(network: net.Network, hub: Server, source: Server) -> Loads:
+    folder = network.data_dir
+    direct = [net.source_body(niss, i) for i, niss in enumerate(network.niss)]
+    through_hub = [net.hub_body(niss) for niss in network.niss]
+    return Loads(
+        direct=Load(url=f"{source.url}/v1/consult", token=network.source.token,
+                    bodies=net.write_bodies(folder / "direct.jsonl", direct)),
+        hub=Load(url=f"{hub.url}/v1/consultations", token=fetch_token(hub, network),
+                 bodies=net.write_bodies(folder / "hub.jsonl", through_hub)),
+    )
+
+
+if __name__ == "__main__":
+    typer.run(main)

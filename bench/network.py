@@ -1,0 +1,91 @@
+"""A fresh simulated network for one run: the hub's SQLite database, the National Register's
+database, the demo CPAS's credentials and the persons to ask about."""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import create_engine, select
+
+from carrefour.db import build_engine
+from carrefour.migrations import upgrade
+from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER
+from carrefour.simulation.schema import persons
+from carrefour.simulation.seed import SeedReport, SourceDatabase, seed_network
+
+SERVICE = "legal-data"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Network:
+    data_dir: Path
+    database_url: str  # the hub's
+    source: SourceDatabase  # the National Register
+    client_id: str  # the demo CPAS
+    client_secret: str
+    niss: tuple[str, ...]  # persons the National Register has a file on
+
+
+def seed(data_dir: Path, *, persons: int, seed: int, sample: int) -> Network:
+    """Seed a network in ``data_dir`` (SQLite) and pick ``sample`` persons of the register."""
+    database_url = f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
+    engine = build_engine(database_url)
+    try:
+        upgrade(engine)
+        report = seed_network(hub_engine=engine, sources_dir=data_dir / "sources",
+                              persons=persons, seed=seed,
+                              base_port=free_port() - 1)  # the register listens on base + 1
+    finally:
+        engine.dispose()
+    source = next(s for s in report.sources if s.kind == NATIONAL_REGISTER)
+    client_id, secret = _demo_credentials(report)
+    return Network(data_dir=data_dir, database_url=database_url, source=source,
+                   client_id=client_id, client_secret=secret,
+                   niss=_registered(source.database_url, sample=sample, seed=seed))
+
+
+def free_port() -> int:
+    """A port nobody listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _demo_credentials(report: SeedReport) -> tuple[str, str]:
+    issued = next(c for c in report.credentials if c.institution == DEMO_CPAS_SLUG)
+    return issued.client_id, issued.client_secret
+
+
+def _registered(database_url: str, *, sample: int, seed: int) -> tuple[str, ...]:
+    """Up to ``sample`` NISS numbers of the register, in a shuffled order."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            found = list(connection.execute(select(persons.c.niss)).scalars())
+    finally:
+        engine.dispose()
+    random.Random(seed).shuffle(found)
+    return tuple(found[:sample])
+
+
+def hub_body(niss: str) -> dict[str, object]:
+    """A consultation as the demo CPAS sends it to the hub."""
+    return {"service": SERVICE, "niss": niss, "capacity": 2,
+            "end_user": {"id": "u1", "role": "social-worker"}, "parameters": {}}
+
+
+def source_body(niss: str, index: int) -> dict[str, object]:
+    """The same consultation as the hub sends it to the source (source protocol)."""
+    return {"ticket": f"BENCH{index:021d}", "service": SERVICE, "version": 1, "niss": niss,
+            "parameters": {}}
+
+
+def write_bodies(path: Path, bodies: Sequence[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(body, separators=(",", ":")) + "\n" for body in bodies))
+    return path
