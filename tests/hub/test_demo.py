@@ -1,0 +1,30 @@
+"""``carrefour demo --check``: the whole network starts as separate processes from an empty
+folder, and every example request the demo prints is answered as it says."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.servers import free_port
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    bool(os.environ.get("CARREFOUR_TEST_DATABASE_URL")),
+    reason="the demo runs on its own embedded SQLite database; once per CI run is enough",
+)
+def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> None:
+    hub_port = free_port()
+    base_port = free_port() + 100  # the six sources take the ports just above
+    env = {**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)}
+    command = [sys.executable, "-m", "carrefour.cli", "demo", "--persons", "1000",
+               "--port", str(hub_port), "--base-port", str(base_port), "--check"]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Demo checked: 7 example requests answered as expected." in done.stdout
+    assert (tmp_path / "carrefour.sqlite3").exists()
