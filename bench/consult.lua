@@ -8,8 +8,9 @@
 --
 -- With a rate, requests leave on a fixed schedule (open loop): delay() gives each request the
 -- next slot of the thread's timetable, so the rate does not drop when answers slow down as
--- long as a connection is free. A request that leaves after its slot is counted as late and
--- its lag reported (late requests mean the latency figures understate the queueing delay).
+-- long as a connection is free. A request that leaves more than 2 ms after its slot is counted
+-- as late and its lag reported (late requests mean the latency figures understate the queueing
+-- delay: wrk times a request from when it leaves).
 --
 -- done() prints one line "BENCH_RESULT {json}" for the driver.
 
@@ -70,7 +71,7 @@ if rate > 0 then
     if wait >= 0 then
       return math.floor(wait + 0.5)
     end
-    if -wait > 1 then
+    if -wait > 2 then
       late = late + 1
     end
     max_lag = math.max(max_lag, -wait)

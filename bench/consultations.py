@@ -38,7 +38,10 @@ SAMPLE = 10_000  # different persons asked about (each request the next one)
 
 def main(
     workers: Annotated[int, typer.Option(min=1, help="Hub processes.")] = 2,
-    connections: Annotated[int, typer.Option(min=1, help="Open connections of wrk.")] = 64,
+    connections: Annotated[int, typer.Option(
+        min=1, help="Connections of wrk, max-throughput phases.")] = 64,
+    rate_connections: Annotated[int, typer.Option(
+        min=1, help="Connections of wrk at the constant rate.")] = 256,
     duration: Annotated[int, typer.Option(min=1, help="Seconds of each max-throughput phase.")
                         ] = 15,
     rate_duration: Annotated[int, typer.Option(min=1, help="Seconds at the constant rate.")
@@ -53,6 +56,7 @@ def main(
 ) -> None:
     """Benchmark consultations: hub against direct source (SQLite)."""
     options = Options(persons=persons, seed=seed, workers=workers, connections=connections,
+                      rate_connections=rate_connections,
                       threads=threads, duration=duration, rate=rate, rate_duration=rate_duration)
     console = Console()
     if not console.is_terminal:
@@ -78,7 +82,7 @@ def run(options: Options, console: Console) -> Outcome:
             bench = Bench(wrk, hub=hub, source=source, options=options)
             loads = _loads(network, hub, source)
             console.print(f"Source {source.url}, hub {hub.url} ({options.workers} workers); "
-                          f"{len(network.niss):,} persons; wrk {options.connections} conn.")
+                          f"{len(network.niss):,} persons.")
             bench.warm_up(loads)
             before = settled_count(network.database_url)
             direct, hub_max, steady = bench.phases(loads)

@@ -18,7 +18,8 @@ class Options:
     persons: int
     seed: int
     workers: int
-    connections: int
+    connections: int  # of wrk, as fast as possible
+    rate_connections: int  # of wrk at the constant rate: enough never to wait for a free one
     threads: int
     duration: int  # seconds of each maximum-throughput phase
     rate: int  # requests per second of the constant-rate phase
@@ -45,6 +46,7 @@ class CpuShare:
 class Phase:
     name: str
     rate: int | None  # None: as fast as possible
+    connections: int
     result: LoadResult
     cpu: CpuShare
 
@@ -73,15 +75,17 @@ class Bench:
             self._run("direct, max", loads.direct, seconds=options.duration),
             self._run("hub, max", loads.hub, seconds=options.duration),
             self._run(f"hub, {options.rate:,}/s", loads.hub, seconds=options.rate_duration,
-                      rate=options.rate),
+                      rate=options.rate, connections=options.rate_connections),
         ]
 
-    def _run(self, name: str, load: Load, *, seconds: int, rate: int | None = None) -> Phase:
+    def _run(self, name: str, load: Load, *, seconds: int, rate: int | None = None,
+             connections: int | None = None) -> Phase:
+        connections = connections or self._options.connections
         before = self._snapshot()
-        result = run_wrk(self._wrk, load, connections=self._options.connections,
+        result = run_wrk(self._wrk, load, connections=connections,
                          threads=self._options.threads, seconds=seconds, rate=rate)
         cpu = before.share_until(self._snapshot(), wrk_seconds=result.cpu_seconds)
-        return Phase(name=name, rate=rate, result=result, cpu=cpu)
+        return Phase(name=name, rate=rate, connections=connections, result=result, cpu=cpu)
 
     def _snapshot(self) -> _Snapshot:
         busy, total = machine_busy()

@@ -13,8 +13,8 @@ from bench.phases import Phase
 BEGIN = "<!-- bench:consultations:begin -->"
 END = "<!-- bench:consultations:end -->"
 HEADER = (
-    "| date (UTC) | commit | machine | persons | workers | conn. | direct req/s | hub req/s "
-    "| hub/direct | p50 / p99 at 1,000/s | CPU at hub max: hub / source / wrk / other "
+    "| date (UTC) | commit | machine | persons | workers | conn. (max / rate) | direct req/s "
+    "| hub req/s | hub/direct | p50 / p99 at 1,000/s | CPU at hub max: hub / source / wrk / other "
     "| journal | targets |\n"
     "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n"
 )
@@ -36,10 +36,10 @@ def show(console: Console, outcome: Outcome) -> None:
 
 def _phase_table(outcome: Outcome) -> Table:
     options = outcome.options
-    table = Table("phase", "req/s", "answers", "p50 ms", "p90 ms", "p99 ms", "max ms",
-                  "failed", "late", "CPU hub", "source", "wrk", "other", "machine",
-                  title=f"Consultations (legal-data), {options.persons:,} persons, "
-                  f"{options.workers} hub worker(s), {options.connections} connections")
+    table = Table("phase", "conn.", "req/s", "answers", "p50 ms", "p90 ms", "p99 ms",
+                  "max ms", "failed", "late (max lag)", "CPU hub", "source", "wrk", "other",
+                  "machine", title=f"Consultations (legal-data), {options.persons:,} persons, "
+                  f"{options.workers} hub worker(s)")
     for phase in outcome.phases:
         table.add_row(*_phase_cells(phase))
     return table
@@ -47,9 +47,10 @@ def _phase_table(outcome: Outcome) -> Table:
 
 def _phase_cells(phase: Phase) -> list[str]:
     result, cpu, ms = phase.result, phase.cpu, phase.result.latency_ms
-    return [phase.name, f"{result.rate:,.0f}", f"{result.completed:,}", f"{ms['p50']:.1f}",
-            f"{ms['p90']:.1f}", f"{ms['p99']:.1f}", f"{ms['max']:.1f}",
-            str(result.failures), str(result.late), f"{cpu.hub:.0f}%", f"{cpu.source:.0f}%",
+    late = f"{result.late} ({result.max_lag_ms:.0f} ms)" if phase.rate else "-"
+    return [phase.name, str(phase.connections), f"{result.rate:,.0f}", f"{result.completed:,}",
+            f"{ms['p50']:.1f}", f"{ms['p90']:.1f}", f"{ms['p99']:.1f}", f"{ms['max']:.1f}",
+            str(result.failures), late, f"{cpu.hub:.0f}%", f"{cpu.source:.0f}%",
             f"{cpu.wrk:.0f}%", f"{cpu.other:.0f}%", f"{cpu.machine:.0f}%"]
 
 
@@ -67,7 +68,8 @@ def markdown_row(outcome: Outcome) -> str:
     missed = [t.name for t in outcome.targets if not t.met]
     cells = [
         outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`", machine.summary(),
-        f"{options.persons:,}", str(options.workers), str(options.connections),
+        f"{options.persons:,}", str(options.workers),
+        f"{options.connections} / {options.rate_connections}",
         f"{outcome.direct.result.rate:,.0f}", f"{outcome.hub.result.rate:,.0f}",
         f"{outcome.ratio:.2f}",
         f"{steady.latency_ms['p50']:.1f} / {steady.latency_ms['p99']:.1f} ms",

@@ -65,8 +65,6 @@ def build_hub(
         source_timeout=settings.source_timeout_seconds,
         today=today,
     )
-    access = AccessManager(
-        engine=engine, reference_cache=reference, journal=journal, today=today
-    )
+    access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     bis = BisRegistry(engine=engine, reference_cache=reference, journal=journal)
     return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access, bis)

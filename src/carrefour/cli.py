@@ -41,7 +41,9 @@ def init(database_url: DatabaseUrl = None) -> None:
     engine = build_engine(_settings(database_url).database_url)
     upgrade(engine)
     grants, rows = load_reference_file(engine)
-    console.print(f"[green]Database ready[/]; {grants} deliberation grants, {rows} availability rows.")
+    console.print(
+        f"[green]Database ready[/]; {grants} deliberation grants, {rows} availability rows."
+    )
 
 
 @reference_app.command("load")
@@ -79,8 +81,9 @@ def demo(
     from carrefour.demo import DemoOptions, run_demo
 
     data_dir = Path(os.environ.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
-    options = DemoOptions(data_dir=data_dir, persons=persons, seed=seed, port=port,
-                          base_port=base_port)
+    options = DemoOptions(
+        data_dir=data_dir, persons=persons, seed=seed, port=port, base_port=base_port
+    )
     run_demo(options, check=check, console=console)
 
 

@@ -23,8 +23,8 @@ from rich.panel import Panel
 from rich.progress import Progress
 
 from carrefour.db import build_engine
-from carrefour.migrations import upgrade
 from carrefour.demo_guide import examples, run_examples, token_command
+from carrefour.migrations import upgrade
 from carrefour.simulation.directory_seed import DemoCredentials
 from carrefour.simulation.seed import SeedReport, seed_network
 
@@ -53,8 +53,11 @@ def prepare(options: DemoOptions, console: Console) -> SeedReport:
                 progress.update(task, description=f"Seeding: {step}", completed=done, total=total)
 
             return seed_network(
-                hub_engine=engine, sources_dir=options.data_dir / "sources",
-                persons=options.persons, seed=options.seed, base_port=options.base_port,
+                hub_engine=engine,
+                sources_dir=options.data_dir / "sources",
+                persons=options.persons,
+                seed=options.seed,
+                base_port=options.base_port,
                 progress=advance,
             )
     finally:
@@ -110,14 +113,22 @@ def health_urls(report: SeedReport, hub: str) -> list[str]:
 def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> None:
     hub = f"http://127.0.0.1:{options.port}"
     cpas, operator = _credentials(report)
-    console.print(Panel.fit(
-        f"Hub                {hub}\nAPI docs           {hub}/docs   (OpenAPI: {hub}/openapi.json)\n"
-        + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources),
-        title=f"Carrefour is running — {report.persons:,} persons, seed {report.seed}"))
-    console.print(f"Demo CPAS ({cpas.name}): client_id [bold]{cpas.client_id}[/], "
-                  f"client_secret [bold]{cpas.client_secret}[/]")
-    console.print(f"Operator (admin): client_id {operator.client_id}, "
-                  f"client_secret {operator.client_secret}\n")
+    console.print(
+        Panel.fit(
+            f"Hub                {hub}\n"
+            f"API docs           {hub}/docs   (OpenAPI: {hub}/openapi.json)\n"
+            + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources),
+            title=f"Carrefour is running — {report.persons:,} persons, seed {report.seed}",
+        )
+    )
+    console.print(
+        f"Demo CPAS ({cpas.name}): client_id [bold]{cpas.client_id}[/], "
+        f"client_secret [bold]{cpas.client_secret}[/]"
+    )
+    console.print(
+        f"Operator (admin): client_id {operator.client_id}, "
+        f"client_secret {operator.client_secret}\n"
+    )
     console.print("# 1. Get a token (valid 15 minutes)", style="bold")
     console.print(token_command(hub, cpas.client_id, cpas.client_secret), soft_wrap=True)
     for number, example in enumerate(examples(report), start=2):
@@ -125,10 +136,14 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
         console.print(example.curl(hub), soft_wrap=True)
     console.print("\n# The journal: every exchange above has its entry and ticket", style="bold")
     env = f"CARREFOUR_DATABASE_URL=sqlite:///{options.data_dir / 'carrefour.sqlite3'}"
-    console.print(f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal verify",
-                  soft_wrap=True)
-    console.print(f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal "
-                  f"who-consulted {report.examples['not_integrated']}", soft_wrap=True)
+    console.print(
+        f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal verify", soft_wrap=True
+    )
+    console.print(
+        f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal "
+        f"who-consulted {report.examples['not_integrated']}",
+        soft_wrap=True,
+    )
     console.print("\nPress Ctrl-C to stop the network.", style="dim")
 
 
@@ -146,8 +161,9 @@ def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
         if check:
             cpas, _ = _credentials(report)
             tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)
-            console.print(f"[green]Demo checked[/]: {len(tickets)} example requests answered "
-                          "as expected.")
+            console.print(
+                f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected."
+            )
             return
         print_guide(console, options, report)
         try:

@@ -24,7 +24,7 @@ class Example:
 
     def curl(self, hub: str) -> str:
         return (
-            f"curl -s -X POST {hub}{self.path} -H \"Authorization: Bearer $TOKEN\" "
+            f'curl -s -X POST {hub}{self.path} -H "Authorization: Bearer $TOKEN" '
             f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(self.body))}"
         )
 
@@ -33,22 +33,53 @@ def examples(report: SeedReport) -> list[Example]:
     newcomer = report.examples["not_integrated"]
     known = report.examples["integrated_unemployed"]
     return [
-        Example("Legal data by NISS (no integration needed)", "/v1/consultations",
-                _consult("legal-data", newcomer), 200),
-        Example("Refused: health insurance of a person the CPAS holds no file on",
-                "/v1/consultations", _consult("health-insurance", newcomer), 403),
-        Example("Integrate that person (RIS, quality code 2; end date defaulted to 1 year)",
-                "/v1/integrations",
-                {"niss": newcomer, "quality_code": 2, "end_user": END_USER}, 201),
-        Example("Allowed now: health insurance, asked of the person's own mutuality only",
-                "/v1/consultations", _consult("health-insurance", newcomer), 200),
-        Example("Unemployment periods of a person the CPAS helps", "/v1/consultations",
-                _consult("unemployment", known), 200),
-        Example("Phonetic search (Dupond finds Dupont)", "/v1/consultations",
-                {"service": "search-person", "capacity": 2, "end_user": END_USER,
-                 "parameters": {"last_name": "Dupond", "max_results": 5}}, 200),
-        Example("Refused: an invalid NISS", "/v1/consultations",
-                _consult("legal-data", "85073003329"), 422),
+        Example(
+            "Legal data by NISS (no integration needed)",
+            "/v1/consultations",
+            _consult("legal-data", newcomer),
+            200,
+        ),
+        Example(
+            "Refused: health insurance of a person the CPAS holds no file on",
+            "/v1/consultations",
+            _consult("health-insurance", newcomer),
+            403,
+        ),
+        Example(
+            "Integrate that person (RIS, quality code 2; end date defaulted to 1 year)",
+            "/v1/integrations",
+            {"niss": newcomer, "quality_code": 2, "end_user": END_USER},
+            201,
+        ),
+        Example(
+            "Allowed now: health insurance, asked of the person's own mutuality only",
+            "/v1/consultations",
+            _consult("health-insurance", newcomer),
+            200,
+        ),
+        Example(
+            "Unemployment periods of a person the CPAS helps",
+            "/v1/consultations",
+            _consult("unemployment", known),
+            200,
+        ),
+        Example(
+            "Phonetic search (Dupond finds Dupont)",
+            "/v1/consultations",
+            {
+                "service": "search-person",
+                "capacity": 2,
+                "end_user": END_USER,
+                "parameters": {"last_name": "Dupond", "max_results": 5},
+            },
+            200,
+        ),
+        Example(
+            "Refused: an invalid NISS",
+            "/v1/consultations",
+            _consult("legal-data", "85073003329"),
+            422,
+        ),
     ]
 
 
@@ -66,9 +97,14 @@ def token_command(hub: str, client_id: str, client_secret: str) -> str:
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:
     """Send every example; the tickets, or an error naming the example that misbehaved."""
-    token = httpx.post(f"{hub}/oauth/token", data={
-        "grant_type": "client_credentials", "client_id": client_id,
-        "client_secret": client_secret}).json()["access_token"]
+    token = httpx.post(
+        f"{hub}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": client_id,
+            "client_secret": client_secret,
+        },
+    ).json()["access_token"]
     tickets = []
     with httpx.Client(base_url=hub, headers={"Authorization": f"Bearer {token}"}) as client:
         for example in examples(report):
@@ -76,6 +112,7 @@ def run_examples(hub: str, client_id: str, client_secret: str, report: SeedRepor
             if response.status_code != example.expect:
                 raise RuntimeError(
                     f"{example.title}: expected HTTP {example.expect}, got "
-                    f"{response.status_code}: {response.text}")
+                    f"{response.status_code}: {response.text}"
+                )
             tickets.append(str(response.json().get("ticket", "")))
     return tickets

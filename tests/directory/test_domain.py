@@ -45,7 +45,9 @@ CPAS = 17
 def test_a_cpas_integration_without_end_date_gets_the_maximum_duration_of_its_code(
     code: int, last_day: dt.date
 ) -> None:
-    period = integration_period(sector=CPAS, quality_code=code, starts_on=D(2026, 1, 15), ends_on=None)
+    period = integration_period(
+        sector=CPAS, quality_code=code, starts_on=D(2026, 1, 15), ends_on=None
+    )
     assert period.ends_on == last_day
     assert not period.capped
 
@@ -67,19 +69,33 @@ def test_a_cpas_end_date_within_the_maximum_is_kept() -> None:
 
 
 def test_codes_without_a_maximum_and_other_sectors_keep_an_open_end() -> None:
-    assert integration_period(sector=CPAS, quality_code=11, starts_on=D(2026, 1, 1), ends_on=None).ends_on is None
-    assert integration_period(sector=11, quality_code=1, starts_on=D(2026, 1, 1), ends_on=None).ends_on is None
+    assert (
+        integration_period(
+            sector=CPAS, quality_code=11, starts_on=D(2026, 1, 1), ends_on=None
+        ).ends_on
+        is None
+    )
+    assert (
+        integration_period(sector=11, quality_code=1, starts_on=D(2026, 1, 1), ends_on=None).ends_on
+        is None
+    )
 
 
 def test_an_end_before_the_start_is_refused() -> None:
     with pytest.raises(InvalidPeriod):
-        integration_period(sector=CPAS, quality_code=2, starts_on=D(2026, 5, 1), ends_on=D(2026, 4, 1))
+        integration_period(
+            sector=CPAS, quality_code=2, starts_on=D(2026, 5, 1), ends_on=D(2026, 4, 1)
+        )
 
 
 def _integration(**overrides: object) -> Integration:
     values: dict[str, object] = {
-        "id": 1, "niss": "85073003328", "institution_id": 7, "quality_code": 2,
-        "starts_on": D(2026, 1, 1), "ends_on": D(2026, 12, 31),
+        "id": 1,
+        "niss": "85073003328",
+        "institution_id": 7,
+        "quality_code": 2,
+        "starts_on": D(2026, 1, 1),
+        "ends_on": D(2026, 12, 31),
     }
     values.update(overrides)
     return Integration(**values)  # type: ignore[arg-type]
@@ -110,9 +126,15 @@ def test_an_unregistered_integration_no_longer_counts() -> None:
 
 def _grant(**overrides: object) -> Deliberation:
     values: dict[str, object] = {
-        "id": 1, "reference": "CSI/22/123", "title": "t", "client_kind": "cpas",
-        "quality_codes": frozenset({2}), "service": "unemployment",
-        "fields": frozenset({"periods"}), "valid_from": D(2022, 1, 1), "valid_until": None,
+        "id": 1,
+        "reference": "CSI/22/123",
+        "title": "t",
+        "client_kind": "cpas",
+        "quality_codes": frozenset({2}),
+        "service": "unemployment",
+        "fields": frozenset({"periods"}),
+        "valid_from": D(2022, 1, 1),
+        "valid_until": None,
     }
     values.update(overrides)
     return Deliberation(**values)  # type: ignore[arg-type]
@@ -127,29 +149,48 @@ def test_a_valid_deliberation_authorises_the_exchange() -> None:
 
 def test_no_deliberation_for_the_capacity_or_kind_is_refused() -> None:
     with pytest.raises(NoDeliberation) as refused:
-        find_deliberation([_grant()], client_kind="cpas", capacity=1, service="unemployment", today=D(2026, 1, 1))
+        find_deliberation(
+            [_grant()], client_kind="cpas", capacity=1, service="unemployment", today=D(2026, 1, 1)
+        )
     assert refused.value.code == "no-deliberation"
     with pytest.raises(NoDeliberation):
-        find_deliberation([_grant()], client_kind="mutuality", capacity=2, service="unemployment", today=D(2026, 1, 1))
+        find_deliberation(
+            [_grant()],
+            client_kind="mutuality",
+            capacity=2,
+            service="unemployment",
+            today=D(2026, 1, 1),
+        )
 
 
 def test_a_lapsed_deliberation_is_refused_as_expired() -> None:
     lapsed = _grant(valid_until=D(2025, 12, 31))
     with pytest.raises(DeliberationExpired) as refused:
-        find_deliberation([lapsed], client_kind="cpas", capacity=2, service="unemployment", today=D(2026, 1, 1))
+        find_deliberation(
+            [lapsed], client_kind="cpas", capacity=2, service="unemployment", today=D(2026, 1, 1)
+        )
     assert refused.value.code == "deliberation-expired"
 
 
 def test_two_valid_deliberations_add_up_their_fields() -> None:
     grants = [_grant(), _grant(id=2, reference="CSI/23/001", fields=frozenset({"daily_allowance"}))]
-    merged = find_deliberation(grants, client_kind="cpas", capacity=2, service="unemployment", today=D(2026, 1, 1))
+    merged = find_deliberation(
+        grants, client_kind="cpas", capacity=2, service="unemployment", today=D(2026, 1, 1)
+    )
     assert merged.fields == {"periods", "daily_allowance"}
 
 
 def _source(id_: int, kind: str) -> Institution:
     return Institution(
-        id=id_, cbe=f"02000000{id_:02d}", name_fr=kind, name_nl=kind, sector=11, subsector=0,
-        kind=kind, role=Role.SOURCE, endpoint=f"http://127.0.0.1:9/{id_}",
+        id=id_,
+        cbe=f"02000000{id_:02d}",
+        name_fr=kind,
+        name_nl=kind,
+        sector=11,
+        subsector=0,
+        kind=kind,
+        role=Role.SOURCE,
+        endpoint=f"http://127.0.0.1:9/{id_}",
     )
 
 
@@ -160,8 +201,11 @@ def test_health_insurance_is_routed_to_the_persons_own_mutuality_only() -> None:
     chosen = route(
         service,
         niss_kind=NissKind.REGISTER,
-        availability={("health-insurance", "mutuality"): Availability(
-            service="health-insurance", source_kind="mutuality", quality_codes=frozenset({1}))},
+        availability={
+            ("health-insurance", "mutuality"): Availability(
+                service="health-insurance", source_kind="mutuality", quality_codes=frozenset({1})
+            )
+        },
         sources_by_kind={"mutuality": mutualities},
         integrations=[file_at_second],
         today=D(2026, 1, 1),
@@ -175,8 +219,13 @@ def test_a_person_without_a_file_at_any_source_has_no_route() -> None:
         route(
             service,
             niss_kind=NissKind.REGISTER,
-            availability={("health-insurance", "mutuality"): Availability(
-                service="health-insurance", source_kind="mutuality", quality_codes=frozenset({1}))},
+            availability={
+                ("health-insurance", "mutuality"): Availability(
+                    service="health-insurance",
+                    source_kind="mutuality",
+                    quality_codes=frozenset({1}),
+                )
+            },
             sources_by_kind={"mutuality": [_source(1, "mutuality")]},
             integrations=[],
             today=D(2026, 1, 1),
@@ -186,11 +235,22 @@ def test_a_person_without_a_file_at_any_source_has_no_route() -> None:
 def test_legal_data_of_a_bis_number_goes_to_the_bis_register_not_the_national_register() -> None:
     service = default_catalogue().get("legal-data")
     availability = {
-        ("legal-data", kind): Availability(service="legal-data", source_kind=kind, quality_codes=None)
+        ("legal-data", kind): Availability(
+            service="legal-data", source_kind=kind, quality_codes=None
+        )
         for kind in ("national-register", "bis-register")
     }
-    sources = {"national-register": [_source(1, "national-register")], "bis-register": [_source(2, "bis-register")]}
+    sources = {
+        "national-register": [_source(1, "national-register")],
+        "bis-register": [_source(2, "bis-register")],
+    }
     for kind, expected in ((NissKind.BIS, 2), (NissKind.REGISTER, 1)):
-        chosen = route(service, niss_kind=kind, availability=availability,
-                       sources_by_kind=sources, integrations=[], today=D(2026, 1, 1))
+        chosen = route(
+            service,
+            niss_kind=kind,
+            availability=availability,
+            sources_by_kind=sources,
+            integrations=[],
+            today=D(2026, 1, 1),
+        )
         assert [c.id for c in chosen] == [expected]

@@ -45,15 +45,29 @@ class Network:
             base_url=self.url, headers={"Authorization": f"Bearer {self.tokens[who]}"}, timeout=30
         )
 
-    def integrate(self, niss: str, *, code: int = 2, who: str = "cpas", **extra: Any) -> httpx.Response:
+    def integrate(
+        self, niss: str, *, code: int = 2, who: str = "cpas", **extra: Any
+    ) -> httpx.Response:
         body = {"niss": niss, "quality_code": code, "end_user": USER, **extra}
         with self.client(who) as client:
             return client.post("/v1/integrations", json=body)
 
-    def consult(self, service: str, niss: str | None, *, capacity: int = 2,
-                who: str = "cpas", **parameters: Any) -> httpx.Response:
-        body = {"service": service, "niss": niss, "capacity": capacity, "end_user": USER,
-                "parameters": parameters}
+    def consult(
+        self,
+        service: str,
+        niss: str | None,
+        *,
+        capacity: int = 2,
+        who: str = "cpas",
+        **parameters: Any,
+    ) -> httpx.Response:
+        body = {
+            "service": service,
+            "niss": niss,
+            "capacity": capacity,
+            "end_user": USER,
+            "parameters": parameters,
+        }
         with self.client(who) as client:
             return client.post("/v1/consultations", json=body)
 
@@ -70,12 +84,31 @@ SOURCES = {
 }
 
 
-def _register(engine: Engine, name: str, serial: int, kind: str, sector: int, subsector: int,
-              role: Role, endpoint: str | None, token: str | None = None) -> Institution:
-    return register_institution(engine, InstitutionSpec(
-        cbe=cbe(serial), name_fr=name, name_nl=name, sector=sector, subsector=subsector,
-        kind=kind, role=role, endpoint=endpoint, source_token=token,
-    ))
+def _register(
+    engine: Engine,
+    name: str,
+    serial: int,
+    kind: str,
+    sector: int,
+    subsector: int,
+    role: Role,
+    endpoint: str | None,
+    token: str | None = None,
+) -> Institution:
+    return register_institution(
+        engine,
+        InstitutionSpec(
+            cbe=cbe(serial),
+            name_fr=name,
+            name_nl=name,
+            sector=sector,
+            subsector=subsector,
+            kind=kind,
+            role=role,
+            endpoint=endpoint,
+            source_token=token,
+        ),
+    )
 
 
 @pytest.fixture(scope="session")
@@ -98,25 +131,42 @@ def network(engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]]) -> It
             double, url = _doubles[name]
             double.reset()
             doubles[name] = double
-            institutions[name] = _register(engine, name, serial, kind, sector, subsector,
-                                           Role.SOURCE, url, double.token)
-        institutions["bis-register"] = _register(engine, "BCSS", 9, "bis-register", 25, 0,
-                                                 Role.SOURCE, "local:bis-register")
-        institutions["cpas"] = _register(engine, "CPAS de Namur", 10, "cpas", 17, 1, Role.CLIENT, None)
-        institutions["other-cpas"] = _register(engine, "OCMW Gent", 11, "cpas", 17, 1, Role.CLIENT, None)
-        institutions["operator"] = _register(engine, "Operator", 12, "hub", 25, 0, Role.CLIENT, None)
+            institutions[name] = _register(
+                engine, name, serial, kind, sector, subsector, Role.SOURCE, url, double.token
+            )
+        institutions["bis-register"] = _register(
+            engine, "BCSS", 9, "bis-register", 25, 0, Role.SOURCE, "local:bis-register"
+        )
+        institutions["cpas"] = _register(
+            engine, "CPAS de Namur", 10, "cpas", 17, 1, Role.CLIENT, None
+        )
+        institutions["other-cpas"] = _register(
+            engine, "OCMW Gent", 11, "cpas", 17, 1, Role.CLIENT, None
+        )
+        institutions["operator"] = _register(
+            engine, "Operator", 12, "hub", 25, 0, Role.CLIENT, None
+        )
         load_reference_file(engine)
-        settings = Settings(database_url=str(engine.url), token_secret=SECRET,
-                            source_timeout_seconds=1.0)
+        settings = Settings(
+            database_url=str(engine.url), token_secret=SECRET, source_timeout_seconds=1.0
+        )
         hub = build_hub(settings, engine=engine)
         url = stack.enter_context(serving(create_app(hub)))
         net = Network(url=url, engine=engine, sources=doubles, institutions=institutions)
-        for who, scopes in (("cpas", [Scope.CONSULT]), ("other-cpas", [Scope.CONSULT]),
-                            ("operator", [Scope.ADMIN, Scope.CONSULT])):
+        for who, scopes in (
+            ("cpas", [Scope.CONSULT]),
+            ("other-cpas", [Scope.CONSULT]),
+            ("operator", [Scope.ADMIN, Scope.CONSULT]),
+        ):
             made = create_credentials(engine, institution_id=institutions[who].id, scopes=scopes)
-            response = httpx.post(f"{url}/oauth/token", data={
-                "grant_type": "client_credentials", "client_id": made.client_id,
-                "client_secret": made.client_secret})
+            response = httpx.post(
+                f"{url}/oauth/token",
+                data={
+                    "grant_type": "client_credentials",
+                    "client_id": made.client_id,
+                    "client_secret": made.client_secret,
+                },
+            )
             response.raise_for_status()
             net.tokens[who] = response.json()["access_token"]
         yield net

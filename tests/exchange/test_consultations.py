@@ -7,12 +7,24 @@ import datetime as dt
 from tests.exchange.conftest import Network
 from tests.people import ALICE, BOB, CAROL
 
-LEGAL = {"niss": ALICE, "last_name": "Dupont", "first_names": ["Alice"], "birth_date": "1985-07-30",
-         "birth_place": "Namur", "gender": "F", "nationality": "BE", "civil_state": "single",
-         "address": {"postal_code": "5000"}, "death_date": None}
-UNEMPLOYMENT = {"periods": [{"kind": "temporary", "start": "2020-03-16", "end": "2020-06-30"}],
-                "temporary_unemployment_days": 77, "currently_unemployed": False,
-                "daily_allowance": 61.2}
+LEGAL = {
+    "niss": ALICE,
+    "last_name": "Dupont",
+    "first_names": ["Alice"],
+    "birth_date": "1985-07-30",
+    "birth_place": "Namur",
+    "gender": "F",
+    "nationality": "BE",
+    "civil_state": "single",
+    "address": {"postal_code": "5000"},
+    "death_date": None,
+}
+UNEMPLOYMENT = {
+    "periods": [{"kind": "temporary", "start": "2020-03-16", "end": "2020-06-30"}],
+    "temporary_unemployment_days": 77,
+    "currently_unemployed": False,
+    "daily_allowance": 61.2,
+}
 
 
 def test_legal_data_needs_no_integration_and_comes_with_a_ticket(network: Network) -> None:
@@ -100,7 +112,9 @@ def test_only_the_fields_granted_for_the_capacity_leave_the_hub(network: Network
 def test_health_insurance_is_asked_of_the_persons_mutuality_only(network: Network) -> None:
     mutuality_b = network.institutions["mutuality-b"]
     _file_at(network, ALICE, mutuality_b.id)
-    network.sources["mutuality-b"].files["health-insurance"] = {ALICE: {"mutuality": "B", "bim": True}}
+    network.sources["mutuality-b"].files["health-insurance"] = {
+        ALICE: {"mutuality": "B", "bim": True}
+    }
     network.integrate(ALICE, code=2)
     body = network.consult("health-insurance", ALICE).json()
     assert body["data"] == {"mutuality": "B", "bim": True}
@@ -112,7 +126,9 @@ def test_one_source_down_during_a_multi_source_request_flags_it_and_returns_the_
     network: Network,
 ) -> None:
     _file_at(network, ALICE, network.institutions["mutuality-a"].id)
-    network.sources["mutuality-a"].files["social-statuses"] = {ALICE: {"bim": True, "mutuality": "A"}}
+    network.sources["mutuality-a"].files["social-statuses"] = {
+        ALICE: {"bim": True, "mutuality": "A"}
+    }
     network.sources["onem"].broken = True
     network.integrate(ALICE, code=2)
     response = network.consult("social-statuses", ALICE)
@@ -153,8 +169,9 @@ def test_anonymous_and_forged_calls_are_refused(network: Network) -> None:
     anonymous = httpx.post(f"{network.url}/v1/consultations", json={})
     assert anonymous.status_code == 401
     assert anonymous.json()["code"] == "unauthenticated"
-    forged = httpx.post(f"{network.url}/v1/consultations", json={},
-                        headers={"Authorization": "Bearer not.a.token"})
+    forged = httpx.post(
+        f"{network.url}/v1/consultations", json={}, headers={"Authorization": "Bearer not.a.token"}
+    )
     assert forged.status_code == 401
 
 
@@ -172,7 +189,13 @@ def _file_at(network: Network, niss: str, institution_id: int) -> None:
     from carrefour.directory.tables import integrations
 
     with network.engine.begin() as connection:
-        connection.execute(integrations.insert().values(
-            niss=niss, institution_id=institution_id, quality_code=1,
-            starts_on=dt.date(2000, 1, 1), ends_on=None,
-            created_at=dt.datetime.now(dt.UTC)))
+        connection.execute(
+            integrations.insert().values(
+                niss=niss,
+                institution_id=institution_id,
+                quality_code=1,
+                starts_on=dt.date(2000, 1, 1),
+                ends_on=None,
+                created_at=dt.datetime.now(dt.UTC),
+            )
+        )

@@ -38,8 +38,10 @@ def test_listing_shows_own_and_other_institutions_integrations(network: Network)
     network.integrate(ALICE, code=2)
     network.integrate(ALICE, code=8, who="other-cpas")
     with network.client() as client:
-        response = client.get(f"/v1/persons/{ALICE}/integrations",
-                              params={"end_user_id": "sw-1", "end_user_role": "social-worker"})
+        response = client.get(
+            f"/v1/persons/{ALICE}/integrations",
+            params={"end_user_id": "sw-1", "end_user_role": "social-worker"},
+        )
     rows = response.json()["integrations"]
     assert sorted((r["own"], r["quality_code"]) for r in rows) == [(False, 8), (True, 2)]
 
@@ -49,30 +51,42 @@ def test_unregistering_ends_the_file_and_consultation_stops(network: Network) ->
     network.integrate(ALICE, code=2)
     assert network.consult("unemployment", ALICE).status_code == 200
     with network.client() as client:
-        gone = client.delete(f"/v1/integrations/{ALICE}/2",
-                             params={"end_user_id": "sw-1", "end_user_role": "social-worker"})
+        gone = client.delete(
+            f"/v1/integrations/{ALICE}/2",
+            params={"end_user_id": "sw-1", "end_user_role": "social-worker"},
+        )
     assert gone.status_code == 200
     assert network.consult("unemployment", ALICE).json()["code"] == "not-integrated"
 
 
 def test_unregistering_what_was_never_integrated_is_a_clear_404(network: Network) -> None:
     with network.client() as client:
-        response = client.delete(f"/v1/integrations/{CAROL}/2",
-                                 params={"end_user_id": "sw-1", "end_user_role": "social-worker"})
+        response = client.delete(
+            f"/v1/integrations/{CAROL}/2",
+            params={"end_user_id": "sw-1", "end_user_role": "social-worker"},
+        )
     assert response.status_code == 404
 
 
 def test_a_bis_number_is_created_replaced_and_its_history_consulted(network: Network) -> None:
     with network.client() as client:
-        created = client.post("/v1/bis-persons", json={
-            "last_name": "Nowak", "first_names": ["Jan"], "birth_date": "1990-04-00",
-            "gender": "M", "end_user": USER})
+        created = client.post(
+            "/v1/bis-persons",
+            json={
+                "last_name": "Nowak",
+                "first_names": ["Jan"],
+                "birth_date": "1990-04-00",
+                "gender": "M",
+                "end_user": USER,
+            },
+        )
         assert created.status_code == 201, created.text
         bis = created.json()["niss"]
         assert parse_niss(bis).kind is NissKind.BIS
         assert network.consult("legal-data", bis).json()["data"]["last_name"] == "Nowak"
-        replaced = client.post(f"/v1/bis-persons/{bis}/replacement",
-                               json={"new_niss": CAROL, "end_user": USER})
+        replaced = client.post(
+            f"/v1/bis-persons/{bis}/replacement", json={"new_niss": CAROL, "end_user": USER}
+        )
         assert replaced.status_code == 201, replaced.text
     history = network.consult("niss-history", CAROL).json()["data"]["history"]
     assert [(h["old_niss"], h["new_niss"]) for h in history] == [(bis, CAROL)]
@@ -80,11 +94,19 @@ def test_a_bis_number_is_created_replaced_and_its_history_consulted(network: Net
 
 def test_the_bis_register_finds_a_person_phonetically(network: Network) -> None:
     with network.client() as client:
-        client.post("/v1/bis-persons", json={
-            "last_name": "Vandenbroucke", "first_names": ["Marie"], "birth_date": "1975-05-12",
-            "gender": "F", "end_user": USER})
-    response = network.consult("search-person", None, last_name="Van den Broucke",
-                               birth_date="1975", gender="F")
+        client.post(
+            "/v1/bis-persons",
+            json={
+                "last_name": "Vandenbroucke",
+                "first_names": ["Marie"],
+                "birth_date": "1975-05-12",
+                "gender": "F",
+                "end_user": USER,
+            },
+        )
+    response = network.consult(
+        "search-person", None, last_name="Van den Broucke", birth_date="1975", gender="F"
+    )
     persons = response.json()["data"]["persons"]
     assert [p["last_name"] for p in persons] == ["Vandenbroucke"]
     assert "civil_state" not in persons[0]  # not granted for a search
@@ -107,7 +129,9 @@ def test_the_dpo_sees_who_consulted_a_person(network: Network) -> None:
     with network.client("operator") as client:
         rows = client.get(f"/v1/admin/persons/{ALICE}/consultations").json()
         assert {r["client"] for r in rows} == {
-            network.institutions["cpas"].cbe, network.institutions["other-cpas"].cbe}
+            network.institutions["cpas"].cbe,
+            network.institutions["other-cpas"].cbe,
+        }
         assert all(r["end_user_id"] == USER["id"] for r in rows)
     with network.client() as client:
         forbidden = client.get(f"/v1/admin/persons/{ALICE}/consultations")
@@ -119,10 +143,19 @@ def test_an_operator_manages_deliberations_and_the_change_applies_at_once(networ
     network.integrate(ALICE, code=8)
     assert network.consult("unemployment", ALICE, capacity=8).json()["code"] == "no-deliberation"
     with network.client("operator") as client:
-        saved = client.put("/v1/admin/deliberations", json={
-            "reference": "CSI/26/001", "title": "Services files", "client_kind": "cpas",
-            "quality_codes": [8], "service": "unemployment", "fields": ["currently_unemployed"],
-            "valid_from": (dt.date.today() - dt.timedelta(days=1)).isoformat()})
+        saved = client.put(
+            "/v1/admin/deliberations",
+            json={
+                "reference": "CSI/26/001",
+                "title": "Services files",
+                "client_kind": "cpas",
+                "quality_codes": [8],
+                "service": "unemployment",
+                "fields": ["currently_unemployed"],
+                "valid_from": (dt.date.today() - dt.timedelta(days=1)).isoformat(),
+            },
+        )
         assert saved.status_code == 204, saved.text
     assert network.consult("unemployment", ALICE, capacity=8).json()["data"] == {
-        "currently_unemployed": True}
+        "currently_unemployed": True
+    }

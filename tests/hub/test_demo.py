@@ -22,8 +22,19 @@ def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> No
     hub_port = free_port()
     base_port = free_port() + 100  # the six sources take the ports just above
     env = {**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)}
-    command = [sys.executable, "-m", "carrefour.cli", "demo", "--persons", "1000",
-               "--port", str(hub_port), "--base-port", str(base_port), "--check"]
+    command = [
+        sys.executable,
+        "-m",
+        "carrefour.cli",
+        "demo",
+        "--persons",
+        "1000",
+        "--port",
+        str(hub_port),
+        "--base-port",
+        str(base_port),
+        "--check",
+    ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Demo checked: 7 example requests answered as expected." in done.stdout

@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-import orjson
-from starlette.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from carrefour.errors import ALL_ERRORS, CarrefourError
 
@@ -29,7 +29,10 @@ def problem(
 async def _carrefour_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, CarrefourError)
     return problem(
-        code=error.code, title=error.title, status=error.status, detail=error.detail,
+        code=error.code,
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
         extra={k: v for k, v in error.extra.items() if isinstance(v, str | int | float)},
     )
 
@@ -54,14 +57,17 @@ def _describe(error: Any) -> str:
 async def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
-    return problem(code=code, title=str(error.detail), status=error.status_code,
-                   detail=str(error.detail))
+    return problem(
+        code=code, title=str(error.detail), status=error.status_code, detail=str(error.detail)
+    )
 
 
 async def _unexpected(_request: Request, error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
     return problem(
-        code="internal-error", title="Internal error", status=500,
+        code="internal-error",
+        title="Internal error",
+        status=500,
         detail="The hub met an unexpected error; quote the time of your request to support.",
     )
 

@@ -29,9 +29,13 @@ router = APIRouter(prefix="/v1/admin", tags=["administration"])
 
 
 def _institution_out(institution: Institution) -> InstitutionOut:
-    return InstitutionOut(**{
-        k: v for k, v in dataclasses.asdict(institution).items() if k in InstitutionOut.model_fields
-    })
+    return InstitutionOut(
+        **{
+            k: v
+            for k, v in dataclasses.asdict(institution).items()
+            if k in InstitutionOut.model_fields
+        }
+    )
 
 
 @router.get("/institutions", response_model=list[InstitutionOut])
@@ -41,9 +45,7 @@ async def list_institutions(_: AdminCaller, hub: HubDep) -> list[InstitutionOut]
 
 
 @router.post("/institutions", response_model=InstitutionOut, status_code=201)
-async def register_institution(
-    body: InstitutionIn, _: AdminCaller, hub: HubDep
-) -> InstitutionOut:
+async def register_institution(body: InstitutionIn, _: AdminCaller, hub: HubDep) -> InstitutionOut:
     spec = directory.InstitutionSpec(**{**body.model_dump(), "role": Role(body.role)})
     created = await asyncio.to_thread(directory.register_institution, hub.engine, spec)
     hub.reference.invalidate()
@@ -74,10 +76,15 @@ async def list_deliberations(_: AdminCaller, hub: HubDep) -> list[DeliberationOu
 
 def _deliberation_out(grant: Deliberation) -> DeliberationOut:
     return DeliberationOut(
-        id=grant.id, reference=grant.reference, title=grant.title,
-        client_kind=grant.client_kind, quality_codes=sorted(grant.quality_codes),
-        service=grant.service, fields=sorted(grant.fields),
-        valid_from=grant.valid_from, valid_until=grant.valid_until,
+        id=grant.id,
+        reference=grant.reference,
+        title=grant.title,
+        client_kind=grant.client_kind,
+        quality_codes=sorted(grant.quality_codes),
+        service=grant.service,
+        fields=sorted(grant.fields),
+        valid_from=grant.valid_from,
+        valid_until=grant.valid_until,
     )
 
 
@@ -89,9 +96,15 @@ async def save_deliberation(body: DeliberationIn, _: AdminCaller, hub: HubDep) -
     if unknown:
         raise InvalidInput(f"The service '{service.name}' has no field {', '.join(unknown)}.")
     grant = Deliberation(
-        id=0, reference=body.reference, title=body.title, client_kind=body.client_kind,
-        quality_codes=frozenset(body.quality_codes), service=body.service,
-        fields=frozenset(body.fields), valid_from=body.valid_from, valid_until=body.valid_until,
+        id=0,
+        reference=body.reference,
+        title=body.title,
+        client_kind=body.client_kind,
+        quality_codes=frozenset(body.quality_codes),
+        service=body.service,
+        fields=frozenset(body.fields),
+        valid_from=body.valid_from,
+        valid_until=body.valid_until,
     )
     await asyncio.to_thread(directory.save_all, hub.engine, [grant], [])
     hub.reference.invalidate()
@@ -108,7 +121,8 @@ async def list_availability(_: AdminCaller, hub: HubDep) -> list[AvailabilityIn]
     rows = await asyncio.to_thread(directory.list_availability, hub.engine)
     return [
         AvailabilityIn(
-            service=r.service, source_kind=r.source_kind,
+            service=r.service,
+            source_kind=r.source_kind,
             quality_codes=None if r.quality_codes is None else sorted(r.quality_codes),
         )
         for r in rows
@@ -119,7 +133,8 @@ async def list_availability(_: AdminCaller, hub: HubDep) -> list[AvailabilityIn]
 async def save_availability(body: AvailabilityIn, _: AdminCaller, hub: HubDep) -> None:
     hub.catalogue.get(body.service)
     row = Availability(
-        service=body.service, source_kind=body.source_kind,
+        service=body.service,
+        source_kind=body.source_kind,
         quality_codes=None if body.quality_codes is None else frozenset(body.quality_codes),
     )
     await asyncio.to_thread(directory.save_all, hub.engine, [], [row])

@@ -29,7 +29,9 @@ async def create(body: BisPersonIn, caller: ConsultingCaller, hub: HubDep) -> Bi
 
 
 @router.patch("/{niss}", response_model=BisPersonOut)
-async def update(niss: str, body: BisChangesIn, caller: ConsultingCaller, hub: HubDep) -> BisPersonOut:
+async def update(
+    niss: str, body: BisChangesIn, caller: ConsultingCaller, hub: HubDep
+) -> BisPersonOut:
     """Correct or complete the data of a BIS person."""
     actor = Actor(caller, body.end_user.id, body.end_user.role)
     done = await hub.bis.update(actor, niss, body.changes)

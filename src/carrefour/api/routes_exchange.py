@@ -70,8 +70,12 @@ async def integrate(body: IntegrationIn, caller: ConsultingCaller, hub: HubDep) 
 
 @router.delete("/integrations/{niss}/{quality_code}", response_model=TicketOut)
 async def unregister(
-    niss: str, quality_code: int, end_user_id: str, end_user_role: str,
-    caller: ConsultingCaller, hub: HubDep,
+    niss: str,
+    quality_code: int,
+    end_user_id: str,
+    end_user_role: str,
+    caller: ConsultingCaller,
+    hub: HubDep,
 ) -> TicketOut:
     """End the institution's integration of the person with that quality code."""
     done = await hub.access.unregister(

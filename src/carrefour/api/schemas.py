@@ -151,7 +151,9 @@ class BisPersonIn(Strict):
     last_name: str = Field(min_length=1, max_length=200, examples=["Nowak"])
     first_names: list[str] = Field(default_factory=list, max_length=10)
     birth_date: str = Field(
-        min_length=4, max_length=10, examples=["1990-04-00"],
+        min_length=4,
+        max_length=10,
+        examples=["1990-04-00"],
         description="YYYY-MM-DD; 00 for an unknown day or month",
     )
     gender: str = Field(default="U", pattern="^[MFU]$")

@@ -93,10 +93,16 @@ def issue_token(
 ) -> IssuedToken:
     """Exchange valid client credentials for a signed token valid ``ttl_seconds``."""
     with engine.connect() as connection:
-        row = connection.execute(
-            select(credentials).where(credentials.c.client_id == client_id)
-        ).mappings().first()
-    if row is None or row["revoked_at"] is not None or not _verify(row["secret_hash"], client_secret):
+        row = (
+            connection.execute(select(credentials).where(credentials.c.client_id == client_id))
+            .mappings()
+            .first()
+        )
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or not _verify(row["secret_hash"], client_secret)
+    ):
         raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
     now = int(time.time())
     scopes = sorted(row["scopes"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, String, Table, Text
 
 from carrefour.db import metadata
 

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from carrefour.auth.services import Actor
 from carrefour.directory import services as directory
 from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.domain import Institution
 from carrefour.identification.niss import parse_niss
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
@@ -73,9 +74,7 @@ class AccessManager:
         act = self._act(actor, institution.cbe, "unregister", niss, quality_code)
         return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    async def list(
-        self, actor: Actor, *, niss: str
-    ) -> Ticketed[list[directory.ListedIntegration]]:
+    async def list(self, actor: Actor, *, niss: str) -> Ticketed[list[directory.ListedIntegration]]:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> list[directory.ListedIntegration]:
@@ -91,13 +90,11 @@ class AccessManager:
         act = self._act(actor, institution.cbe, "list-integrations", niss, None)
         return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    async def _institution(self, actor: Actor) -> directory.Institution:
+    async def _institution(self, actor: Actor) -> Institution:
         return (await self._reference.current()).institution(actor.caller.institution_id)
 
     @staticmethod
-    def _act(
-        actor: Actor, client: str, action: str, niss: str, quality_code: int | None
-    ) -> Act:
+    def _act(actor: Actor, client: str, action: str, niss: str, quality_code: int | None) -> Act:
         return Act(
             channel=actor.channel,
             action=action,

@@ -150,9 +150,7 @@ def check_finality(
 ) -> Integration:
     """The client's active integration in the capacity it claims, or the refusal that applies."""
     own = [
-        i
-        for i in integrations
-        if i.institution_id == institution_id and i.quality_code == capacity
+        i for i in integrations if i.institution_id == institution_id and i.quality_code == capacity
     ]
     for integration in own:
         if integration.active_on(today):

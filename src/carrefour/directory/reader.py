@@ -18,8 +18,15 @@ from carrefour.directory import services as directory
 from carrefour.directory.domain import Integration
 from carrefour.directory.tables import integrations
 
-_COLUMNS = ("id", "niss", "institution_id", "quality_code", "starts_on", "ends_on",
-            "unregistered_at")
+_COLUMNS = (
+    "id",
+    "niss",
+    "institution_id",
+    "quality_code",
+    "starts_on",
+    "ends_on",
+    "unregistered_at",
+)
 
 
 class IntegrationReader:
@@ -49,13 +56,16 @@ class IntegrationReader:
         compiled = query.compile(dialect=self._engine.dialect)
         self._sql = str(compiled)
         dialect = self._engine.dialect
-        self._processors = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-                            for c in query.selected_columns]
+        self._processors = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None)
+            for c in query.selected_columns
+        ]
         self._connection = self._engine.raw_connection().driver_connection
 
     def _integration(self, row: tuple[Any, ...]) -> Integration:
-        values = [p(v) if p else v for p, v in zip(self._processors, row, strict=True)]
-        return Integration(**dict(zip(_COLUMNS, values, strict=True)))
+        values: list[Any] = [p(v) if p else v for p, v in zip(self._processors, row, strict=True)]
+        fields: dict[str, Any] = dict(zip(_COLUMNS, values, strict=True))
+        return Integration(**fields)
 
     def close(self) -> None:
         if self._connection is not None:

@@ -113,8 +113,13 @@ def bump_version(connection: Connection) -> None:
 
 
 def integration_values(
-    *, niss: str, institution_id: int, quality_code: int, starts_on: dt.date,
-    ends_on: dt.date | None, now: dt.datetime,
+    *,
+    niss: str,
+    institution_id: int,
+    quality_code: int,
+    starts_on: dt.date,
+    ends_on: dt.date | None,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     return {
         "niss": niss,

@@ -48,7 +48,9 @@ def parse_cbe(raw: str) -> str:
     try:
         return str(vat.validate(raw))
     except ValidationError:
-        raise InvalidCbeNumber(f"The enterprise number {raw!r} is not a valid CBE number.") from None
+        raise InvalidCbeNumber(
+            f"The enterprise number {raw!r} is not a valid CBE number."
+        ) from None
 
 
 def register_institution(engine: Engine, spec: InstitutionSpec) -> Institution:
@@ -128,14 +130,21 @@ def register_integration(
     )
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
-        new_id = connection.execute(
+        inserted = connection.execute(
             integrations.insert().values(
                 **repo.integration_values(
-                    niss=niss.value, institution_id=institution.id, quality_code=quality_code,
-                    starts_on=period.starts_on, ends_on=period.ends_on, now=now,
+                    niss=niss.value,
+                    institution_id=institution.id,
+                    quality_code=quality_code,
+                    starts_on=period.starts_on,
+                    ends_on=period.ends_on,
+                    now=now,
                 )
             )
-        ).inserted_primary_key[0]
+        )
+        key = inserted.inserted_primary_key
+        assert key is not None  # always set after a single-row INSERT
+        new_id = key[0]
         journal_append(connection, [journal])
         row = connection.execute(select(integrations).where(integrations.c.id == new_id))
         integration = repo.to_integration(row.mappings().one())
@@ -187,8 +196,7 @@ def list_integrations(
         by_id = {i.id: i for i in repo.all_institutions(connection)}
         journal_append(connection, [journal])
     return [
-        ListedIntegration(i, by_id[i.institution_id], i.institution_id == viewer.id)
-        for i in found
+        ListedIntegration(i, by_id[i.institution_id], i.institution_id == viewer.id) for i in found
     ]
 
 
@@ -259,9 +267,7 @@ def list_availability(engine: Engine) -> list[Availability]:
         return repo.all_availability(connection)
 
 
-def save_all(
-    engine: Engine, grants: Sequence[Deliberation], rows: Sequence[Availability]
-) -> None:
+def save_all(engine: Engine, grants: Sequence[Deliberation], rows: Sequence[Availability]) -> None:
     with engine.begin() as connection:
         for grant in grants:
             save_deliberation(connection, grant)

@@ -47,8 +47,6 @@ def _holding_a_file(
     today: dt.date,
 ) -> list[Institution]:
     holders = {
-        i.institution_id
-        for i in integrations
-        if i.quality_code in codes and i.active_on(today)
+        i.institution_id for i in integrations if i.quality_code in codes and i.active_on(today)
     }
     return [c for c in candidates if c.id in holders]

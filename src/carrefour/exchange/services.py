@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carrefour import reference
 from carrefour.auth.services import Caller
 from carrefour.catalogue.model import Catalogue, Service, validate_parameters
-from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.directory.domain import (
     Deliberation,
@@ -26,6 +26,7 @@ from carrefour.directory.domain import (
     check_finality,
     find_deliberation,
 )
+from carrefour.directory.reader import IntegrationReader
 from carrefour.errors import (
     CarrefourError,
     InvalidCode,
@@ -41,7 +42,6 @@ from carrefour.exchange.routing import route
 from carrefour.identification.niss import Niss, parse_niss
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.writer import JournalWriter
-from carrefour import reference
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,8 +160,11 @@ class Exchange:
         )
         trace.sources = tuple(t.cbe for t in targets)
         ask = SourceRequest(
-            ticket=trace.ticket, service=service.name, version=service.version,
-            niss=trace.niss, parameters=parameters,
+            ticket=trace.ticket,
+            service=service.name,
+            version=service.version,
+            niss=trace.niss,
+            parameters=parameters,
         )
         outcomes = await self._ask_all(targets, ask)
         return _answer(service, trace, grant, outcomes, parameters)
