@@ -254,3 +254,21 @@ def test_legal_data_of_a_bis_number_goes_to_the_bis_register_not_the_national_re
             today=D(2026, 1, 1),
         )
         assert [c.id for c in chosen] == [expected]
+
+
+def test_a_reference_file_with_the_same_grant_twice_is_refused() -> None:
+    from carrefour.directory.files import parse_reference
+    from carrefour.errors import InvalidInput
+
+    grant = """
+[[deliberation]]
+reference = "CSI/22/123"
+title = "t"
+client_kind = "cpas"
+quality_codes = [2]
+service = "unemployment"
+fields = ["periods"]
+valid_from = 2022-01-01
+"""
+    with pytest.raises(InvalidInput, match="twice"):
+        parse_reference(grant + grant)

@@ -127,14 +127,21 @@ def test_the_dpo_sees_who_consulted_a_person(network: Network) -> None:
     network.consult("legal-data", ALICE)
     network.consult("legal-data", ALICE, who="other-cpas")
     with network.client("operator") as client:
-        rows = client.get(f"/v1/admin/persons/{ALICE}/consultations").json()
+        params = {"end_user_id": "dpo-1", "end_user_role": "dpo"}
+        rows = client.get(f"/v1/admin/persons/{ALICE}/consultations", params=params).json()
         assert {r["client"] for r in rows} == {
             network.institutions["cpas"].cbe,
             network.institutions["other-cpas"].cbe,
         }
         assert all(r["end_user_id"] == USER["id"] for r in rows)
+        again = client.get(f"/v1/admin/persons/{ALICE}/consultations", params=params).json()
+        assert again[0]["action"] == "who-consulted"  # the DPO's look-up is journaled too
+        assert again[0]["end_user_id"] == "dpo-1"
     with network.client() as client:
-        forbidden = client.get(f"/v1/admin/persons/{ALICE}/consultations")
+        forbidden = client.get(
+            f"/v1/admin/persons/{ALICE}/consultations",
+            params={"end_user_id": "sw-1", "end_user_role": "social-worker"},
+        )
     assert forbidden.status_code == 403
 
 

@@ -23,7 +23,9 @@ from carrefour.directory import services as directory
 from carrefour.directory.domain import Availability, Deliberation, Institution, Role
 from carrefour.directory.files import parse_reference
 from carrefour.errors import InvalidInput, NotFound
+from carrefour.identification.niss import parse_niss
 from carrefour.journal import services as journal
+from carrefour.journal.recorded import Act, Stamp, journaled
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"])
 
@@ -163,13 +165,35 @@ async def journal_entry(ticket: str, _: AdminCaller, hub: HubDep) -> dict[str, A
 
 @router.get("/persons/{niss}/consultations")
 async def who_consulted(
-    niss: str, _: AdminCaller, hub: HubDep, limit: int = 100, before_seq: int | None = None
+    niss: str,
+    caller: AdminCaller,
+    hub: HubDep,
+    end_user_id: str,
+    end_user_role: str,
+    limit: int = 100,
+    before_seq: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Who consulted this person's data, newest first (for the DPO and the citizen)."""
-    records = await asyncio.to_thread(
-        journal.by_niss, hub.engine, niss, limit=min(limit, 1000), before_seq=before_seq
+    """Who consulted this person's data, newest first (for the DPO and the citizen).
+    Looking is itself journaled: the journal holds personal data too."""
+    checked = parse_niss(niss).value
+    client = (await hub.reference.current()).institution(caller.institution_id).cbe
+    act = Act(
+        channel="admin",
+        action="who-consulted",
+        client=client,
+        end_user_id=end_user_id,
+        end_user_role=end_user_role,
+        service="journal",
+        niss=checked,
     )
-    return [_record_out(r) for r in records]
+
+    async def work(_: Stamp) -> list[journal.JournalRecord]:
+        return await asyncio.to_thread(
+            journal.by_niss, hub.engine, checked, limit=min(limit, 1000), before_seq=before_seq
+        )
+
+    done = await journaled(hub.journal, act, work)
+    return [_record_out(r) for r in done.value]
 
 
 def _record_out(record: journal.JournalRecord) -> dict[str, Any]:

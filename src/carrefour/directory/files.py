@@ -28,7 +28,18 @@ def parse_reference(
         raise InvalidInput(f"The reference file is not valid TOML: {error}.") from None
     grants = [_deliberation(raw, catalogue) for raw in document.get("deliberation", [])]
     rows = [_availability(raw, catalogue) for raw in document.get("availability", [])]
+    _refuse_duplicates([(g.reference, g.client_kind, g.service) for g in grants], "grant")
+    _refuse_duplicates([(r.service, r.source_kind) for r in rows], "availability row")
     return grants, rows
+
+
+def _refuse_duplicates(keys: list[tuple[str, ...]], what: str) -> None:
+    """Two entries with the same key would silently replace each other when loaded."""
+    seen: set[tuple[str, ...]] = set()
+    for key in keys:
+        if key in seen:
+            raise InvalidInput(f"The reference file has the {what} {' / '.join(key)} twice.")
+        seen.add(key)
 
 
 def _deliberation(raw: Mapping[str, Any], catalogue: Catalogue) -> Deliberation:
