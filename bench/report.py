@@ -66,6 +66,10 @@ def markdown_row(outcome: Outcome) -> str:
     options, machine, steady = outcome.options, outcome.machine, outcome.steady.result
     cpu = outcome.hub.cpu
     missed = [t.name for t in outcome.targets if not t.met]
+    verdict = "all met" if not missed else "missed: " + ", ".join(missed)
+    noise = max(phase.cpu.other for phase in outcome.phases)
+    if noise > NOISY:
+        verdict += f" — *machine not quiet: other processes up to {noise:.0f}% of a core*"
     cells = [
         outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`", machine.summary(),
         f"{options.persons:,}", str(options.workers),
@@ -75,7 +79,7 @@ def markdown_row(outcome: Outcome) -> str:
         f"{steady.latency_ms['p50']:.1f} / {steady.latency_ms['p99']:.1f} ms",
         f"{cpu.hub:.0f}% / {cpu.source:.0f}% / {cpu.wrk:.0f}% / {cpu.other:.0f}%",
         "ok" if outcome.journal.ok else "**failed**",
-        "all met" if not missed else "missed: " + ", ".join(missed),
+        verdict,
     ]
     return "| " + " | ".join(cells) + " |\n"
 

@@ -7,6 +7,8 @@ stays portable between the two.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -83,3 +85,22 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     """One unit of work: commits on success, rolls back on any exception."""
     with engine.begin() as connection:
         yield connection
+
+
+@contextmanager
+def write_turn(engine: Engine) -> Iterator[None]:
+    """Queue for SQLite's write lock on a file lock beside the database.
+
+    Several processes writing one SQLite file (hub workers) otherwise wait in SQLite's busy
+    handler, which sleeps with back-off up to 100 ms instead of waking when the lock is freed;
+    a blocking ``flock`` hands the turn over at once. No-op for other backends."""
+    database = make_url(str(engine.url)).database if is_sqlite(str(engine.url)) else None
+    if not database or database == ":memory:":
+        yield
+        return
+    descriptor = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # one open file per turn: threads queue too
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock

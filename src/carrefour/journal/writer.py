@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from carrefour.db import write_turn
 from carrefour.errors import JournalUnavailable
 from carrefour.journal.chain import append
 from carrefour.journal.entries import JournalEntry
@@ -150,7 +151,7 @@ def record_now(engine: Engine, entry: JournalEntry) -> int:
 
 
 def _commit(engine: Engine, entries: Sequence[JournalEntry]) -> list[int]:
-    with engine.begin() as connection:
+    with write_turn(engine), engine.begin() as connection:
         return append(connection, entries)
 
 
