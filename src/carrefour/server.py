@@ -28,5 +28,6 @@ def run_hub(*, host: str, port: int, workers: int = 1) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        proxy_headers=False,  # the hub is reached directly; no proxy to trust
         log_level="warning",
     )

@@ -14,7 +14,7 @@ from carrefour.auth.services import Caller, Scope, TokenVerifier
 from carrefour.bootstrap import Hub
 from carrefour.errors import Unauthenticated
 
-_bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
+bearer = HTTPBearer(auto_error=False, description="Token from POST /oauth/token")
 
 
 async def get_hub(request: Request) -> Hub:
@@ -22,7 +22,7 @@ async def get_hub(request: Request) -> Hub:
     return hub
 
 
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
 async def get_caller(request: Request, credentials: Credentials) -> Caller:
