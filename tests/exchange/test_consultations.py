@@ -199,3 +199,22 @@ def _file_at(network: Network, niss: str, institution_id: int) -> None:
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
+
+
+def test_no_data_leaves_when_the_journal_cannot_be_written(network: Network) -> None:
+    from sqlalchemy import text
+
+    network.sources["national-register"].files["legal-data"] = {ALICE: LEGAL}
+    with network.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE journal_entries RENAME TO journal_entries_away"))
+    try:
+        response = network.consult("legal-data", ALICE)
+    finally:
+        with network.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE journal_entries_away RENAME TO journal_entries"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "journal-unavailable"
+    assert "Dupont" not in response.text
+    assert network.sources[
+        "national-register"
+    ].calls  # the source was asked: only the reply is held back
