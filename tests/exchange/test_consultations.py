@@ -218,3 +218,17 @@ def test_no_data_leaves_when_the_journal_cannot_be_written(network: Network) -> 
     assert network.sources[
         "national-register"
     ].calls  # the source was asked: only the reply is held back
+
+
+def test_a_source_answering_outside_the_protocol_is_reported_unavailable_and_journaled(
+    network: Network,
+) -> None:
+    from carrefour.journal import services as journal
+
+    network.sources["national-register"].files["legal-data"] = {ALICE: "not an object"}
+    response = network.consult("legal-data", ALICE)
+    assert response.status_code == 502
+    assert response.json()["code"] == "source-unavailable"
+    assert "'data' is not an object" in response.json()["detail"]
+    record = journal.by_ticket(network.engine, response.json()["ticket"])
+    assert record is not None and record.entry.outcome == "source-unavailable"

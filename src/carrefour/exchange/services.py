@@ -129,6 +129,9 @@ class Exchange:
             await self._record(caller, request, trace, outcome=error.code, channel=channel)
             error.extra["ticket"] = trace.ticket
             raise
+        except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
+            await self._record(caller, request, trace, outcome="internal-error", channel=channel)
+            raise
         await self._record(caller, request, trace, outcome=result.status, channel=channel)
         return result
 

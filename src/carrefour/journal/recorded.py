@@ -79,6 +79,9 @@ async def journaled(
         await writer.record(stamp.entry(error.code))
         error.extra["ticket"] = stamp.ticket
         raise
+    except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
+        await writer.record(stamp.entry("internal-error"))
+        raise
     if not work_commits_entry:
         await writer.record(stamp.entry("ok"))
     return Ticketed(stamp.ticket, value)
