@@ -24,6 +24,11 @@ class Settings:
     source_timeout_seconds: float = 5.0
     journal_batch_max: int = 512
     data_dir: Path = DEFAULT_DATA_DIR
+    # SOAP (CBSS wire formats): client addresses admitted on the SSDN connector without HTTP
+    # authentication, as (CBE number, network) pairs; the folder of the CBSS schemas the
+    # served WSDLs may refer to (not shipped with Carrefour).
+    soap_client_addresses: tuple[tuple[str, str], ...] = ()
+    cbss_schemas_dir: Path | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -35,7 +40,24 @@ class Settings:
             token_ttl_seconds=int(env.get("CARREFOUR_TOKEN_TTL", "900")),
             source_timeout_seconds=float(env.get("CARREFOUR_SOURCE_TIMEOUT", "5")),
             data_dir=data_dir,
+            soap_client_addresses=parse_client_addresses(
+                env.get("CARREFOUR_SOAP_CLIENT_ADDRESSES", "")
+            ),
+            cbss_schemas_dir=Path(env["CARREFOUR_CBSS_SCHEMAS"])
+            if env.get("CARREFOUR_CBSS_SCHEMAS")
+            else None,
         )
+
+
+def parse_client_addresses(text: str) -> tuple[tuple[str, str], ...]:
+    """``CBE=NETWORK`` pairs separated by commas or spaces, e.g. ``0212345678=10.1.2.0/24``."""
+    pairs = []
+    for item in text.replace(",", " ").split():
+        cbe, _, network = item.partition("=")
+        if not cbe or not network:
+            raise ValueError(f"CARREFOUR_SOAP_CLIENT_ADDRESSES: {item!r} is not CBE=NETWORK")
+        pairs.append((cbe.strip(), network.strip()))
+    return tuple(pairs)
 
 
 def _persistent_secret(data_dir: Path) -> str:

@@ -52,6 +52,26 @@ class InvalidPeriod(InvalidInput):
     title = "The period is not valid"
 
 
+class InvalidXml(InvalidInput):
+    code = "invalid-xml"
+    title = "The XML document is malformed or was refused (DTD, entities, size, depth)"
+
+
+class MissingValue(InvalidInput):
+    code = "missing-value"
+    title = "A mandatory value is missing or empty"
+
+
+class ToleranceRequired(InvalidInput):
+    code = "tolerance-required"
+    title = "An incomplete birth date needs a tolerance"
+
+
+class UnknownMutationType(InvalidInput):
+    code = "unknown-mutation-type"
+    title = "The mutation type is not in the list of mutation types"
+
+
 # --- identity of the caller ------------------------------------------------------------------
 class Unauthenticated(CarrefourError):
     code = "unauthenticated"
@@ -68,6 +88,11 @@ class Forbidden(CarrefourError):
     code = "forbidden"
     status = 403
     title = "The institution may not do this"
+
+
+class NotAuthenticSource(Forbidden):
+    code = "not-authentic-source"
+    title = "The institution is not the authentic source of this kind of mutation"
 
 
 # --- resources -------------------------------------------------------------------------------
@@ -90,6 +115,12 @@ class UnknownInstitution(NotFound):
 class UnknownPerson(NotFound):
     code = "unknown-person"
     title = "The person is not known"
+
+
+class IdentityNotProven(CarrefourError):
+    code = "identity-not-proven"
+    status = 403
+    title = "The proof of authentication does not match the person"
 
 
 class Conflict(CarrefourError):
@@ -159,13 +190,19 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     InvalidCbeNumber,
     InvalidCode,
     InvalidPeriod,
+    InvalidXml,
+    MissingValue,
+    ToleranceRequired,
+    UnknownMutationType,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
+    NotAuthenticSource,
     NotFound,
     UnknownService,
     UnknownInstitution,
     UnknownPerson,
+    IdentityNotProven,
     Conflict,
     BisSerialsExhausted,
     NotIntegrated,

@@ -18,6 +18,7 @@ from carrefour.api import (
 )
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.soap import routes as soap_routes
 
 DESCRIPTION = """
 Carrefour is a crossroads bank for social security: member institutions identify persons,
@@ -47,4 +48,5 @@ def create_app(hub: Hub) -> FastAPI:
     problems.install(app)
     for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)
+    app.include_router(soap_routes.router)
     return app

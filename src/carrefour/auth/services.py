@@ -117,6 +117,27 @@ def issue_token(
     return IssuedToken(access_token=token, expires_in=ttl_seconds, scope=" ".join(scopes))
 
 
+def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
+    """The caller that client credentials stand for (HTTP Basic on the SOAP endpoints)."""
+    with engine.connect() as connection:
+        row = (
+            connection.execute(select(credentials).where(credentials.c.client_id == client_id))
+            .mappings()
+            .first()
+        )
+    if (
+        row is None
+        or row["revoked_at"] is not None
+        or not _verify(row["secret_hash"], client_secret)
+    ):
+        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
+    return Caller(
+        client_id=client_id,
+        institution_id=int(row["institution_id"]),
+        scopes=frozenset(str(s) for s in row["scopes"]),
+    )
+
+
 def _verify(secret_hash: str, client_secret: str) -> bool:
     try:
         return _hasher.verify(secret_hash, client_secret)

@@ -17,7 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-CHANNELS = frozenset({"rest", "soap", "cli", "admin"})
+CHANNELS = frozenset({"rest", "soap", "cli", "admin", "signal"})
 
 _ticket_lock = threading.Lock()
 _last_ms = 0

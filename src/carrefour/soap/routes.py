@@ -1,0 +1,117 @@
+"""The SOAP endpoints: HTTP in, one service call, SOAP out. ``GET ...?wsdl`` serves the WSDL
+with the hub's own address."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import APIRouter, Request, Response
+
+from carrefour.bootstrap import Hub
+from carrefour.errors import CarrefourError, InvalidXml, NotFound
+from carrefour.soap import connector, envelope, tx25, wsdl, xmlsafe
+from carrefour.soap.identity import BasicVerifier
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(include_in_schema=False)
+
+WSDL_TYPE = "text/xml; charset=utf-8"
+
+
+@router.get(wsdl.SSDN_PATH)
+async def ssdn_wsdl(request: Request) -> Response:
+    return Response(wsdl.ssdn_wsdl(str(request.base_url)), media_type=WSDL_TYPE)
+
+
+@router.post(wsdl.SSDN_PATH)
+async def send_xml(request: Request) -> Response:
+    transport = connector.Transport(
+        authorization=request.headers.get("authorization"),
+        client_host=request.client.host if request.client else None,
+        verifier=_verifier(request),
+    )
+    try:
+        body = envelope.body_content(await read_body(request))
+        answer = await connector.send_xml(_hub(request), body, transport)
+    except InvalidXml as error:
+        return _fault(envelope.Fault("Client", error.detail))
+    except Exception:
+        log.exception("SSDN connector failure")
+        return _fault(envelope.Fault("Server", "Unexpected internal error of the hub."))
+    return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)
+
+
+@router.get(wsdl.TX25_PATH)
+@router.get(wsdl.TX25_LEGACY_PATH)
+async def tx25_wsdl(request: Request) -> Response:
+    return Response(wsdl.tx25_wsdl(str(request.base_url)), media_type=WSDL_TYPE)
+
+
+@router.post(wsdl.TX25_PATH)
+@router.post(wsdl.TX25_LEGACY_PATH)
+async def retrieve_ti(request: Request) -> Response:
+    exchange = tx25.Tx25Exchange(_hub(request), _verifier(request))
+    try:
+        body = envelope.body_content(await read_body(request))
+        answer = await exchange.answer(body, request.headers.get("authorization"))
+    except tx25.Tx25Fault as fault:
+        return _fault(fault.fault, status=fault.status, headers=fault.headers)
+    except InvalidXml as error:
+        made = exchange.fault_for(error)
+        return _fault(made.fault, status=made.status)
+    except Exception:
+        log.exception("RetrieveTIGroups failure")
+        made = exchange.fault_for(CarrefourError("Unexpected internal error of the hub."))
+        return _fault(made.fault, status=made.status)
+    return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)
+
+
+@router.get(wsdl.SCHEMAS_PATH + "/{path:path}")
+async def cbss_schema(path: str, request: Request) -> Response:
+    """A CBSS schema from the folder the operator configured (``CARREFOUR_CBSS_SCHEMAS``)."""
+    folder = _hub(request).settings.cbss_schemas_dir
+    if folder is None:
+        raise NotFound("This hub serves no CBSS schemas (CARREFOUR_CBSS_SCHEMAS is not set).")
+    root = Path(folder).resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root) or target.suffix != ".xsd" or not target.is_file():
+        raise NotFound(f"No CBSS schema {path!r}.")
+    return Response(target.read_bytes(), media_type=WSDL_TYPE)
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused as soon as it grows past the XML size limit."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdecimal() and int(declared) > xmlsafe.MAX_BYTES:
+        raise InvalidXml(f"The request is larger than {xmlsafe.MAX_BYTES} bytes.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > xmlsafe.MAX_BYTES:
+            raise InvalidXml(f"The request is larger than {xmlsafe.MAX_BYTES} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _fault(
+    fault: envelope.Fault, *, status: int = 500, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(
+        fault.document(), status_code=status, media_type=envelope.CONTENT_TYPE, headers=headers
+    )
+
+
+def _hub(request: Request) -> Hub:
+    hub: Hub = request.app.state.hub
+    return hub
+
+
+def _verifier(request: Request) -> BasicVerifier:
+    state = request.app.state
+    verifier: BasicVerifier | None = getattr(state, "soap_basic_verifier", None)
+    if verifier is None:
+        verifier = state.soap_basic_verifier = BasicVerifier(_hub(request))
+    return verifier
+

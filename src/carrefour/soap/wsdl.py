@@ -1,0 +1,122 @@
+"""The WSDLs the hub serves, with its own address.
+
+Only the WSDL text is embedded (it is small); the CBSS schemas it refers to are not shipped
+with Carrefour. The SSDN connector's WSDL is self-contained. The RetrieveTIGroups WSDL refers
+to the CBSS schemas under ``{hub}/cbss/schemas/``, which the hub serves only when the operator
+points ``CARREFOUR_CBSS_SCHEMAS`` at the CBSS schema folder (clients usually keep the WSDL and
+schemas locally and only change the address).
+"""
+
+from __future__ import annotations
+
+from xml.sax.saxutils import quoteattr
+
+SSDN_PATH = "/connectors/webservice/KSZBCSSWebServiceConnectorPort"
+TX25_PATH = "/SOA4520/RetrieveTIGroupsService/v2/retrieveTI"
+TX25_LEGACY_PATH = "/RetrieveTIGroupsService/v2/retrieveTI"
+SCHEMAS_PATH = "/cbss/schemas"
+
+_SSDN = """<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions name="KSZBCSSWebServiceConnector" \
+targetNamespace="http://ksz-bcss.fgov.be/connectors/WebServiceConnector" \
+xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" \
+xmlns:tns="http://ksz-bcss.fgov.be/connectors/WebServiceConnector" \
+xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+  <wsdl:types>
+    <xsd:schema elementFormDefault="qualified" \
+targetNamespace="http://ksz-bcss.fgov.be/connectors/WebServiceConnector">
+      <xsd:element name="xmlString" type="xsd:string"/>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="request"><wsdl:part element="tns:xmlString" name="requestXML"/></wsdl:message>
+  <wsdl:message name="reply"><wsdl:part element="tns:xmlString" name="replyXML"/></wsdl:message>
+  <wsdl:portType name="KSZBCSSWebServiceConnector">
+    <wsdl:operation name="sendXML">
+      <wsdl:input message="tns:request" name="requestXML"/>
+      <wsdl:output message="tns:reply" name="replyXML"/>
+    </wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="KSZBCSSWebServiceConnectorBinding" type="tns:KSZBCSSWebServiceConnector">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="sendXML">
+      <soap:operation soapAction="http://ksz-bcss.fgov.be/connectors/WebServiceConnector/sendXML"/>
+      <wsdl:input name="requestXML"><soap:body use="literal"/></wsdl:input>
+      <wsdl:output name="replyXML"><soap:body use="literal"/></wsdl:output>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="KSZBCSSWebService">
+    <wsdl:port binding="tns:KSZBCSSWebServiceConnectorBinding" \
+name="KSZBCSSWebServiceConnectorPort">
+      <soap:address location={address}/>
+    </wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>
+"""
+
+_TX25 = """<?xml version="1.0" encoding="UTF-8"?>
+<wsdl:definitions xmlns:wsdl="http://schemas.xmlsoap.org/wsdl/" \
+xmlns:soap="http://schemas.xmlsoap.org/wsdl/soap/" \
+xmlns:tns="http://kszbcss.fgov.be/intf/RetrieveTIGroupsService/v2" \
+xmlns:xsd="http://www.w3.org/2001/XMLSchema" name="RetrieveTIGroupsService" \
+targetNamespace="http://kszbcss.fgov.be/intf/RetrieveTIGroupsService/v2">
+  <wsdl:types>
+    <xsd:schema attributeFormDefault="unqualified" elementFormDefault="unqualified" \
+xmlns:common="http://kszbcss.fgov.be/types/common/v3" \
+xmlns:rtg="http://kszbcss.fgov.be/types/RetrieveTIGroups/v2" \
+targetNamespace="http://kszbcss.fgov.be/intf/RetrieveTIGroupsService/v2" version="2017-06-28">
+      <xsd:import namespace="http://kszbcss.fgov.be/types/RetrieveTIGroups/v2" \
+schemaLocation={rtg}/>
+      <xsd:import namespace="http://kszbcss.fgov.be/types/common/v3" schemaLocation={common}/>
+      <xsd:element name="retrieveTIGroupsRequest" type="rtg:RetrieveTIGroupsRequestType"/>
+      <xsd:element name="retrieveTIGroupsResponse" type="rtg:RetrieveTIGroupsResponseType"/>
+      <xsd:element name="retrieveTIGroupsFault" type="common:CBSSFaultType"/>
+    </xsd:schema>
+  </wsdl:types>
+  <wsdl:message name="retrieveTIGroupsRequestMsg">
+    <wsdl:part element="tns:retrieveTIGroupsRequest" name="retrieveTIGroupsRequestParameters"/>
+  </wsdl:message>
+  <wsdl:message name="retrieveTIGroupsResponseMsg">
+    <wsdl:part element="tns:retrieveTIGroupsResponse" name="retrieveTIGroupsResponseParameters"/>
+  </wsdl:message>
+  <wsdl:message name="retrieveTIGroupsFaultMsg">
+    <wsdl:part element="tns:retrieveTIGroupsFault" name="retrieveTIGroupsFaultParameters"/>
+  </wsdl:message>
+  <wsdl:portType name="RetrieveTIGroupsPortType">
+    <wsdl:operation name="retrieveTI">
+      <wsdl:input message="tns:retrieveTIGroupsRequestMsg" name="retrieveTIGroupsRequest"/>
+      <wsdl:output message="tns:retrieveTIGroupsResponseMsg" name="retrieveTIGroupsResponse"/>
+      <wsdl:fault message="tns:retrieveTIGroupsFaultMsg" name="retrieveTIGroupsFault"/>
+    </wsdl:operation>
+  </wsdl:portType>
+  <wsdl:binding name="RetrieveTIGroupsServiceHTTPBinding" type="tns:RetrieveTIGroupsPortType">
+    <soap:binding style="document" transport="http://schemas.xmlsoap.org/soap/http"/>
+    <wsdl:operation name="retrieveTI">
+      <soap:operation soapAction="http://kszbcss.fgov.be/RetrieveTIGroupsService/retrieveTI"/>
+      <wsdl:input name="retrieveTIGroupsRequest"><soap:body use="literal"/></wsdl:input>
+      <wsdl:output name="retrieveTIGroupsResponse"><soap:body use="literal"/></wsdl:output>
+      <wsdl:fault name="retrieveTIGroupsFault">
+        <soap:fault name="retrieveTIGroupsFault" use="literal"/>
+      </wsdl:fault>
+    </wsdl:operation>
+  </wsdl:binding>
+  <wsdl:service name="RetrieveTIGroupsService">
+    <wsdl:port binding="tns:RetrieveTIGroupsServiceHTTPBinding" name="RetrieveTIGroupsService">
+      <soap:address location={address}/>
+    </wsdl:port>
+  </wsdl:service>
+</wsdl:definitions>
+"""
+
+
+def ssdn_wsdl(base_url: str) -> str:
+    return _SSDN.format(address=quoteattr(base_url.rstrip("/") + SSDN_PATH))
+
+
+def tx25_wsdl(base_url: str) -> str:
+    base = base_url.rstrip("/")
+    schemas = f"{base}{SCHEMAS_PATH}/be/fgov/kszbcss/types"
+    return _TX25.format(
+        address=quoteattr(base + TX25_PATH),
+        rtg=quoteattr(f"{schemas}/RetrieveTIGroups/RetrieveTIGroupsV2.xsd"),
+        common=quoteattr(f"{schemas}/common/CommonV3.xsd"),
+    )

@@ -1,0 +1,128 @@
+"""RetrieveTIGroups v2 (Tx25) with zeep and the original WSDL: HTTP Basic, National Register
+groups, status codes and CBSSFaultType faults, all validated against the original schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import httpx
+import pytest
+import zeep
+from lxml import etree
+from zeep.exceptions import Fault
+from zeep.plugins import HistoryPlugin
+
+from carrefour.soap.wsdl import TX25_PATH
+from tests.soap.conftest import JEAN, LUC, MARIE, UNKNOWN, SoapNetwork
+from tests.soap.messages import manage_access, person_data, reasons, return_code
+from tests.soap.schemas import assert_valid, tx25_schema, validated_fault
+from tests.soap.test_identify_person import only_service, send
+
+R = {"r": "http://www.ibz.rrn.fgov.be/XSD/xm25/rn25Schema"}
+
+
+def retrieve(service: Any, soap: SoapNetwork, ssin: str, **search: Any) -> Any:
+    return service.retrieveTI(
+        informationCustomer={"ticket": "CPAS-1", "timestampSent": dt.datetime.now(dt.UTC),
+                             "customerIdentification": {"cbeNumber": soap.cbe["cpas"]}},
+        legalContext="PCSA:SOCIAL_INQUIRY",
+        searchInformation={"ssin": ssin, **search},
+    )
+
+
+def received(history: HistoryPlugin) -> etree._Element:
+    envelope = history.last_received["envelope"]
+    body = envelope.find("{http://schemas.xmlsoap.org/soap/envelope/}Body")
+    assert_valid(tx25_schema(), body[0])
+    return body[0]
+
+
+def test_the_record_of_a_person_without_a_file_leaves_out_the_household(
+    soap: SoapNetwork,
+) -> None:
+    service, history = soap.tx25()
+    response = retrieve(service, soap, MARIE, language="nl")
+    assert (response.status.value, response.status.code) == ("DATA_FOUND", "MSG00000")
+    assert response.status.information[0].fieldName == "FamilyMembers"
+    body = received(history)
+    assert body.findtext("informationCBSS/ticketCBSS") == response.informationCBSS.ticketCBSS
+    record = body.find("rrn_it_implicit")
+    assert record is not None
+    assert record.findtext("r:NationalNumber/r:NationalNumber/r:NationalNumber",
+                           namespaces=R) == MARIE
+    assert record.findtext("r:Nationalities/r:Nationality/r:Nationality/r:Code",
+                           namespaces=R) == "111"
+    assert record.find("r:FamilyMembers", R) is None
+
+
+def test_with_a_file_the_record_holds_the_family_members(soap: SoapNetwork) -> None:
+    done = only_service(send(soap, manage_access(
+        LUC, "REGISTER", purpose="1", start=dt.date.today().isoformat(),
+        proof=person_data("Dupont", "Luc", "1990-01-15"))))
+    assert return_code(done) == "0", reasons(done)
+    service, history = soap.tx25()
+    retrieve(service, soap, LUC, history=True)
+    record = received(history).find("rrn_it_implicit")
+    assert record is not None
+    members = record.findall("r:FamilyMembers/r:FamilyMember/r:NationalNumber/r:NationalNumber",
+                             R)
+    assert [m.text for m in members] == [JEAN, MARIE, LUC]
+
+
+def test_an_unknown_person_is_no_data_found(soap: SoapNetwork) -> None:
+    service, history = soap.tx25()
+    response = retrieve(service, soap, UNKNOWN)
+    assert (response.status.value, response.status.code) == ("NO_DATA_FOUND", "MSG00001")
+    assert response.rrn_it_implicit is None
+    received(history)
+
+
+def test_an_ssin_with_wrong_check_digits_is_a_validation_error(soap: SoapNetwork) -> None:
+    service, history = soap.tx25()
+    response = retrieve(service, soap, "85073003300")
+    assert (response.status.value, response.status.code) == ("NO_RESULT", "MSG00008")
+    received(history)
+
+
+def test_an_ssin_the_schema_refuses_is_a_client_fault(soap: SoapNetwork) -> None:
+    service, _ = soap.tx25()
+    with pytest.raises(Fault) as raised:
+        retrieve(service, soap, "85073003399")
+    assert raised.value.code == "soapenv:Client"
+    assert_valid(tx25_schema(), raised.value.detail[0])
+
+
+def test_without_http_basic_the_client_gets_a_cbss_fault(soap: SoapNetwork) -> None:
+    service, _history = soap.tx25(who=None)
+    with pytest.raises(Fault) as raised:
+        retrieve(service, soap, JEAN)
+    detail = raised.value.detail
+    assert detail is not None
+    assert detail[0].findtext("detail/reasonCode") == "MSG00002"
+    assert_valid(tx25_schema(), detail[0])
+
+
+def test_a_technical_error_is_a_fault_with_http_500(soap: SoapNetwork) -> None:
+    envelope = ('<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
+                "<soapenv:Body><wrong/></soapenv:Body></soapenv:Envelope>")
+    made = soap.credentials["cpas"]
+    response = httpx.post(soap.url + TX25_PATH, content=envelope,
+                          auth=(made.client_id, made.client_secret))
+    assert response.status_code == 500
+    fault = validated_fault(response.content, tx25=True)
+    assert fault.findtext("faultcode") == "soapenv:Client"
+
+
+def test_the_served_wsdl_works_when_the_operator_configured_the_schemas(
+    soap: SoapNetwork,
+) -> None:
+    made = soap.credentials["cpas"]
+    import requests
+    from zeep.transports import Transport
+
+    session = requests.Session()
+    session.auth = (made.client_id, made.client_secret)
+    client = zeep.Client(soap.url + TX25_PATH + "?wsdl", transport=Transport(session=session))
+    response = retrieve(client.service, soap, JEAN)
+    assert response.status.value == "DATA_FOUND"
