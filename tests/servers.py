@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import socket
 import threading
 import time
@@ -16,6 +17,26 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def free_port_block(count: int) -> int:
+    """The first of ``count`` consecutive free ports, below the kernel's ephemeral range (so
+    that no outgoing connection takes one of them before the servers bind)."""
+    rng = random.Random()
+    for _ in range(200):
+        base = rng.randrange(20_000, 30_000 - count)
+        if all(_bindable(base + offset) for offset in range(count)):
+            return base
+    raise RuntimeError(f"no block of {count} free ports found")
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
 
 
 @contextmanager

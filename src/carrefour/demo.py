@@ -72,7 +72,7 @@ def environment(options: DemoOptions) -> dict[str, str]:
 
 
 @contextmanager
-def running_network(options: DemoOptions) -> Iterator[None]:
+def running_network(options: DemoOptions) -> Iterator[list[subprocess.Popen[bytes]]]:
     """The sources and the hub as child processes, stopped when the block ends."""
     command = [sys.executable, "-m", "carrefour.cli"]
     env = environment(options)
@@ -81,7 +81,7 @@ def running_network(options: DemoOptions) -> Iterator[None]:
         subprocess.Popen([*command, "serve", "--port", str(options.port)], env=env),
     ]
     try:
-        yield
+        yield children
     finally:
         for child in children:
             child.terminate()
@@ -92,18 +92,26 @@ def running_network(options: DemoOptions) -> Iterator[None]:
                 child.kill()
 
 
-def wait_until_up(urls: list[str], *, timeout: float = 30) -> None:
+def wait_until_up(
+    urls: list[str], children: list[subprocess.Popen[bytes]], *, timeout: float = 90
+) -> None:
+    """Wait for every health URL; stop at once if a process of the network died."""
     deadline = time.monotonic() + timeout
     for url in urls:
-        while True:
-            try:
-                if httpx.get(url, timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+        while not _healthy(url):
+            dead = [c for c in children if c.poll() is not None]
+            if dead:
+                raise RuntimeError(f"a network process stopped: {shlex.join(dead[0].args)}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up in {timeout:.0f} s")
             time.sleep(0.2)
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def health_urls(report: SeedReport, hub: str) -> list[str]:
@@ -156,8 +164,8 @@ def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
 def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
     report = prepare(options, console)
     hub = f"http://127.0.0.1:{options.port}"
-    with running_network(options):
-        wait_until_up(health_urls(report, hub))
+    with running_network(options) as children:
+        wait_until_up(health_urls(report, hub), children)
         if check:
             cpas, _ = _credentials(report)
             tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)

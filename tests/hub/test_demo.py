@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import free_port
+from tests.servers import free_port_block
 
 
 @pytest.mark.slow
@@ -19,8 +19,8 @@ from tests.servers import free_port
     reason="the demo runs on its own embedded SQLite database; once per CI run is enough",
 )
 def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> None:
-    hub_port = free_port()
-    base_port = free_port() + 100  # the six sources take the ports just above
+    base_port = free_port_block(12)  # sources on base + 1..5, the demo's other parts above
+    hub_port = base_port + 11
     env = {**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)}
     command = [
         sys.executable,
