@@ -22,6 +22,7 @@ from carrefour.auth.services import Scope, create_credentials
 from carrefour.directory import services as directory
 from carrefour.directory.domain import Availability, Deliberation, Institution, Role
 from carrefour.directory.files import parse_reference
+from carrefour.directory.repository import deliberation_values
 from carrefour.errors import InvalidInput, NotFound
 from carrefour.identification.niss import parse_niss
 from carrefour.journal import services as journal
@@ -77,17 +78,7 @@ async def list_deliberations(_: AdminCaller, hub: HubDep) -> list[DeliberationOu
 
 
 def _deliberation_out(grant: Deliberation) -> DeliberationOut:
-    return DeliberationOut(
-        id=grant.id,
-        reference=grant.reference,
-        title=grant.title,
-        client_kind=grant.client_kind,
-        quality_codes=sorted(grant.quality_codes),
-        service=grant.service,
-        fields=sorted(grant.fields),
-        valid_from=grant.valid_from,
-        valid_until=grant.valid_until,
-    )
+    return DeliberationOut(id=grant.id, **deliberation_values(grant))
 
 
 @router.put("/deliberations", status_code=204)

@@ -61,6 +61,20 @@ def to_deliberation(row: RowMapping) -> Deliberation:
     )
 
 
+def deliberation_values(grant: Deliberation) -> dict[str, Any]:
+    """A grant as a flat record (code and field lists sorted), for rows and API documents."""
+    return {
+        "reference": grant.reference,
+        "title": grant.title,
+        "client_kind": grant.client_kind,
+        "quality_codes": sorted(grant.quality_codes),
+        "service": grant.service,
+        "fields": sorted(grant.fields),
+        "valid_from": grant.valid_from,
+        "valid_until": grant.valid_until,
+    }
+
+
 def to_availability(row: RowMapping) -> Availability:
     codes = row["quality_codes"]
     return Availability(

@@ -217,18 +217,7 @@ def save_deliberation(connection: Connection, grant: Deliberation) -> None:
             deliberations.c.service == grant.service,
         )
     )
-    connection.execute(
-        deliberations.insert().values(
-            reference=grant.reference,
-            title=grant.title,
-            client_kind=grant.client_kind,
-            quality_codes=sorted(grant.quality_codes),
-            service=grant.service,
-            fields=sorted(grant.fields),
-            valid_from=grant.valid_from,
-            valid_until=grant.valid_until,
-        )
-    )
+    connection.execute(deliberations.insert().values(**repo.deliberation_values(grant)))
     repo.bump_version(connection)
 
 

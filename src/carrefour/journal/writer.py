@@ -10,16 +10,13 @@ nothing pretends to succeed, and a reply never leaves before its entry is commit
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections import deque
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from carrefour.batching import GroupCommit
 from carrefour.db import write_turn
 from carrefour.errors import JournalUnavailable
 from carrefour.journal.chain import append
@@ -32,98 +29,35 @@ UNAVAILABLE = "The journal could not be written; the exchange was not carried ou
 Outcome = int | Exception
 
 
-@dataclass(frozen=True, slots=True)
-class _Pending:
-    entry: JournalEntry
-    future: asyncio.Future[int]
-
-
 class JournalWriter:
     """Journals entries from concurrent requests, many per transaction."""
 
     def __init__(self, engine: Engine, *, batch_max: int = 512) -> None:
-        if batch_max < 1:
-            raise ValueError("batch_max must be at least 1")
         self._engine = engine
-        self._batch_max = batch_max
-        self._queue: deque[_Pending] = deque()
-        self._wakeup: asyncio.Event = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._stopping = False
+        self._batches: GroupCommit[JournalEntry, int] = GroupCommit(
+            name="journal-writer",
+            write=self._write,
+            unavailable=lambda _detail: JournalUnavailable(UNAVAILABLE),
+            batch_max=batch_max,
+        )
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done() and not self._stopping
+        return self._batches.running
 
     async def start(self) -> None:
-        if self._task is not None:
-            raise RuntimeError("the journal writer is already running")
-        # A thread of its own: journal writes never queue behind other work sent to threads.
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal-writer")
-        self._stopping = False
-        self._wakeup = asyncio.Event()  # bound to the running loop on first use
-        self._task = asyncio.create_task(self._run(), name="journal-writer")
+        await self._batches.start()
 
     async def stop(self) -> None:
         """Write everything already recorded, then stop. Later ``record`` calls fail."""
-        if self._task is None:
-            return
-        self._stopping = True
-        self._wakeup.set()
-        try:
-            await self._task
-        finally:
-            self._task = None
-            if self._executor is not None:
-                self._executor.shutdown(wait=True)
-                self._executor = None
+        await self._batches.stop()
 
     async def record(self, entry: JournalEntry) -> int:
         """The entry's sequence number, once the transaction holding it has committed."""
-        if not self.running:
-            raise JournalUnavailable("The journal writer is not running.")
-        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._queue.append(_Pending(entry, future))
-        self._wakeup.set()
-        # A cancelled caller cancels only its wait: the entry is journaled all the same.
-        return await asyncio.shield(future)
+        return await self._batches.submit(entry)
 
-    async def _run(self) -> None:
-        batch: list[_Pending] = []
-        try:
-            while self._queue or not self._stopping:
-                if not self._queue:
-                    self._wakeup.clear()
-                    await self._wakeup.wait()
-                    continue
-                size = min(len(self._queue), self._batch_max)
-                batch = [self._queue.popleft() for _ in range(size)]
-                _settle(batch, await self._write(batch))
-        finally:  # cancelled, or a bug: no waiting request may hang or believe it succeeded
-            leftovers = [*batch, *self._queue]
-            self._queue.clear()
-            _settle(leftovers, [RuntimeError("the journal writer stopped")] * len(leftovers))
-
-    async def _write(self, batch: Sequence[_Pending]) -> list[Outcome]:
-        entries = [pending.entry for pending in batch]
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, write_batch, self._engine, entries)
-        except Exception as error:
-            return [error] * len(batch)
-
-
-def _settle(batch: Sequence[_Pending], outcomes: Sequence[Outcome]) -> None:
-    for pending, outcome in zip(batch, outcomes, strict=True):
-        if pending.future.done():
-            continue
-        if isinstance(outcome, int):
-            pending.future.set_result(outcome)
-        else:
-            failure = JournalUnavailable(UNAVAILABLE)
-            failure.__cause__ = outcome
-            pending.future.set_exception(failure)
+    async def _write(self, entries: list[JournalEntry]) -> list[Outcome]:
+        return await self._batches.in_thread(write_batch, self._engine, entries)
 
 
 def write_batch(engine: Engine, entries: Sequence[JournalEntry]) -> list[Outcome]:
