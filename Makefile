@@ -33,6 +33,8 @@ lint: $(STAMP)  ## Ruff and mypy --strict
 
 bench: $(STAMP)  ## Benchmarks: hub against direct source (figures go to docs/benchmarks.md)
 	$(BIN)/python -m bench.consultations
+	$(BIN)/python -m bench.deliveries
+	$(BIN)/python -m bench.catalogue --fan-out
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

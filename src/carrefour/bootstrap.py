@@ -18,6 +18,9 @@ from carrefour.exchange.services import Exchange
 from carrefour.identification.services import BisRegistry
 from carrefour.identification.source import BisRegisterSource
 from carrefour.journal.writer import JournalWriter
+from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
+from carrefour.signal.domain import default_mutation_types
+from carrefour.signal.services import Signal
 
 BIS_REGISTER_ENDPOINT = "bis-register"
 
@@ -33,16 +36,26 @@ class Hub:
     exchange: Exchange
     access: AccessManager
     bis: BisRegistry
+    signal: Signal
+    delivery: DeliveryWorker
+    delivery_policy: DeliveryPolicy
+    owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
 
     async def start(self) -> None:
         await self.gateway.start()
         await self.journal.start()
+        await self.signal.start()
+        if self.delivery_policy.enabled:
+            await self.delivery.start()
 
     async def stop(self) -> None:
+        await self.delivery.stop()
+        await self.signal.stop()
         await self.journal.stop()
         await self.gateway.stop()
         self.exchange.close()
-        self.engine.dispose()
+        if self.owns_engine:
+            self.engine.dispose()
 
 
 def build_hub(
@@ -50,7 +63,9 @@ def build_hub(
     *,
     engine: Engine | None = None,
     today: Callable[[], dt.date] = dt.date.today,
+    delivery: DeliveryPolicy | None = None,
 ) -> Hub:
+    owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
@@ -67,4 +82,16 @@ def build_hub(
     )
     access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     bis = BisRegistry(engine=engine, reference_cache=reference, journal=journal)
-    return Hub(settings, engine, catalogue, reference, gateway, journal, exchange, access, bis)
+    types = default_mutation_types()
+    signal = Signal(
+        engine=engine, reference_cache=reference, journal=journal, types=types, today=today
+    )
+    policy = delivery or DeliveryPolicy.from_env()
+    worker = DeliveryWorker(
+        engine=engine, reference_cache=reference, types=types, policy=policy, today=today
+    )
+    signal.on_commit(worker.wake)
+    return Hub(
+        settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
+        signal=signal, delivery=worker, delivery_policy=policy, owns_engine=owns_engine,
+    )

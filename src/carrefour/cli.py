@@ -10,11 +10,15 @@ import typer
 from rich.console import Console
 
 from carrefour.journal.cli import app as journal_app
+from carrefour.signal.cli import app as signal_app
+from carrefour.signal.cli import deliver as deliver_command
 
 app = typer.Typer(help="Carrefour, a crossroads bank for social security.", no_args_is_help=True)
 reference_app = typer.Typer(help="Deliberations and availability (the reference tables).")
 app.add_typer(journal_app, name="journal", help="Check and search the journal.")
 app.add_typer(reference_app, name="reference")
+app.add_typer(signal_app, name="signal", help="Mutations pushed to subscribers: backlog, replay.")
+app.command("deliver")(deliver_command)
 console = Console()
 
 DatabaseUrl = Annotated[

@@ -26,6 +26,7 @@ from carrefour.db import build_engine
 from carrefour.demo_guide import examples, run_examples, token_command
 from carrefour.migrations import upgrade
 from carrefour.simulation.directory_seed import DemoCredentials
+from carrefour.simulation.mutations import CPAS_APP_OFFSET, prepare_signal
 from carrefour.simulation.seed import SeedReport, seed_network
 
 
@@ -52,7 +53,7 @@ def prepare(options: DemoOptions, console: Console) -> SeedReport:
             def advance(step: str, done: int, total: int) -> None:
                 progress.update(task, description=f"Seeding: {step}", completed=done, total=total)
 
-            return seed_network(
+            report = seed_network(
                 hub_engine=engine,
                 sources_dir=options.data_dir / "sources",
                 persons=options.persons,
@@ -60,6 +61,8 @@ def prepare(options: DemoOptions, console: Console) -> SeedReport:
                 base_port=options.base_port,
                 progress=advance,
             )
+        prepare_signal(engine, seed=options.seed, base_port=options.base_port)
+        return report
     finally:
         engine.dispose()
 
@@ -71,6 +74,17 @@ def environment(options: DemoOptions) -> dict[str, str]:
     return env
 
 
+def signal_children(command: list[str], env: dict[str, str], options: DemoOptions
+                    ) -> list[subprocess.Popen[bytes]]:
+    """The demo CPAS application and the trickle of mutations from the sources."""
+    seed, hub = str(options.seed), f"http://127.0.0.1:{options.port}"
+    return [
+        subprocess.Popen([*command, "source", "cpas-app", "--seed", seed,
+                          "--base-port", str(options.base_port)], env=env),
+        subprocess.Popen([*command, "source", "trickle", "--seed", seed, "--hub", hub], env=env),
+    ]
+
+
 @contextmanager
 def running_network(options: DemoOptions) -> Iterator[list[subprocess.Popen[bytes]]]:
     """The sources and the hub as child processes, stopped when the block ends."""
@@ -79,6 +93,7 @@ def running_network(options: DemoOptions) -> Iterator[list[subprocess.Popen[byte
     children = [
         subprocess.Popen([*command, "source", "serve-network"], env=env),
         subprocess.Popen([*command, "serve", "--port", str(options.port)], env=env),
+        *signal_children(command, env, options),
     ]
     try:
         yield children
@@ -101,7 +116,7 @@ def wait_until_up(
         while not _healthy(url):
             dead = [c for c in children if c.poll() is not None]
             if dead:
-                raise RuntimeError(f"a network process stopped: {shlex.join(dead[0].args)}")
+                raise RuntimeError(f"a network process stopped (exit code {dead[0].returncode})")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{url} did not come up in {timeout:.0f} s")
             time.sleep(0.2)
@@ -152,6 +167,11 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
         f"who-consulted {report.examples['not_integrated']}",
         soft_wrap=True,
     )
+    console.print("\n# Mutations flow: the sources publish, the demo CPAS application receives",
+                  style="bold")
+    console.print(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/   "
+                  f"# the latest events; backlog: {env} {shlex.quote(sys.executable)} "
+                  "-m carrefour.cli signal backlog", soft_wrap=True)
     console.print("\nPress Ctrl-C to stop the network.", style="dim")
 
 

@@ -1,5 +1,6 @@
 """The requests ``carrefour demo`` prints (and runs with ``--check``): a refused consultation,
-an integration, the same consultation allowed, a phonetic search, and the journal."""
+an integration, the same consultation allowed, the composite social inquiry and full picture, a
+phonetic search, and the journal."""
 
 from __future__ import annotations
 
@@ -61,6 +62,20 @@ def examples(report: SeedReport) -> list[Example]:
             "Unemployment periods of a person the CPAS helps",
             "/v1/consultations",
             _consult("unemployment", known),
+            200,
+        ),
+        Example(
+            "Social inquiry (composite): legal data, household, address history, waiting "
+            "register, each part checked against its own deliberation",
+            "/v1/consultations",
+            _consult("social-inquiry", known),
+            200,
+        ),
+        Example(
+            "Full picture (composite): every source holding a file on the person, asked at "
+            "once; one answer with the status of every part (GET /v1/services: the catalogue)",
+            "/v1/consultations",
+            _consult("full-picture", known),
             200,
         ),
         Example(

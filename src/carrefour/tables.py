@@ -10,6 +10,7 @@ FEATURE_TABLES = (
     "carrefour.identification.tables",
     "carrefour.journal.tables",
     "carrefour.auth.tables",
+    "carrefour.signal.tables",
 )
 
 

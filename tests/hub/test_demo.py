@@ -19,8 +19,8 @@ from tests.servers import free_port_block
     reason="the demo runs on its own embedded SQLite database; once per CI run is enough",
 )
 def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> None:
-    base_port = free_port_block(12)  # sources on base + 1..5, the demo's other parts above
-    hub_port = base_port + 11
+    base_port = free_port_block(24)  # sources on base + 1..5 and 11..22, the CPAS app on 9
+    hub_port = base_port + 23
     env = {**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)}
     command = [
         sys.executable,
@@ -37,5 +37,5 @@ def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> No
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Demo checked: 7 example requests answered as expected." in done.stdout
+    assert "Demo checked: 9 example requests answered as expected." in done.stdout
     assert (tmp_path / "carrefour.sqlite3").exists()

@@ -47,4 +47,4 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0001"
+    assert version == "0002"

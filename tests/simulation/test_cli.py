@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from carrefour.directory.tables import institutions
 from carrefour.simulation.cli import register
+from carrefour.simulation.municipal_cpas import municipal_cpas
 from carrefour.simulation.network import NETWORK
 
 main = typer.Typer()
@@ -27,7 +28,8 @@ def test_seed_writes_the_sources_and_the_directory_and_shows_the_credentials(
     assert "cpas-bruxelles-" in result.output and "integrated" in result.output
     assert (tmp_path / "national-register.sqlite3").exists()
     with engine.connect() as connection:
-        assert len(connection.execute(select(institutions)).all()) == len(NETWORK)
+        assert len(connection.execute(select(institutions)).all()) == len(NETWORK) + len(
+            municipal_cpas())
 
 
 def test_seed_refuses_a_hub_database_without_its_schema(tmp_path: Path) -> None:

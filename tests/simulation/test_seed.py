@@ -14,6 +14,7 @@ from carrefour.auth.tables import credentials
 from carrefour.directory.domain import cpas_limit
 from carrefour.directory.tables import deliberations, institutions, integrations
 from carrefour.simulation import schema
+from carrefour.simulation.municipal_cpas import municipal_cpas
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NETWORK, SOURCES, institution
 from carrefour.simulation.seed import SeedReport, seed_network
 from carrefour.simulation.sources_db import writer_engine
@@ -67,7 +68,7 @@ def test_the_same_seed_writes_the_same_sources_and_directory(
     assert source_dump(second) == sources
     assert directory_dump(engine) == directory
     assert (second.credentials, second.examples) == (first.credentials, first.examples)
-    assert len(directory["institutions"]) == len(NETWORK)
+    assert len(directory["institutions"]) == len(NETWORK) + len(municipal_cpas())
 
 
 def test_another_seed_writes_other_sources_and_directory(engine: Engine, tmp_path: Path) -> None:
@@ -168,7 +169,7 @@ def test_seeding_again_leaves_other_institutions_alone(engine: Engine, tmp_path:
             kind="pension", role="client", active=True, created_at=now))
     seed(engine, tmp_path)
     seed(engine, tmp_path)
-    assert _count(engine, institutions) == len(NETWORK) + 1
+    assert _count(engine, institutions) == len(NETWORK) + len(municipal_cpas()) + 1
 
 
 def test_seeding_reports_its_progress_step_by_step(engine: Engine, tmp_path: Path) -> None:

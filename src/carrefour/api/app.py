@@ -18,6 +18,7 @@ from carrefour.api import (
 )
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
 
 DESCRIPTION = """
@@ -48,5 +49,6 @@ def create_app(hub: Hub) -> FastAPI:
     problems.install(app)
     for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)
+    app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
     return app

@@ -39,6 +39,11 @@ class Service:
     sources: tuple[SourceSpec, ...]
     parameters: tuple[Parameter, ...] = ()
     collection: str | None = None
+    parts: tuple[str, ...] = ()  # a composite service: the services it asks at once
+
+    @property
+    def composite(self) -> bool:
+        return bool(self.parts)
 
     def sources_for(self, niss_kind: NissKind | None) -> tuple[SourceSpec, ...]:
         if niss_kind is None:
@@ -64,10 +69,26 @@ class Catalogue:
         return iter(self.services.values())
 
 
+CATALOGUE_FILES = ("services.toml", "services-cpas.toml")
+
+
 def parse_catalogue(text: str) -> Catalogue:
     document = tomllib.loads(text)
     services = [_service(raw) for raw in document.get("service", [])]
-    return Catalogue({s.name: s for s in services})
+    names = [s.name for s in services]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidInput(f"The catalogue declares {', '.join(twice)} more than once.")
+    catalogue = Catalogue({s.name: s for s in services})
+    _check_parts(catalogue)
+    return catalogue
+
+
+def _check_parts(catalogue: Catalogue) -> None:
+    for service in catalogue.services.values():
+        for part in service.parts:
+            if catalogue.get(part).composite:
+                raise InvalidInput(f"The composite '{service.name}' nests the composite {part}.")
 
 
 def _service(raw: Mapping[str, Any]) -> Service:
@@ -77,13 +98,13 @@ def _service(raw: Mapping[str, Any]) -> Service:
         title=raw["title"],
         requires_integration=bool(raw["requires_integration"]),
         needs_niss=bool(raw.get("needs_niss", True)),
-        fields=tuple(raw["fields"]),
+        fields=tuple(raw.get("fields", ())),
         sources=tuple(
             SourceSpec(
                 kind=s["kind"],
                 niss_kinds=frozenset(NissKind(k) for k in s.get("niss_kinds", list(NissKind))),
             )
-            for s in raw["sources"]
+            for s in raw.get("sources", ())
         ),
         parameters=tuple(
             Parameter(
@@ -95,13 +116,15 @@ def _service(raw: Mapping[str, Any]) -> Service:
             for p in raw.get("parameters", [])
         ),
         collection=raw.get("collection"),
+        parts=tuple(raw.get("parts", ())),
     )
 
 
 @cache
 def default_catalogue() -> Catalogue:
-    text = resources.files(__package__).joinpath("services.toml").read_text(encoding="utf-8")
-    return parse_catalogue(text)
+    package = resources.files(__package__)
+    texts = (package.joinpath(name).read_text(encoding="utf-8") for name in CATALOGUE_FILES)
+    return parse_catalogue("\n".join(texts))
 
 
 def validate_parameters(service: Service, given: Mapping[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,11 @@ def load_reference_file(engine: Engine, path: Path | None = None) -> tuple[int, 
     return len(grants), len(rows)
 
 
+REFERENCE_FILES = ("authorizations.toml", "authorizations-cpas.toml")
+
+
 def default_reference_text() -> str:
+    """The shipped reference files, one after the other (arrays of tables concatenate)."""
     package = resources.files("carrefour.catalogue")
-    return package.joinpath("authorizations.toml").read_text(encoding="utf-8")
+    texts = (package.joinpath(name).read_text(encoding="utf-8") for name in REFERENCE_FILES)
+    return "\n".join(texts)

@@ -35,6 +35,7 @@ from carrefour.errors import (
     SourceUnavailable,
     UnknownPerson,
 )
+from carrefour.exchange import composite
 from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
 from carrefour.exchange.merge import keep_granted, merge
 from carrefour.exchange.ports import SourceRequest
@@ -151,6 +152,11 @@ class Exchange:
             check_finality(
                 integrations, institution_id=institution.id, capacity=request.capacity, today=today
             )
+        if service.composite:
+            asker = composite.Asker(institution=institution, capacity=request.capacity,
+                                    niss_kind=niss.kind if niss else None,
+                                    integrations=integrations, today=today)
+            return await self._consult_composite(service, snapshot, asker, trace)
         grant = self._authorise(snapshot, service, institution, request.capacity, today)
         trace.deliberation = grant.reference
         targets = route(
@@ -171,6 +177,26 @@ class Exchange:
         )
         outcomes = await self._ask_all(targets, ask)
         return _answer(service, trace, grant, outcomes, parameters)
+
+    async def _consult_composite(
+        self, service: Service, snapshot: ReferenceSnapshot, asker: composite.Asker,
+        trace: _Trace,
+    ) -> ConsultationResult:
+        """Every part checked on its own, all their sources asked at once (exchange.composite)."""
+        plan = composite.plan(service, self._catalogue, snapshot, asker)
+        trace.deliberation = plan.references
+        trace.sources = tuple(dict.fromkeys(t.cbe for _, t in plan.targets))
+        asks = [self._gateway.ask(target, SourceRequest(
+                    ticket=trace.ticket, service=part.service.name,
+                    version=part.service.version, niss=trace.niss, parameters={}),
+                    timeout=self._timeout) for part, target in plan.targets]
+        outcomes = list(await asyncio.gather(*asks))
+        status, data = composite.answer(plan, outcomes)
+        return ConsultationResult(
+            ticket=trace.ticket, service=service.name, version=service.version,
+            niss=trace.niss, status=status, deliberation=plan.references, data=data,
+            sources=[_report(o) for o in outcomes],
+        )
 
     def _checked_niss(self, service: Service, request: Consultation) -> Niss | None:
         if not service.needs_niss:

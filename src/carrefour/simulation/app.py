@@ -25,7 +25,8 @@ from starlette.routing import Route
 
 from carrefour.errors import CarrefourError
 from carrefour.exchange.ports import SourceAnswer
-from carrefour.simulation import mutuality, national_register, onem
+from carrefour.simulation import address_search, mutuality, national_register, onem, records
+from carrefour.simulation.kinds import RECORD_KINDS
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
 from carrefour.simulation.protocol import (
     Handler,
@@ -42,9 +43,11 @@ PROBLEM = "application/problem+json"
 JSON = "application/json"
 
 HANDLERS: dict[str, Mapping[str, Handler]] = {
-    NATIONAL_REGISTER: national_register.HANDLERS,
-    ONEM: onem.HANDLERS,
+    NATIONAL_REGISTER: {**national_register.HANDLERS, **address_search.HANDLERS,
+                        **records.handlers(NATIONAL_REGISTER)},
+    ONEM: {**onem.HANDLERS, **records.handlers(ONEM)},
     MUTUALITY: mutuality.HANDLERS,
+    **{kind: records.handlers(kind) for kind in RECORD_KINDS},
 }
 
 

@@ -184,5 +184,8 @@ def show_report(report: SeedReport) -> None:
 
 def register(main: typer.Typer) -> None:
     """Mount ``carrefour source ...`` and ``carrefour seed`` on the main command line."""
+    from carrefour.simulation.signal_cli import register as register_signal
+
+    register_signal(app)
     main.add_typer(app, name="source")
     main.command("seed")(seed)

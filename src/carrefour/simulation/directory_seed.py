@@ -22,6 +22,7 @@ from carrefour.auth.tables import credentials
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import integration_period
 from carrefour.directory.tables import institutions, integrations
+from carrefour.simulation.municipal_cpas import municipal_rows
 from carrefour.simulation.network import (
     BIS_REGISTER_ENDPOINT,
     CPAS,
@@ -32,6 +33,7 @@ from carrefour.simulation.network import (
     endpoint,
 )
 from carrefour.simulation.population import Population
+from carrefour.simulation.regional_directory import job_seeker_integrations
 from carrefour.simulation.sources_db import Advance, insert_chunks
 
 MUTUALITY_SECTOR, INSURABILITY = 11, 1  # quality code 1 of sector 11: health-care insurability
@@ -153,11 +155,13 @@ def write_directory(
     with hub_engine.begin() as connection:
         ids = upsert_institutions(connection, institution_rows(seed=seed, base_port=base_port,
                                                                now=now))
+        upsert_institutions(connection, municipal_rows(now))  # one CPAS per municipality
         clear_integrations(connection, ids.values())
         insert_chunks(connection, integrations, mutuality_integrations(population, ids, now),
                       advance)
         insert_chunks(connection, integrations,
                       cpas_integrations(files, ids, seed=seed, today=today, now=now), advance)
+        insert_chunks(connection, integrations, job_seeker_integrations(population, ids, now))
     return ids
 
 

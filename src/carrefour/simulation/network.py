@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carrefour.directory.domain import Role
+from carrefour.simulation import kinds
 
 NATIONAL_REGISTER = "national-register"
 ONEM = "onem"
@@ -18,7 +19,8 @@ BIS_REGISTER = "bis-register"
 CPAS = "cpas"
 OPERATOR = "operator"
 
-SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY)
+REGIONAL_EMPLOYMENT = kinds.REGIONAL_EMPLOYMENT
+SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY, *kinds.RECORD_KINDS)
 BIS_REGISTER_ENDPOINT = "local:bis-register"
 
 
@@ -81,7 +83,40 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
             ("Solidaris", "Solidaris"), (11, 1), 4, number=300),
     _source("mutualites-libres", MUTUALITY, "0411766483",
             ("Mutualités Libres", "Onafhankelijke Ziekenfondsen"), (11, 1), 5, number=500),
+    # The sources of the CPAS catalogue (services-cpas.toml), answering from records; offsets
+    # from 11 (9 is the demo CPAS application's).
+    _source("onss", kinds.ONSS, "0209000158",
+            ("Office national de sécurité sociale", "Rijksdienst voor Sociale Zekerheid"),
+            (12, 0), 11),
+    _source("inasti", kinds.INASTI, "0209000257",
+            ("Institut national d'assurances sociales pour travailleurs indépendants",
+             "Rijksinstituut voor de Sociale Verzekeringen der Zelfstandigen"), (15, 0), 12),
+    _source("spf-finances", kinds.SPF_FINANCES, "0209000356",
+            ("SPF Finances", "FOD Financiën"), (50, 0), 13),
+    _source("dg-handicap", kinds.DISABILITY, "0209000455",
+            ("DG Personnes handicapées", "DG Personen met een handicap"), (16, 0), 14),
+    _source("famiwal", kinds.FAMILY_ALLOWANCE, "0209000554",
+            ("Caisses d'allocations familiales", "Kinderbijslagfondsen"), (7, 1), 15),
+    _source("spf-economie", kinds.SPF_ECONOMY, "0209000653",
+            ("SPF Économie (tarif social)", "FOD Economie (sociaal tarief)"), (70, 3), 16),
+    _source("pension-register", kinds.PENSION_REGISTER, "0209000752",
+            ("Cadastre des pensions", "Pensioenkadaster"), (22, 0), 17),
+    _source("vdab", REGIONAL_EMPLOYMENT, "0209000851",
+            ("VDAB", "Vlaamse Dienst voor Arbeidsbemiddeling en Beroepsopleiding"), (53, 0), 18),
+    _source("forem", REGIONAL_EMPLOYMENT, "0209000950",
+            ("Le Forem", "Le Forem"), (55, 0), 19),
+    _source("actiris", REGIONAL_EMPLOYMENT, "0209001049",
+            ("Actiris", "Actiris"), (54, 0), 20),
+    _source("inami", kinds.INAMI, "0209001148",
+            ("Institut national d'assurance maladie-invalidité",
+             "Rijksinstituut voor Ziekte- en Invaliditeitsverzekering"), (21, 0), 21),
+    _source("spp-is", kinds.SPP_IS, "0209001247",
+            ("SPP Intégration sociale", "POD Maatschappelijke Integratie"), (16, 2), 22),
 )
+
+# The regional employment service of each region (job-seeker files, by the person's region).
+REGIONAL_SERVICES: dict[str, str] = {"flanders": "vdab", "wallonia": "forem",
+                                     "brussels": "actiris"}
 
 HUB = SimulatedInstitution(
     slug="cbss", kind=BIS_REGISTER, cbe="0206731645",

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
 )
 
+from carrefour.simulation import records
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
 
 national_register = MetaData()
@@ -41,6 +42,7 @@ persons = Table(
     Column("death_date", Date, nullable=True),
     Column("household_id", String(20), nullable=False, index=True),
     Column("relationship", String(10), nullable=False),  # to the head: head, partner, child...
+    Index("ix_persons_address", "postal_code", "street", "house_number"),  # search by address
 )
 
 # The keys of each distinct last name (not of each person: a register has far fewer names
@@ -77,10 +79,15 @@ members = Table(
     Column("third_party_payer", Boolean, nullable=False),
 )
 
+# The National Register and ONEM answer some services from records (kinds.RECORD_SERVICES).
+records.attach(national_register, NATIONAL_REGISTER)
+records.attach(onem, ONEM)
+
 SCHEMAS: dict[str, MetaData] = {
     NATIONAL_REGISTER: national_register,
     ONEM: onem,
     MUTUALITY: mutuality,
+    **records.SCHEMAS,
 }
 
 # The table whose rows are the persons a source has a file on (for its health check).
@@ -88,6 +95,7 @@ PERSON_TABLES: dict[str, Table] = {
     NATIONAL_REGISTER: persons,
     ONEM: unemployment_periods,
     MUTUALITY: members,
+    **records.PERSON_TABLES,
 }
 
 

@@ -16,8 +16,10 @@ from sqlalchemy.engine import make_url
 
 from carrefour.identification.phonetic import phonetic_keys
 from carrefour.simulation import schema
+from carrefour.simulation.kinds import RECORD_KINDS
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM, SimulatedInstitution
 from carrefour.simulation.population import Person, Population
+from carrefour.simulation.record_rows import record_rows
 
 CHUNK = 10_000
 
@@ -51,18 +53,21 @@ def source_rows(member: SimulatedInstitution, population: Population
         return {
             schema.persons: (person_row(p, population) for p in population.persons),
             schema.phonetic_keys: name_key_rows(p.last_name for p in population.persons),
+            **record_rows(member, population),
         }
     if member.kind == ONEM:
         return {schema.unemployment_periods: (
             {"niss": u.niss, "kind": u.kind, "starts_on": u.starts_on, "ends_on": u.ends_on,
              "days": u.days, "daily_allowance_cents": u.daily_allowance_cents}
-            for u in population.unemployment)}
+            for u in population.unemployment), **record_rows(member, population)}
     if member.kind == MUTUALITY:
         return {schema.members: (
             {"niss": i.niss, "holder_code": i.holder_code, "insured_from": i.insured_from,
              "insured_until": i.insured_until, "bim": i.bim, "bim_since": i.bim_since,
              "third_party_payer": i.third_party_payer}
             for i in population.insurance if i.mutuality == member.slug)}
+    if member.kind in RECORD_KINDS:
+        return record_rows(member, population)
     raise ValueError(f"{member.slug} is not a simulated source")
 
 

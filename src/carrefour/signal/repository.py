@@ -1,0 +1,221 @@
+"""Storing mutations with their outbox rows and journal entries, and the subscriptions
+(SQLAlchemy Core, portable between SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
+
+from carrefour.directory.cache import ReferenceSnapshot
+from carrefour.directory.domain import Institution, Integration
+from carrefour.directory.repository import to_integration
+from carrefour.directory.tables import integrations
+from carrefour.journal.chain import append as journal_append
+from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.recorded import Stamp
+from carrefour.signal.domain import Mutation, MutationType, Recipient, Subscription, recipients
+from carrefour.signal.tables import deliveries, mutations, subscriptions
+
+PENDING, FEED, DELIVERED, DEAD, CANCELLED = "pending", "feed", "delivered", "dead", "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Intake:
+    """One mutation waiting to be stored, and the stamp of its journal entry."""
+
+    kind: MutationType
+    mutation: Mutation
+    source: Institution | None  # None: the hub itself
+    stamp: Stamp
+    recipients: tuple[Recipient, ...] | None = None  # given: no fan-out (audience "holder")
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    event_id: str
+    ticket: str
+    deliveries: int
+    duplicate: bool
+
+
+def store_intakes(
+    connection: Connection,
+    intakes: Sequence[Intake],
+    *,
+    snapshot: ReferenceSnapshot,
+    today: dt.date,
+    now: dt.datetime,
+) -> list[Published]:
+    """Store every mutation that is not a duplicate, its outbox rows and every intake's journal
+    entry, in the caller's transaction."""
+    known = _already_stored(connection, intakes)
+    subs = _subscriptions_for(connection, {i.kind.type for i in intakes})
+    files = _integrations_for(connection, intakes, {s.institution_id for s in subs})
+    results: list[Published] = []
+    entries: list[JournalEntry] = []
+    fresh: list[tuple[Intake, str, tuple[Recipient, ...]]] = []
+    for intake in intakes:
+        key = _key(intake)
+        if key in known:
+            event_id, ticket = known[key]
+            results.append(Published(event_id, ticket, 0, duplicate=True))
+            entries.append(intake.stamp.entry("duplicate"))
+            continue
+        found = intake.recipients
+        if found is None:
+            found = tuple(recipients(
+                intake.kind, intake.mutation, subscriptions=subs,
+                integrations=files.get(intake.mutation.niss, ()),
+                institutions=snapshot.institutions,
+                deliberations=snapshot.deliberations_by_service.get(intake.kind.service or "", []),
+                today=today,
+            ))
+        event_id = new_ticket()
+        fresh.append((intake, event_id, found))
+        known[key] = (event_id, intake.stamp.ticket)
+        results.append(Published(event_id, intake.stamp.ticket, len(found), duplicate=False))
+        entries.append(intake.stamp.entry("ok"))
+    _insert_all(connection, fresh, now)
+    journal_append(connection, entries)
+    return results
+
+
+def _key(intake: Intake) -> tuple[int | None, str]:
+    return (intake.source.id if intake.source else None, intake.mutation.source_ref)
+
+
+def _already_stored(
+    connection: Connection, intakes: Sequence[Intake]
+) -> dict[tuple[int | None, str], tuple[str, str]]:
+    keys = [_key(i) for i in intakes if i.source is not None]
+    if not keys:
+        return {}
+    query = select(
+        mutations.c.source_id, mutations.c.source_ref, mutations.c.event_id, mutations.c.ticket
+    ).where(tuple_(mutations.c.source_id, mutations.c.source_ref).in_(keys))
+    return {(r.source_id, r.source_ref): (r.event_id, r.ticket) for r in connection.execute(query)}
+
+
+def _subscriptions_for(connection: Connection, types: Iterable[str]) -> list[Subscription]:
+    query = select(subscriptions).where(
+        subscriptions.c.mutation_type.in_(sorted(types)), subscriptions.c.active.is_(True)
+    )
+    return [to_subscription(row) for row in connection.execute(query).mappings()]
+
+
+def _integrations_for(
+    connection: Connection, intakes: Sequence[Intake], institution_ids: set[int]
+) -> dict[str, list[Integration]]:
+    if not institution_ids:
+        return {}
+    query = select(integrations).where(
+        integrations.c.niss.in_(sorted({i.mutation.niss for i in intakes})),
+        integrations.c.institution_id.in_(sorted(institution_ids)),
+    )
+    found: dict[str, list[Integration]] = {}
+    for row in connection.execute(query).mappings():
+        integration = to_integration(row)
+        found.setdefault(integration.niss, []).append(integration)
+    return found
+
+
+def _insert_all(
+    connection: Connection,
+    fresh: Sequence[tuple[Intake, str, tuple[Recipient, ...]]],
+    now: dt.datetime,
+) -> None:
+    """The new mutations (one statement) and their outbox rows (one statement)."""
+    if not fresh:
+        return
+    rows = [_mutation_row(intake, event_id, now) for intake, event_id, _ in fresh]
+    inserted = connection.execute(
+        insert(mutations).returning(mutations.c.id, sort_by_parameter_order=True), rows
+    )
+    ids = list(inserted.scalars())
+    outbox_rows = [
+        _delivery_row(mutation_id, intake.mutation.niss, recipient, now)
+        for mutation_id, (intake, _, found) in zip(ids, fresh, strict=True)
+        for recipient in found
+    ]
+    if outbox_rows:
+        connection.execute(insert(deliveries), outbox_rows)
+
+
+def _mutation_row(intake: Intake, event_id: str, now: dt.datetime) -> dict[str, Any]:
+    mutation = intake.mutation
+    return {
+        "event_id": event_id, "ticket": intake.stamp.ticket, "type": mutation.type,
+        "niss": mutation.niss, "source_id": intake.source.id if intake.source else None,
+        "source_ref": mutation.source_ref, "effective_on": mutation.effective_on,
+        "data": dict(mutation.data), "received_at": now,
+    }
+
+
+def _delivery_row(
+    mutation_id: int, niss: str, recipient: Recipient, now: dt.datetime
+) -> dict[str, Any]:
+    subscription = recipient.subscription
+    return {
+        "mutation_id": mutation_id, "subscription_id": subscription.id,
+        "order_key": f"{subscription.institution_id}:{niss}", "mode": subscription.mode,
+        "state": PENDING if subscription.mode == "push" else FEED,
+        "data": recipient.data, "quality_code": recipient.quality_code,
+        "deliberation": recipient.deliberation, "attempts": 0, "created_at": now,
+        "queued_at": now, "next_attempt_at": now,
+    }
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+def to_subscription(row: RowMapping) -> Subscription:
+    return Subscription(
+        id=row["id"],
+        institution_id=row["institution_id"],
+        mutation_type=row["mutation_type"],
+        endpoint=row["endpoint"],
+        secret=row["secret"],
+        batch_max=row["batch_max"],
+        active=bool(row["active"]),
+    )
+
+
+def insert_subscription(connection: Connection, values: Mapping[str, Any]) -> Subscription:
+    inserted = connection.execute(insert(subscriptions).values(**values, active=True))
+    key = inserted.inserted_primary_key
+    assert key is not None
+    return subscription_by_id(connection, int(key[0]))
+
+
+def subscription_by_id(connection: Connection, subscription_id: int) -> Subscription:
+    row = (
+        connection.execute(select(subscriptions).where(subscriptions.c.id == subscription_id))
+        .mappings()
+        .one()
+    )
+    return to_subscription(row)
+
+
+def subscriptions_of(connection: Connection, institution_id: int) -> list[Subscription]:
+    query = (
+        select(subscriptions)
+        .where(subscriptions.c.institution_id == institution_id, subscriptions.c.active.is_(True))
+        .order_by(subscriptions.c.id)
+    )
+    return [to_subscription(row) for row in connection.execute(query).mappings()]
+
+
+def deactivate_subscription(connection: Connection, subscription_id: int) -> None:
+    """Stop deliveries: the subscription ends and its undelivered rows are cancelled."""
+    connection.execute(
+        update(subscriptions).where(subscriptions.c.id == subscription_id).values(active=False)
+    )
+    connection.execute(
+        update(deliveries)
+        .where(
+            deliveries.c.subscription_id == subscription_id, deliveries.c.state.in_([PENDING, FEED])
+        )
+        .values(state=CANCELLED, last_error="subscription ended", lease_until=None)
+    )

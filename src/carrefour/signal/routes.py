@@ -1,0 +1,168 @@
+"""REST entry points of the signal function: sources publish mutations, institutions manage
+their subscriptions and read their pull feed, operators watch the backlog and replay."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import asdict
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from carrefour.api.deps import AdminCaller, ConsultingCaller, HubDep, get_caller
+from carrefour.auth.services import Caller
+from carrefour.signal import admin
+from carrefour.signal.domain import Subscription
+
+router = APIRouter(prefix="/v1", tags=["signal"])
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+class MutationIn(BaseModel):
+    """A change reported by an authentic source."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: str = Field(examples=["address-change"])
+    niss: str = Field(examples=["85073003328"])
+    source_id: str = Field(description="The source's own id: a duplicate is accepted once")
+    effective_date: dt.date
+    data: dict[str, Any] = Field(examples=[{"address": {"street": "Rue Haute 1"}}])
+
+
+class PublishedOut(BaseModel):
+    ticket: str
+    event_id: str
+    deliveries: int
+    duplicate: bool
+
+
+class SubscriptionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mutation_type: str
+    endpoint: str | None = Field(None, description="Where to push; absent: pull GET /v1/feed")
+    batch_max: int = Field(1, description="Events per request (>1: CloudEvents batch mode)")
+
+
+class SubscriptionOut(BaseModel):
+    id: int
+    mutation_type: str
+    endpoint: str | None
+    batch_max: int
+    mode: str
+    secret: str | None = Field(None, description="whsec_... signing secret (on creation only)")
+    ticket: str | None = None
+
+
+class FeedOut(BaseModel):
+    ticket: str
+    events: list[dict[str, Any]]
+    next_cursor: int
+
+
+class ReplayIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] | None = None
+    subscription_id: int | None = None
+
+
+def _out(
+    subscription: Subscription, *, secret: bool = False, ticket: str | None = None
+) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=subscription.id,
+        mutation_type=subscription.mutation_type,
+        endpoint=subscription.endpoint,
+        batch_max=subscription.batch_max,
+        mode=subscription.mode,
+        secret=subscription.secret if secret else None,
+        ticket=ticket,
+    )
+
+
+@router.post(
+    "/mutations",
+    response_model=PublishedOut,
+    status_code=202,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": MutationIn.model_json_schema()}},
+        }
+    },
+)
+async def publish(request: Request, caller: CallerDep, hub: HubDep) -> PublishedOut:
+    """Publish a mutation (scope `publish`). Stored with its outbox rows in one transaction;
+    every subscriber entitled to it gets it afterwards. Refusals are journaled too."""
+    done = await hub.signal.publish(caller, await request.body())
+    return PublishedOut(
+        ticket=done.ticket,
+        event_id=done.event_id,
+        deliveries=done.deliveries,
+        duplicate=done.duplicate,
+    )
+
+
+@router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
+async def subscribe(body: SubscriptionIn, caller: ConsultingCaller, hub: HubDep) -> SubscriptionOut:
+    """Subscribe to a mutation type; keep the returned secret to verify signatures."""
+    done = await hub.signal.subscribe(
+        caller, mutation_type=body.mutation_type, endpoint=body.endpoint, batch_max=body.batch_max
+    )
+    return _out(done.value, secret=True, ticket=done.ticket)
+
+
+@router.get("/subscriptions", response_model=list[SubscriptionOut])
+async def list_subscriptions(caller: ConsultingCaller, hub: HubDep) -> list[SubscriptionOut]:
+    return [_out(s) for s in await hub.signal.subscriptions(caller)]
+
+
+@router.delete("/subscriptions/{subscription_id}", status_code=204)
+async def unsubscribe(subscription_id: int, caller: ConsultingCaller, hub: HubDep) -> Response:
+    """End a subscription; its undelivered events are cancelled."""
+    await hub.signal.unsubscribe(caller, subscription_id)
+    return Response(status_code=204)
+
+
+@router.get("/feed", response_model=FeedOut)
+async def feed(
+    caller: ConsultingCaller,
+    hub: HubDep,
+    cursor: Annotated[int, Query(ge=0, description="Last event position received")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> FeedOut:
+    """The pull feed: events after `cursor`; asking with a cursor acknowledges what precedes."""
+    page = await hub.signal.feed(caller, cursor=cursor, limit=limit)
+    return FeedOut(ticket=page.ticket, events=page.events, next_cursor=page.next_cursor)
+
+
+@router.get("/admin/signal/backlog", tags=["admin"])
+async def backlog(_caller: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
+    """Deliveries per subscription and state (pending, feed, delivered, dead, cancelled)."""
+    rows = await asyncio.to_thread(admin.backlog, hub.engine)
+    return [asdict(row) for row in rows]
+
+
+@router.get("/admin/signal/dead-letters", tags=["admin"])
+async def dead_letters(
+    _caller: AdminCaller, hub: HubDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> list[dict[str, Any]]:
+    rows = await asyncio.to_thread(admin.dead_letters, hub.engine, limit=limit)
+    return [asdict(row) for row in rows]
+
+
+@router.post("/admin/signal/replay", tags=["admin"])
+async def replay(body: ReplayIn, caller: AdminCaller, hub: HubDep) -> dict[str, Any]:
+    """Queue dead letters again (all, the given ids, or one subscription's)."""
+    snapshot = await hub.reference.current()
+    ticket, count = await asyncio.to_thread(
+        admin.replay,
+        hub.engine,
+        client=snapshot.institution(caller.institution_id).cbe,
+        channel="admin",
+        ids=body.ids,
+        subscription_id=body.subscription_id,
+    )
+    hub.delivery.wake()
+    return {"ticket": ticket, "queued": count}

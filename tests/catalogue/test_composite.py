@@ -1,0 +1,88 @@
+"""Composite services: the social inquiry and the full picture ask their parts' sources at
+once, check every part against its own deliberation and answer with every part's status."""
+
+from __future__ import annotations
+
+import time
+
+from tests.catalogue.conftest import CatalogueNetwork
+
+SLOW = 0.5
+
+
+def integrated(network: CatalogueNetwork, code: int = 2) -> str:
+    """A person with files at the ONSS, SPF Finances and INAMI, integrated by the CPAS."""
+    files = [{str(r[0]) for r in network.source_rows(slug, "SELECT niss FROM files")}
+             for slug in ("onss", "spf-finances", "inami")]
+    niss = sorted(files[0] & files[1] & files[2])[0]
+    network.integrate(niss, code)
+    return niss
+
+
+def test_the_social_inquiry_answers_its_four_parts_in_one_answer(
+    network: CatalogueNetwork,
+) -> None:
+    niss = integrated(network)
+    body = network.consult("social-inquiry", niss, capacity=2).json()
+    parts = body["data"]
+    assert list(parts) == ["legal-data", "family-composition", "address-history",
+                           "waiting-register"]
+    assert parts["legal-data"]["status"] == "ok" and parts["legal-data"]["data"]["niss"] == niss
+    assert parts["family-composition"]["data"]["members"]
+    assert parts["address-history"]["data"]["addresses"][0]["end"] is None
+    assert parts["waiting-register"]["status"] in ("ok", "not-found")
+    assert body["status"] == "ok" and "CSI/18/164" in body["deliberation"]
+
+
+def test_the_full_picture_reports_every_part_and_refuses_parts_without_deliberation(
+    network: CatalogueNetwork,
+) -> None:
+    niss = integrated(network, code=1)
+    body = network.consult("full-picture", niss, capacity=1).json()
+    parts = body["data"]
+    assert parts["dmfa-quarters"]["status"] == "no-deliberation"
+    assert parts["tax-assessment"]["status"] == "ok"
+    assert set(parts["tax-assessment"]["data"]) == {"last_income_year",
+                                                    "household_taxable_income"}
+    assert parts["work-incapacity"]["data"] == {
+        "currently_incapacitated": parts["work-incapacity"]["data"]["currently_incapacitated"]}
+    assert all("status" in part for part in parts.values())
+
+
+def test_a_slow_and_a_failing_source_cost_the_slowest_not_the_sum(
+    network: CatalogueNetwork,
+) -> None:
+    niss = integrated(network)
+    network.consult("full-picture", niss, capacity=2)  # warm the connections
+    for slug in ("onss", "spf-finances", "inami"):
+        network.controls[slug].delay = SLOW
+    network.controls["national-register"].broken = True
+    started = time.perf_counter()
+    body = network.consult("full-picture", niss, capacity=2).json()
+    elapsed = time.perf_counter() - started
+    parts = body["data"]
+    assert SLOW <= elapsed < 2 * SLOW, elapsed  # three slow sources: not 3 x SLOW
+    assert body["status"] == "partial"
+    assert parts["legal-data"]["status"] == "source-unavailable"
+    assert parts["dmfa-quarters"]["status"] == "ok" and parts["dmfa-quarters"]["data"]
+    assert parts["work-incapacity"]["status"] == "ok"
+    onss = [s for s in parts["dimona-periods"]["sources"]]
+    assert [s["status"] for s in onss] == ["ok"]
+
+
+def test_a_source_beyond_the_timeout_is_reported_and_the_others_answer(
+    network: CatalogueNetwork,
+) -> None:
+    niss = integrated(network)
+    network.controls["inami"].delay = 2.5  # the hub waits 2 s
+    body = network.consult("full-picture", niss, capacity=2).json()
+    assert body["data"]["work-incapacity"]["status"] == "source-timeout"
+    assert body["data"]["tax-assessment"]["status"] == "ok"
+    assert body["status"] == "partial"
+
+
+def test_a_composite_whose_every_part_is_refused_is_refused(network: CatalogueNetwork) -> None:
+    niss = integrated(network, code=20)
+    response = network.consult("social-inquiry", niss, capacity=20)
+    assert (response.status_code, response.json()["code"]) == (403, "no-deliberation")
+    assert response.json()["ticket"]

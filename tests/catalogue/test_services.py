@@ -1,0 +1,124 @@
+"""Every service of the CPAS catalogue through the real hub and the real simulated sources:
+an allowed call, a refused call, and the fields kept to what the deliberation grants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+
+from carrefour.catalogue.model import Service, default_catalogue
+from carrefour.directory.domain import Deliberation
+from carrefour.directory.files import default_reference_text, parse_reference
+from carrefour.simulation.kinds import RECORD_SERVICES
+from tests.catalogue.conftest import CatalogueNetwork
+
+CATALOGUE = default_catalogue()
+GRANTS, _ = parse_reference(default_reference_text())
+NOT_GRANTED = 20  # CPAS quality code 20 ("collaborator under inquiry"): no deliberation
+HUB_LOCAL = {"niss-history"}  # answered by the hub's own BIS register (tests/identification)
+
+SERVICES = sorted(s.name for s in CATALOGUE if not s.composite and s.name not in HUB_LOCAL)
+
+
+def cpas_grants(service: str) -> list[Deliberation]:
+    return [g for g in GRANTS if g.service == service and g.client_kind == "cpas"
+            and g.valid_until is None]
+
+
+def widest(service: str) -> tuple[Deliberation, int]:
+    grant = max(cpas_grants(service), key=lambda g: (len(g.fields), -min(g.quality_codes)))
+    return grant, min(grant.quality_codes - {40})
+
+
+def narrowest(service: str) -> tuple[Deliberation, int]:
+    grant = min(cpas_grants(service), key=lambda g: (len(g.fields), min(g.quality_codes)))
+    return grant, min(grant.quality_codes - {40})
+
+
+def holder(network: CatalogueNetwork, service: Service) -> tuple[str | None, dict[str, Any]]:
+    """A person (and parameters) for which the service's source holds data."""
+    if service.name in ("search-person", "search-by-address"):
+        row = network.source_rows("national-register",
+                                  "SELECT last_name, postal_code, street FROM persons LIMIT 1")[0]
+        if service.name == "search-person":
+            return None, {"last_name": row[0]}
+        return None, {"postal_code": row[1], "street": row[2]}
+    if service.name == "employer-directory":
+        return None, {"employer": network.source_rows("onss", "SELECT key FROM employers")[0][0]}
+    return _holder_niss(network, service), {}
+
+
+def _holder_niss(network: CatalogueNetwork, service: Service) -> str:
+    kind = service.sources[0].kind
+    if service.name in RECORD_SERVICES.get(kind, {}):
+        slug = "vdab" if kind == "regional-employment" else _slug(kind)
+        for niss, data in network.source_rows(slug, "SELECT niss, data FROM files"):
+            if all(f in orjson.loads(data) for f in service.fields):
+                return str(niss)
+        raise AssertionError(f"no file for {service.name}")
+    if kind == "onem":
+        return str(network.source_rows("onem", "SELECT niss FROM unemployment_periods")[0][0])
+    if kind == "mutuality":
+        return str(network.source_rows("mc-cm", "SELECT niss FROM members")[0][0])
+    return str(network.source_rows("national-register", "SELECT niss FROM persons")[0][0])
+
+
+def _slug(kind: str) -> str:
+    from carrefour.simulation.network import SOURCES
+
+    return next(s.slug for s in SOURCES if s.kind == kind)
+
+
+def ask(network: CatalogueNetwork, service: Service, code: int) -> Any:
+    niss, parameters = holder(network, service)
+    if niss is not None and service.requires_integration:
+        network.integrate(niss, code)
+    return network.consult(service.name, niss, capacity=code, **parameters)
+
+
+def test_the_catalogue_covers_the_cpas_services_at_twelve_sources() -> None:
+    from carrefour.simulation.network import SOURCES
+
+    assert len(CATALOGUE.services) >= 25
+    assert len(SOURCES) >= 12
+    assert {"social-inquiry", "full-picture"} <= set(CATALOGUE.services)
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_an_allowed_call_answers_with_the_sources_data(
+    network: CatalogueNetwork, name: str
+) -> None:
+    service = CATALOGUE.get(name)
+    grant, code = widest(name)
+    response = ask(network, service, code)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "ok" and grant.reference in body["deliberation"]
+    assert body["data"] and all(s["status"] in ("ok", "not-found") for s in body["sources"])
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_a_call_without_a_deliberation_is_refused(network: CatalogueNetwork, name: str) -> None:
+    response = ask(network, CATALOGUE.get(name), NOT_GRANTED)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "no-deliberation"
+
+
+@pytest.mark.parametrize("name", SERVICES)
+def test_only_the_granted_fields_leave_the_hub(network: CatalogueNetwork, name: str) -> None:
+    service = CATALOGUE.get(name)
+    grant, code = narrowest(name)
+    response = ask(network, service, code)
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    if service.collection:
+        items = data[service.collection]
+        assert items and all(set(item) <= grant.fields for item in items)
+        kept = set().union(*(set(item) for item in items))
+    else:
+        kept = set(data)
+    assert kept <= grant.fields
+    if grant.fields < set(service.fields):
+        assert kept != set(service.fields)
