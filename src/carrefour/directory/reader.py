@@ -33,7 +33,8 @@ class IntegrationReader:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._inline = is_sqlite(str(engine.url))
-        self._connection: Any = None
+        self._pooled: Any = None  # the pool's connection, returned to the pool on close
+        self._connection: Any = None  # the DBAPI connection inside it
         self._sql = ""
 
     async def of(self, niss: str) -> list[Integration]:
@@ -60,7 +61,8 @@ class IntegrationReader:
             c.type.dialect_impl(dialect).result_processor(dialect, None)
             for c in query.selected_columns
         ]
-        self._connection = self._engine.raw_connection().driver_connection
+        self._pooled = self._engine.raw_connection()
+        self._connection = self._pooled.driver_connection
 
     def _integration(self, row: tuple[Any, ...]) -> Integration:
         values: list[Any] = [p(v) if p else v for p, v in zip(self._processors, row, strict=True)]
@@ -68,6 +70,7 @@ class IntegrationReader:
         return Integration(**fields)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Give the connection back to the engine's pool (never close it under the pool)."""
+        if self._pooled is not None:
+            self._pooled.close()
+            self._pooled = self._connection = None
