@@ -166,3 +166,48 @@ def test_an_operator_manages_deliberations_and_the_change_applies_at_once(networ
     assert network.consult("unemployment", ALICE, capacity=8).json()["data"] == {
         "currently_unemployed": True
     }
+
+
+def test_a_register_change_and_its_journal_entry_commit_together_or_not_at_all(
+    network: Network,
+) -> None:
+    from sqlalchemy import func, select, text
+
+    from carrefour.identification.tables import bis_persons
+
+    with network.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE journal_entries RENAME TO journal_entries_away"))
+    try:
+        with network.client() as client:
+            response = client.post(
+                "/v1/bis-persons",
+                json={
+                    "last_name": "Nowak",
+                    "birth_date": "1990-04-00",
+                    "gender": "M",
+                    "end_user": USER,
+                },
+            )
+    finally:
+        with network.engine.begin() as connection:
+            connection.execute(text("ALTER TABLE journal_entries_away RENAME TO journal_entries"))
+    assert response.status_code == 503
+    assert response.json()["code"] == "journal-unavailable"
+    with network.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(bis_persons)).scalar() == 0
+
+
+def test_a_created_bis_number_is_journaled_under_that_number(network: Network) -> None:
+    with network.client() as client:
+        created = client.post(
+            "/v1/bis-persons",
+            json={
+                "last_name": "Nowak",
+                "birth_date": "1990-04-00",
+                "gender": "M",
+                "end_user": USER,
+            },
+        ).json()
+    record = journal.by_ticket(network.engine, created["ticket"])
+    assert record is not None
+    assert (record.entry.action, record.entry.niss) == ("create-bis", created["niss"])

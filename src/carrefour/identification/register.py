@@ -7,7 +7,7 @@ history row are written together or not at all.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +32,8 @@ from carrefour.identification.phonetic import phonetic_keys
 from carrefour.identification.search import SearchCriteria, birth_date_range, matches
 from carrefour.identification.serials import allocate_serial
 from carrefour.identification.tables import bis_persons
+from carrefour.journal.chain import append as journal_append
+from carrefour.journal.entries import JournalEntry
 
 CANDIDATE_LIMIT = 5_000
 """Most persons read for a search that also filters on the first name (in Python)."""
@@ -39,7 +41,18 @@ SEARCH_CHUNK = 250
 """Candidates read at a time, until enough of them answer the first name."""
 
 
-def create_bis_person(engine: Engine, *, data: Mapping[str, Any], created_by: str) -> Niss:
+Journal = Callable[[Niss], JournalEntry]
+"""The journal entry of a change to the register, committed in the change's transaction."""
+
+
+def _journal(connection: Connection, journal: Journal | None, niss: Niss) -> None:
+    if journal is not None:
+        journal_append(connection, [journal(niss)])
+
+
+def create_bis_person(
+    engine: Engine, *, data: Mapping[str, Any], created_by: str, journal: Journal | None = None
+) -> Niss:
     """Register a person unknown to the National Register; return the new BIS number."""
     person = parse_person_data(data)
     institution = parse_cbe_number(created_by)
@@ -54,10 +67,17 @@ def create_bis_person(engine: Engine, *, data: Mapping[str, Any], created_by: st
                 niss=niss, data=person, created_by=institution, created_at=now, updated_at=now
             ),
         )
+        _journal(connection, journal, niss)
     return niss
 
 
-def update_bis_person(engine: Engine, niss: Niss | str, *, changes: Mapping[str, Any]) -> BisPerson:
+def update_bis_person(
+    engine: Engine,
+    niss: Niss | str,
+    *,
+    changes: Mapping[str, Any],
+    journal: Journal | None = None,
+) -> BisPerson:
     """Correct or complete the data of a current BIS person (the number does not change)."""
     number = _as_niss(niss)
     values = parse_changes(changes)
@@ -69,6 +89,7 @@ def update_bis_person(engine: Engine, niss: Niss | str, *, changes: Mapping[str,
         repository.update_person_data(connection, number, data, now=now)
         repository.delete_keys(connection, number)
         repository.insert_keys(connection, number, data)
+        _journal(connection, journal, number)
     return replace(person, data=data, updated_at=now)
 
 
@@ -107,7 +128,12 @@ def search_bis_persons(engine: Engine, criteria: SearchCriteria) -> list[BisPers
 
 
 def replace_niss(
-    engine: Engine, old: Niss | str, new: Niss | str, *, reason: str
+    engine: Engine,
+    old: Niss | str,
+    new: Niss | str,
+    *,
+    reason: str,
+    journal: Journal | None = None,
 ) -> NissReplacement:
     """Record that ``new`` replaces ``old`` (typically a BIS number by a Register number)."""
     old_number, new_number = _as_niss(old), _as_niss(new)
@@ -122,6 +148,7 @@ def replace_niss(
             _check_replacement(connection, old_number, new_number)
             _mark_replaced(connection, replacement)
             repository.insert_replacement(connection, replacement)
+            _journal(connection, journal, old_number)
     except IntegrityError:
         raise Conflict(f"The NISS {old_number} has already been replaced.") from None
     return replacement

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -12,7 +12,9 @@ from carrefour.auth.services import Actor
 from carrefour.directory.cache import ReferenceCache
 from carrefour.identification import register
 from carrefour.identification.history import NissReplacement
+from carrefour.identification.niss import Niss
 from carrefour.identification.person import BisPerson
+from carrefour.journal.entries import JournalEntry
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
 
@@ -30,37 +32,51 @@ class BisRegistry:
 
         async def work(stamp: Stamp) -> BisPerson:
             created = await asyncio.to_thread(
-                register.create_bis_person, self._engine, data=data, created_by=client
+                register.create_bis_person,
+                self._engine,
+                data=data,
+                created_by=client,
+                journal=_entry(stamp),
             )
-            stamp.niss = created.value
             return await asyncio.to_thread(register.get_bis_person, self._engine, created)
 
-        return await journaled(self._journal, self._act(actor, client, "create-bis", None), work)
+        act = self._act(actor, client, "create-bis", None)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
     async def update(
         self, actor: Actor, niss: str, changes: Mapping[str, Any]
     ) -> Ticketed[BisPerson]:
         client = await self._client(actor)
 
-        async def work(_: Stamp) -> BisPerson:
+        async def work(stamp: Stamp) -> BisPerson:
             return await asyncio.to_thread(
-                register.update_bis_person, self._engine, niss, changes=changes
+                register.update_bis_person,
+                self._engine,
+                niss,
+                changes=changes,
+                journal=_entry(stamp),
             )
 
-        return await journaled(self._journal, self._act(actor, client, "update-bis", niss), work)
+        act = self._act(actor, client, "update-bis", niss)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
     async def replace(
         self, actor: Actor, niss: str, new_niss: str, reason: str
     ) -> Ticketed[NissReplacement]:
         client = await self._client(actor)
 
-        async def work(_: Stamp) -> NissReplacement:
+        async def work(stamp: Stamp) -> NissReplacement:
             return await asyncio.to_thread(
-                register.replace_niss, self._engine, niss, new_niss, reason=reason
+                register.replace_niss,
+                self._engine,
+                niss,
+                new_niss,
+                reason=reason,
+                journal=_entry(stamp),
             )
 
         act = self._act(actor, client, "replace-niss", niss)
-        return await journaled(self._journal, act, work)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
     async def _client(self, actor: Actor) -> str:
         return (await self._reference.current()).institution(actor.caller.institution_id).cbe
@@ -76,3 +92,13 @@ class BisRegistry:
             service="bis-register",
             niss=niss[:20] if niss else None,
         )
+
+
+def _entry(stamp: Stamp) -> Callable[[Niss], JournalEntry]:
+    """The success entry of the act, naming the number the register acted on."""
+
+    def entry(niss: Niss) -> JournalEntry:
+        stamp.niss = niss.value
+        return stamp.entry("ok")
+
+    return entry
