@@ -92,33 +92,23 @@ def issue_token(
     engine: Engine, *, client_id: str, client_secret: str, secret: str, ttl_seconds: int
 ) -> IssuedToken:
     """Exchange valid client credentials for a signed token valid ``ttl_seconds``."""
-    with engine.connect() as connection:
-        row = (
-            connection.execute(select(credentials).where(credentials.c.client_id == client_id))
-            .mappings()
-            .first()
-        )
-    if (
-        row is None
-        or row["revoked_at"] is not None
-        or not _verify(row["secret_hash"], client_secret)
-    ):
-        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
+    caller = verify_client(engine, client_id=client_id, client_secret=client_secret)
     now = int(time.time())
-    scopes = sorted(row["scopes"])
+    scope = " ".join(sorted(caller.scopes))
     claims = {
-        "sub": client_id,
-        "inst": row["institution_id"],
-        "scope": " ".join(scopes),
+        "sub": caller.client_id,
+        "inst": caller.institution_id,
+        "scope": scope,
         "iat": now,
         "exp": now + ttl_seconds,
     }
     token = jwt.encode(claims, secret, algorithm=_ALGORITHM)
-    return IssuedToken(access_token=token, expires_in=ttl_seconds, scope=" ".join(scopes))
+    return IssuedToken(access_token=token, expires_in=ttl_seconds, scope=scope)
 
 
 def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
-    """The caller that client credentials stand for (HTTP Basic on the SOAP endpoints)."""
+    """The caller that client credentials stand for (the token endpoint, and HTTP Basic on
+    the SOAP endpoints); raises :class:`InvalidCredentials` otherwise."""
     with engine.connect() as connection:
         row = (
             connection.execute(select(credentials).where(credentials.c.client_id == client_id))
