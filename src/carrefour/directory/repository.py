@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, update
@@ -143,7 +142,3 @@ def integration_values(
         "ends_on": ends_on,
         "created_at": now,
     }
-
-
-def ids_of(rows: Sequence[Institution]) -> dict[int, Institution]:
-    return {i.id: i for i in rows}
