@@ -181,6 +181,42 @@ def test_seeding_reports_its_progress_step_by_step(engine: Engine, tmp_path: Pat
     assert done == total >= PERSONS
 
 
+def test_the_report_counts_every_integration_written(engine: Engine, tmp_path: Path) -> None:
+    report = seed(engine, tmp_path)
+    ids = _ids(engine)
+    simulated = {ids[m.cbe] for m in NETWORK} | {ids[c.cbe] for c in municipal_cpas()}
+    with engine.connect() as connection:
+        kinds = dict(connection.execute(select(institutions.c.id, institutions.c.kind)).all())
+        written = [kinds[i] for i in connection.execute(select(
+            integrations.c.institution_id).where(integrations.c.institution_id.in_(simulated)))
+            .scalars()]
+    assert report.integrations == len(written)
+    assert {"mutuality", "cpas", "regional-employment"} <= set(written)
+
+
+def test_a_source_is_indexed_and_left_in_wal_mode(engine: Engine, tmp_path: Path) -> None:
+    report = seed(engine, tmp_path)
+    register = next(s for s in report.sources if s.slug == "national-register")
+    source = writer_engine(register.database_url)
+    with source.connect() as connection:
+        mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar()
+        indexes = set(connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'persons'"
+        ).scalars())
+    source.dispose()
+    assert mode == "wal"
+    assert {index.name for index in schema.persons.indexes} <= indexes
+
+
+def test_seeding_rewrites_a_source_file_left_broken(engine: Engine, tmp_path: Path) -> None:
+    first = seed(engine, tmp_path)
+    register = next(s for s in first.sources if s.slug == "national-register")
+    path = Path(register.database_url.removeprefix("sqlite:///"))
+    path.write_bytes(b"not a database, the end of a load cut short" * 100)
+    again = seed(engine, tmp_path)
+    assert again.sources == first.sources
+
+
 def _ids(engine: Engine) -> dict[str, int]:
     with engine.connect() as connection:
         return dict(connection.execute(select(institutions.c.cbe, institutions.c.id)).all())

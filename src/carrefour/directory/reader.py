@@ -3,7 +3,11 @@
 On SQLite the read runs on the caller's thread through one DBAPI connection and a statement
 compiled once from the Core query (SQLAlchemy's per-execution overhead was a third of the
 hub's CPU). In WAL mode with autocommit, each SELECT sees every committed write at once and
-never waits on a writer. Other backends go through the engine in a worker thread.
+never waits on a writer.
+
+Other backends go through the engine in a worker thread, in autocommit: one statement needs no
+transaction, and BEGIN and the ROLLBACK at check-in were two of the read's round trips (on
+PostgreSQL at 11.7 million persons, 1.15 ms a read before, 0.44 ms after).
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, bindparam, select
 
 from carrefour.db import is_sqlite
-from carrefour.directory import services as directory
 from carrefour.directory.domain import Integration
+from carrefour.directory.repository import to_integration
 from carrefour.directory.tables import integrations
 
 _COLUMNS = (
@@ -36,11 +40,23 @@ class IntegrationReader:
         self._pooled: Any = None  # the pool's connection, returned to the pool on close
         self._connection: Any = None  # the DBAPI connection inside it
         self._sql = ""
+        self._autocommit = engine if self._inline else engine.execution_options(
+            isolation_level="AUTOCOMMIT")
+        self._query = (
+            select(integrations)
+            .where(integrations.c.niss == bindparam("niss"))
+            .order_by(integrations.c.id)
+        )
 
     async def of(self, niss: str) -> list[Integration]:
         if not self._inline:
-            return await asyncio.to_thread(directory.integrations_of, self._engine, niss)
+            return await asyncio.to_thread(self._read_pooled, niss)
         return self._read_inline(niss)
+
+    def _read_pooled(self, niss: str) -> list[Integration]:
+        with self._autocommit.connect() as connection:
+            rows = connection.execute(self._query, {"niss": niss}).mappings()
+            return [to_integration(row) for row in rows]
 
     def _read_inline(self, niss: str) -> list[Integration]:
         if self._connection is None:

@@ -22,6 +22,7 @@ from carrefour.auth.tables import credentials
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import integration_period
 from carrefour.directory.tables import institutions, integrations
+from carrefour.simulation.dossiers_social import job_seekers
 from carrefour.simulation.municipal_cpas import municipal_rows
 from carrefour.simulation.network import (
     BIS_REGISTER_ENDPOINT,
@@ -146,23 +147,30 @@ def cpas_integrations(files: Sequence[CpasFile], ids: Mapping[str, int], *, seed
     return rows
 
 
+def integration_count(population: Population, files: Sequence[CpasFile]) -> int:
+    """How many integrations :func:`write_directory` writes."""
+    return len(population.insurance) + len(files) + sum(1 for _ in job_seekers(population))
+
+
 def write_directory(
     hub_engine: Engine, population: Population, files: Sequence[CpasFile], *, seed: int,
     base_port: int, today: dt.date, advance: Advance | None = None,
-) -> dict[str, int]:
-    """Institutions and integrations in one transaction; the institutions' ids per slug."""
+) -> tuple[dict[str, int], int]:
+    """Institutions and integrations in one transaction: the institutions' ids per slug, and
+    the integrations written (mutualities, CPAS files, regional employment services)."""
     now = dt.datetime.combine(today, dt.time(), dt.UTC)
     with hub_engine.begin() as connection:
         ids = upsert_institutions(connection, institution_rows(seed=seed, base_port=base_port,
                                                                now=now))
         upsert_institutions(connection, municipal_rows(now))  # one CPAS per municipality
         clear_integrations(connection, ids.values())
-        insert_chunks(connection, integrations, mutuality_integrations(population, ids, now),
-                      advance)
-        insert_chunks(connection, integrations,
-                      cpas_integrations(files, ids, seed=seed, today=today, now=now), advance)
-        insert_chunks(connection, integrations, job_seeker_integrations(population, ids, now))
-    return ids
+        written = sum(insert_chunks(connection, integrations, rows, advance) for rows in (
+            mutuality_integrations(population, ids, now),
+            cpas_integrations(files, ids, seed=seed, today=today, now=now),
+            job_seeker_integrations(population, ids, now),
+        ))
+        connection.exec_driver_sql("ANALYZE integrations")  # the planner sees the new rows
+    return ids, written
 
 
 def demo_credentials(hub_engine: Engine, ids: Mapping[str, int], *, seed: int

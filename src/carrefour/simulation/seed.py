@@ -20,12 +20,18 @@ from carrefour.simulation.demo import cpas_files, examples
 from carrefour.simulation.directory_seed import (
     DemoCredentials,
     demo_credentials,
+    integration_count,
     source_token,
     write_directory,
 )
 from carrefour.simulation.network import SOURCES, SimulatedInstitution, endpoint
 from carrefour.simulation.population import Population, Progress, generate_population
-from carrefour.simulation.sources_db import source_rows, write_source, writer_engine
+from carrefour.simulation.sources_db import (
+    clear_database,
+    source_rows,
+    write_source,
+    writer_engine,
+)
 
 DEFAULT_BASE_PORT = 8100
 
@@ -109,10 +115,9 @@ def _seed_directory(
 ) -> SeedReport:
     clock = time.perf_counter()
     files = cpas_files(population, seed=seed, today=today)
-    total = len(population.insurance) + len(files)
-    advance = _advance(progress, "directory", total)
-    ids = write_directory(hub_engine, population, files, seed=seed, base_port=base_port,
-                          today=today, advance=advance)
+    advance = _advance(progress, "directory", integration_count(population, files))
+    ids, written = write_directory(hub_engine, population, files, seed=seed,
+                                   base_port=base_port, today=today, advance=advance)
     issued = demo_credentials(hub_engine, ids, seed=seed)
     loaded = _load_reference(hub_engine, *reference)
     timings["directory"] = _lap(clock)
@@ -120,7 +125,7 @@ def _seed_directory(
         seed=seed, persons=len(population.persons), households=len(population.households),
         unemployment_periods=len(population.unemployment),
         bim_persons=sum(1 for i in population.insurance if i.bim),
-        institutions=len(ids), integrations=total, cpas_files=len(files),
+        institutions=len(ids), integrations=written, cpas_files=len(files),
         sources=sources, credentials=tuple(issued),
         examples=examples(population, files, today), reference_loaded=loaded,
         seconds=timings,
@@ -132,6 +137,7 @@ def _write_source(
     base_port: int, progress: Progress | None,
 ) -> SourceDatabase:
     rows = source_rows(member, population)
+    clear_database(url)
     engine = writer_engine(url)
     try:
         written = write_source(engine, member.kind, rows,

@@ -1,18 +1,26 @@
 """Writing the databases of the simulated sources from a population.
 
 Each source's tables are dropped and created again on the source's own :class:`MetaData`, then
-filled with bulk inserts (executemany) in chunks, in one transaction per source.
+filled with bulk inserts (executemany) in chunks, in one transaction per source; the secondary
+indexes are built once the rows are in (one sort each instead of a random insert per row).
+
+A SQLite source is loaded without a rollback journal and with a large page cache: with a journal
+(WAL above all) and the default 2 MiB cache, pages spill into the journal and every read looks
+them up there, which made a 10-million-person load slow down as it grew. A crash while loading
+leaves a file to throw away, which :func:`clear_database` does before the next seed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.schema import CreateTable
 
 from carrefour.identification.phonetic import phonetic_keys
 from carrefour.simulation import schema
@@ -22,6 +30,8 @@ from carrefour.simulation.population import Person, Population
 from carrefour.simulation.record_rows import record_rows
 
 CHUNK = 10_000
+LOAD_CACHE_KIB = 1_048_576
+"""The page cache of a SQLite source while it is loaded (1 GiB; allocated as it fills)."""
 
 Advance = Callable[[int], None]
 """Called with the number of rows just written."""
@@ -37,6 +47,17 @@ def writer_engine(url: str) -> Engine:
     engine = create_engine(url)
     event.listen(engine, "connect", _fast_pragmas)
     return engine
+
+
+def clear_database(url: str) -> None:
+    """Delete a SQLite source file (and its WAL) so that it is written from scratch."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:":
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(database + suffix).unlink(missing_ok=True)
 
 
 def _fast_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -105,15 +126,36 @@ def write_source(
     engine: Engine, kind: str, rows: dict[Table, Iterable[dict[str, Any]]],
     advance: Advance | None = None,
 ) -> dict[str, int]:
-    """Drop and create the source's tables, then fill them; rows written per table."""
+    """Drop and create the source's tables, fill them, then index them; rows written per table."""
     metadata = schema.schema(kind)
-    metadata.drop_all(engine)
-    metadata.create_all(engine)
-    written: dict[str, int] = {}
-    with engine.begin() as connection:
-        for table, table_rows in rows.items():
-            written[table.name] = insert_chunks(connection, table, table_rows, advance)
+    with engine.connect() as connection, _bulk_load(connection):
+        metadata.drop_all(connection)
+        for table in metadata.sorted_tables:
+            connection.execute(CreateTable(table))
+        written = {table.name: insert_chunks(connection, table, table_rows, advance)
+                   for table, table_rows in rows.items()}
+        for table in metadata.sorted_tables:
+            for index in table.indexes:
+                index.create(connection)
+        connection.commit()
     return written
+
+
+@contextmanager
+def _bulk_load(connection: Connection) -> Iterator[None]:
+    """SQLite: no journal and a large cache while loading; back to WAL afterwards."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA journal_mode=OFF")
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{LOAD_CACHE_KIB}")
+    connection.exec_driver_sql("PRAGMA temp_store=MEMORY")
+    try:
+        yield
+    finally:
+        connection.rollback()  # nothing left open: the journal mode can change
+        connection.exec_driver_sql("PRAGMA cache_size=-2000")
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 def insert_chunks(
