@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -9,7 +11,14 @@ import pytest
 from sqlalchemy import Engine, select
 
 from carrefour.journal.chain import append, read_head, verify
-from carrefour.journal.codec import chain_hash, entry_from_row, entry_to_row
+from carrefour.journal.codec import (
+    FORMAT,
+    GENESIS_HASH,
+    chain_hash,
+    entry_from_row,
+    entry_to_row,
+    iso_utc,
+)
 from carrefour.journal.entries import new_ticket
 from carrefour.journal.services import by_ticket
 from carrefour.journal.tables import journal_entries
@@ -66,6 +75,36 @@ def test_an_entry_reads_back_exactly_as_it_was_hashed(
     assert verify(engine).ok
 
 
+def test_the_reference_is_hashed_and_reads_back(engine: Engine, make_entry: EntryFactory) -> None:
+    entries = [make_entry(reference="event-1"), make_entry(), make_entry(reference="event-1")]
+    with engine.begin() as connection:
+        append(connection, entries)
+    records = [by_ticket(engine, e.ticket) for e in entries]
+    assert [r.entry if r else None for r in records] == entries
+    assert [e.reference for e in entries] == ["event-1", None, "event-1"]
+    assert verify(engine).ok
+
+    tamper(engine, 3, reference=None)
+
+    assert verify(engine).first_broken_seq == 3
+
+
+def test_an_entry_without_a_reference_hashes_as_before_references_existed(
+    make_entry: EntryFactory,
+) -> None:
+    entry = make_entry(sources=("0200065765",))
+    legacy = [FORMAT, 7, entry.ticket, iso_utc(entry.occurred_at), entry.channel, entry.action,
+              entry.client, entry.end_user_id, entry.end_user_role, entry.service, entry.niss,
+              entry.quality_code, entry.deliberation, ["0200065765"], entry.outcome,
+              repr(entry.duration_ms)]
+    expected = hashlib.sha256(
+        GENESIS_HASH.encode() + b"\n"
+        + json.dumps(legacy, ensure_ascii=True, separators=(",", ":")).encode("ascii"))
+
+    assert chain_hash(GENESIS_HASH, 7, entry) == expected.hexdigest()
+    assert chain_hash(GENESIS_HASH, 7, replace(entry, reference="e")) != expected.hexdigest()
+
+
 def test_a_journal_entry_refuses_a_time_without_a_timezone(make_entry: EntryFactory) -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         make_entry(occurred_at=datetime(2024, 1, 1, 12, 0))
@@ -99,6 +138,7 @@ def test_append_writes_in_the_callers_transaction_and_rolls_back_with_it(
         ("sources", "[]"),
         ("quality_code", 7),
         ("end_user_id", None),
+        ("reference", "an-event-never-delivered"),
     ],
 )
 def test_altering_one_field_of_one_entry_is_detected_at_that_seq(

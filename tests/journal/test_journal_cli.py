@@ -1,4 +1,4 @@
-"""`carrefour journal verify | show | who-consulted`, as an operator or a DPO runs them."""
+"""`carrefour journal verify | show | who-consulted | trace`, as an operator or a DPO runs them."""
 
 from __future__ import annotations
 
@@ -106,3 +106,27 @@ def test_who_consulted_refuses_an_invalid_niss(engine: Engine, database_url: str
     result = runner.invoke(app, ["who-consulted", "12345678901", "--database-url", database_url])
 
     assert result.exit_code == 2
+
+
+def test_trace_lists_the_entries_of_an_event_oldest_first(
+    engine: Engine, database_url: str, make_entry: EntryFactory
+) -> None:
+    journal(engine, [
+        make_entry(action="publish-mutation", client="0200000001", reference="event-9"),
+        make_entry(action="consult", client="0200000003"),
+        make_entry(action="deliver-mutation", client="0200000002", reference="event-9"),
+    ])
+
+    result = runner.invoke(app, ["trace", "event-9", "--database-url", database_url],
+                           env={"COLUMNS": "200"})
+
+    assert result.exit_code == 0, result.output
+    assert result.output.index("publish-mutation") < result.output.index("deliver-mutation")
+    assert "0200000003" not in result.output
+
+
+def test_trace_exits_1_for_an_unknown_event(engine: Engine, database_url: str) -> None:
+    result = runner.invoke(app, ["trace", "no-such-event", "--database-url", database_url])
+
+    assert result.exit_code == 1
+    assert "No journal entry is about no-such-event" in result.output

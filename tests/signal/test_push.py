@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from carrefour.journal.services import by_reference
 from carrefour.journal.tables import journal_entries
 from carrefour.signal.webhooks import verify
 from tests.people import ALICE, BOB, CAROL
@@ -103,14 +104,48 @@ def test_every_delivery_attempt_is_journaled_with_its_ticket(net: SignalNet) -> 
         with net.engine.connect() as connection:
             rows = connection.execute(
                 select(journal_entries.c.ticket, journal_entries.c.outcome,
-                       journal_entries.c.end_user_id)
+                       journal_entries.c.reference)
                 .where(journal_entries.c.action == "deliver-mutation")
             ).all()
         return [tuple(r) for r in rows]
 
     eventually(lambda: len(journaled()) == 1)
     ((ticket, outcome, event_id),) = journaled()
-    assert outcome == "ok" and event_id == published["event_id"] and ticket
+    assert outcome == "ok" and event_id == published["event_id"]
+    assert ticket and ticket != published["ticket"]
+
+
+def test_the_intake_and_the_deliveries_of_a_mutation_share_its_event_id(net: SignalNet) -> None:
+    net.subscribe()
+    net.integrate(ALICE)
+    published = net.publish(ALICE).json()
+    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 2)
+
+    intake, delivery = by_reference(net.engine, published["event_id"])
+
+    assert (intake.entry.action, intake.entry.ticket) == ("publish-mutation", published["ticket"])
+    assert (delivery.entry.action, delivery.entry.niss) == ("deliver-mutation", ALICE)
+    assert delivery.entry.end_user_id is None
+    assert by_reference(net.engine, "an-event-nobody-published") == []
+
+
+def test_an_operator_traces_a_mutation_by_its_event_id(net: SignalNet) -> None:
+    net.subscribe()
+    net.integrate(ALICE)
+    published = net.publish(ALICE).json()
+    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 2)
+
+    with net.client("operator") as operator:
+        traced = operator.get(f"/v1/admin/journal/events/{published['event_id']}")
+        unknown = operator.get("/v1/admin/journal/events/an-event-nobody-published")
+    with net.client("cpas") as cpas:
+        refused = cpas.get(f"/v1/admin/journal/events/{published['event_id']}")
+
+    assert traced.status_code == 200, traced.text
+    assert [e["action"] for e in traced.json()] == ["publish-mutation", "deliver-mutation"]
+    assert {e["reference"] for e in traced.json()} == {published["event_id"]}
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
+    assert refused.status_code == 403
 
 
 def test_batched_subscriptions_get_cloudevents_batches(net: SignalNet) -> None:

@@ -145,6 +145,15 @@ async def load_reference(
     return {"deliberations": len(grants), "availability": len(rows)}
 
 
+@router.get("/journal/events/{event_id}")
+async def journal_event(event_id: str, _: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
+    """The journal entries of a mutation, oldest first: its intake, then every delivery."""
+    records = await asyncio.to_thread(journal.by_reference, hub.engine, event_id)
+    if not records:
+        raise NotFound(f"No journal entry is about the event {event_id}.")
+    return [_record_out(r) for r in records]
+
+
 @router.get("/journal/{ticket}")
 async def journal_entry(ticket: str, _: AdminCaller, hub: HubDep) -> dict[str, Any]:
     """The journal entry of an exchange, by its ticket (support starts here)."""

@@ -1,4 +1,5 @@
-"""``carrefour journal ...``: verify the chain, show an exchange by ticket, who consulted a NISS.
+"""``carrefour journal ...``: verify the chain, show an exchange by ticket, who consulted a NISS,
+trace a mutation by its event id.
 
 Thin: each command parses its input, calls one function of the journal and prints the result.
 """
@@ -21,7 +22,7 @@ from carrefour.errors import InvalidNiss
 from carrefour.identification.niss import parse_niss
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
-from carrefour.journal.services import JournalRecord, by_niss, by_ticket
+from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
 
 app = typer.Typer(
     help="The journal of exchanges: verify its hash chain, look exchanges up.",
@@ -123,11 +124,34 @@ def _record_table(record: JournalRecord) -> Table:
         "sources asked": ", ".join(entry.sources) or "-",
         "outcome": entry.outcome,
         "duration": f"{entry.duration_ms:.1f} ms",
+        "reference": entry.reference or "-",
         "hash": record.hash,
     }
     for name, value in fields.items():
         table.add_row(name, value)
     return table
+
+
+@app.command()
+def trace(
+    reference: Annotated[str, typer.Argument(help="An event id, as its subscribers receive it.")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """List the entries about a mutation, oldest first: its intake, then every delivery."""
+    console = Console()
+    with _engine(database_url) as engine:
+        records = by_reference(engine, reference)
+    if not records:
+        console.print(f"No journal entry is about {reference}.")
+        raise typer.Exit(code=1)
+    table = Table()
+    for name in ("seq", "time (UTC)", "ticket", "client", "action", "outcome"):
+        table.add_column(name, overflow="fold")
+    for record in records:
+        entry = record.entry
+        table.add_row(str(record.seq), entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      entry.ticket, entry.client, entry.action, entry.outcome)
+    console.print(table)
 
 
 @app.command("who-consulted")

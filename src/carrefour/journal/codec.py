@@ -6,6 +6,9 @@ with the standard library only (a library upgrade must never change the bytes of
 times in UTC ISO 8601 with microseconds, the duration as Python's shortest round-trip ``repr``,
 the rest as JSON with fixed separators and ASCII escapes. Everything hashed is exactly what
 :func:`entry_from_row` reads back, on SQLite and on PostgreSQL.
+
+The reference came after the first entries were written: it is hashed, last, only when an
+entry has one, so that an entry without a reference hashes as it always did.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ def canonical_bytes(seq: int, entry: JournalEntry) -> bytes:
         entry.outcome,
         repr(entry.duration_ms),
     ]
+    if entry.reference is not None:
+        fields.append(entry.reference)
     return _json(fields).encode("ascii")
 
 
@@ -72,6 +77,7 @@ def entry_to_row(seq: int, entry: JournalEntry, *, prev_hash: str, hash_: str) -
         "sources": _json(list(entry.sources)),
         "outcome": entry.outcome,
         "duration_ms": entry.duration_ms,
+        "reference": entry.reference,
         "prev_hash": prev_hash,
         "hash": hash_,
     }
@@ -97,6 +103,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> JournalEntry:
         sources=tuple(sources),
         outcome=row["outcome"],
         duration_ms=row["duration_ms"],
+        reference=row["reference"],
     )
 
 

@@ -2,7 +2,8 @@
 
 An entry says who asked (client institution, end user), for what (service, quality code,
 deliberation), about whom (NISS), whom the hub asked (sources), how it ended (outcome) and how
-long it took. It never holds the data returned.
+long it took, and what it is about when that has its own identifier (reference: the event id of
+a mutation, which its intake and every delivery of it share). It never holds the data returned.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ class JournalEntry:
     sources: tuple[str, ...] = ()
     outcome: str
     duration_ms: float
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.utcoffset() is None:

@@ -44,7 +44,7 @@ class Stamp:
         self.ticket = new_ticket()
         self._started = time.perf_counter()
 
-    def entry(self, outcome: str) -> JournalEntry:
+    def entry(self, outcome: str, *, reference: str | None = None) -> JournalEntry:
         act = self.act
         return JournalEntry(
             ticket=self.ticket,
@@ -60,6 +60,7 @@ class Stamp:
             deliberation=None,
             outcome=outcome,
             duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
+            reference=reference,
         )
 
 

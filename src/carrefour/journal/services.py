@@ -1,4 +1,5 @@
-"""Look-ups in the journal: by ticket (support) and by NISS ("who consulted my data")."""
+"""Look-ups in the journal: by ticket (support), by NISS ("who consulted my data") and by
+reference (a mutation's intake and every delivery of it)."""
 
 from __future__ import annotations
 
@@ -42,6 +43,19 @@ def by_niss(
     )
     if before_seq is not None:
         query = query.where(journal_entries.c.seq < before_seq)
+    with reading(engine).connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [_record(row) for row in rows]
+
+
+def by_reference(engine: Engine, reference: str, *, limit: int = 1000) -> list[JournalRecord]:
+    """The entries about ``reference`` (an event id), oldest first."""
+    query = (
+        select(journal_entries)
+        .where(journal_entries.c.reference == reference)
+        .order_by(journal_entries.c.seq)
+        .limit(limit)
+    )
     with reading(engine).connect() as connection:
         rows = connection.execute(query).mappings().all()
     return [_record(row) for row in rows]

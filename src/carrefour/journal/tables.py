@@ -42,9 +42,11 @@ journal_entries = Table(
     Column("duration_ms", Float(precision=53), nullable=False),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    Column("reference", Text),  # an event id: what the entry is about, when it has an id
 )
 Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)
+Index(None, journal_entries.c.reference, journal_entries.c.seq)
 
 journal_head = Table(
     "journal_head",

@@ -34,8 +34,8 @@ def attempt_entry(
     action: str = "deliver-mutation",
     duration_ms: float = 0.0,
 ) -> JournalEntry:
-    """One delivery attempt (push) or hand-out (pull feed), with a ticket of its own; the
-    event id and the intake's ticket tie it to the mutation."""
+    """One delivery attempt (push) or hand-out (pull feed), with a ticket of its own; its
+    reference, the event id, ties it to the mutation's intake."""
     source = cbes.get(claimed.source_id) if claimed.source_id is not None else None
     return JournalEntry(
         ticket=new_ticket(),
@@ -43,8 +43,8 @@ def attempt_entry(
         channel="signal" if action == "deliver-mutation" else "rest",
         action=action,
         client=client,
-        end_user_id=claimed.event_id,
-        end_user_role="event",
+        end_user_id=None,
+        end_user_role=None,
         service=claimed.type,
         niss=claimed.niss,
         quality_code=claimed.quality_code,
@@ -52,4 +52,5 @@ def attempt_entry(
         sources=(source,) if source else (),
         outcome=outcome,
         duration_ms=round(max(duration_ms, 0.0), 3),
+        reference=claimed.event_id,
     )

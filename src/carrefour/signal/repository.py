@@ -63,7 +63,7 @@ def store_intakes(
         if key in known:
             event_id, ticket = known[key]
             results.append(Published(event_id, ticket, 0, duplicate=True))
-            entries.append(intake.stamp.entry("duplicate"))
+            entries.append(intake.stamp.entry("duplicate", reference=event_id))
             continue
         found = intake.recipients
         if found is None:
@@ -78,7 +78,7 @@ def store_intakes(
         fresh.append((intake, event_id, found))
         known[key] = (event_id, intake.stamp.ticket)
         results.append(Published(event_id, intake.stamp.ticket, len(found), duplicate=False))
-        entries.append(intake.stamp.entry("ok"))
+        entries.append(intake.stamp.entry("ok", reference=event_id))
     _insert_all(connection, fresh, now)
     journal_append(connection, entries)
     return results
