@@ -22,7 +22,7 @@ from carrefour.auth.tables import credentials
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import integration_period
 from carrefour.directory.tables import institutions, integrations
-from carrefour.simulation.dossiers_social import job_seekers
+from carrefour.simulation.dossiers_social import JobSeeker
 from carrefour.simulation.municipal_cpas import municipal_rows
 from carrefour.simulation.network import (
     BIS_REGISTER_ENDPOINT,
@@ -147,14 +147,10 @@ def cpas_integrations(files: Sequence[CpasFile], ids: Mapping[str, int], *, seed
     return rows
 
 
-def integration_count(population: Population, files: Sequence[CpasFile]) -> int:
-    """How many integrations :func:`write_directory` writes."""
-    return len(population.insurance) + len(files) + sum(1 for _ in job_seekers(population))
-
-
 def write_directory(
-    hub_engine: Engine, population: Population, files: Sequence[CpasFile], *, seed: int,
-    base_port: int, today: dt.date, advance: Advance | None = None,
+    hub_engine: Engine, population: Population, files: Sequence[CpasFile],
+    seekers: Sequence[JobSeeker], *, seed: int, base_port: int, today: dt.date,
+    advance: Advance | None = None,
 ) -> tuple[dict[str, int], int]:
     """Institutions and integrations in one transaction: the institutions' ids per slug, and
     the integrations written (mutualities, CPAS files, regional employment services)."""
@@ -167,7 +163,7 @@ def write_directory(
         written = sum(insert_chunks(connection, integrations, rows, advance) for rows in (
             mutuality_integrations(population, ids, now),
             cpas_integrations(files, ids, seed=seed, today=today, now=now),
-            job_seeker_integrations(population, ids, now),
+            job_seeker_integrations(seekers, ids, now),
         ))
         connection.exec_driver_sql("ANALYZE integrations")  # the planner sees the new rows
     return ids, written

@@ -20,10 +20,10 @@ from carrefour.simulation.demo import cpas_files, examples
 from carrefour.simulation.directory_seed import (
     DemoCredentials,
     demo_credentials,
-    integration_count,
     source_token,
     write_directory,
 )
+from carrefour.simulation.dossiers_social import job_seekers
 from carrefour.simulation.network import SOURCES, SimulatedInstitution, endpoint
 from carrefour.simulation.population import Population, Progress, generate_population
 from carrefour.simulation.sources_db import (
@@ -115,8 +115,10 @@ def _seed_directory(
 ) -> SeedReport:
     clock = time.perf_counter()
     files = cpas_files(population, seed=seed, today=today)
-    advance = _advance(progress, "directory", integration_count(population, files))
-    ids, written = write_directory(hub_engine, population, files, seed=seed,
+    seekers = tuple(job_seekers(population))
+    total = len(population.insurance) + len(files) + len(seekers)
+    advance = _advance(progress, "directory", total)
+    ids, written = write_directory(hub_engine, population, files, seekers, seed=seed,
                                    base_port=base_port, today=today, advance=advance)
     issued = demo_credentials(hub_engine, ids, seed=seed)
     loaded = _load_reference(hub_engine, *reference)
