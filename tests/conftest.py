@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
 
 from carrefour.db import build_engine, is_sqlite, metadata
 from carrefour.tables import load_all_tables
@@ -19,8 +20,26 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 def _test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("CARREFOUR_TEST_DATABASE_URL")
     if url:
-        return url
+        return _own_database(url, os.environ.get("PYTEST_XDIST_WORKER"))
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'hub.sqlite3'}"
+
+
+def _own_database(url: str, worker: str | None) -> str:
+    """Each pytest-xdist worker gets a PostgreSQL database of its own (``<name>_gw0``...),
+    created on first use, so that workers never empty each other's tables."""
+    if worker is None:
+        return url
+    parsed = make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+        ).scalar()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")
