@@ -15,11 +15,13 @@ from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
 from carrefour.exchange.gateway import SourceGateway
 from carrefour.exchange.services import Exchange
+from carrefour.identification.national_register import NationalRegister
 from carrefour.identification.services import BisRegistry
 from carrefour.identification.source import BisRegisterSource
+from carrefour.identification.succession import NissReplacementApplier, Succession
 from carrefour.journal.writer import JournalWriter
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
-from carrefour.signal.domain import default_mutation_types
+from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
 
 BIS_REGISTER_ENDPOINT = "bis-register"
@@ -81,10 +83,18 @@ def build_hub(
         today=today,
     )
     access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
-    bis = BisRegistry(engine=engine, reference_cache=reference, journal=journal)
     types = default_mutation_types()
+    succession = Succession(types)
     signal = Signal(
-        engine=engine, reference_cache=reference, journal=journal, types=types, today=today
+        engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
+        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession)},
+    )
+    bis = BisRegistry(
+        engine=engine, reference_cache=reference, journal=journal,
+        national_register=NationalRegister(
+            gateway=gateway, reference_cache=reference, timeout=settings.source_timeout_seconds
+        ),
+        succession=succession, today=today, on_commit=signal.committed,
     )
     policy = delivery or DeliveryPolicy.from_env()
     worker = DeliveryWorker(

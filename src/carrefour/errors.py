@@ -95,6 +95,11 @@ class NotAuthenticSource(Forbidden):
     title = "The institution is not the authentic source of this kind of mutation"
 
 
+class NotRecordOwner(Forbidden):
+    code = "not-record-owner"
+    title = "Only the institution that created the record, or the hub's operators, may change it"
+
+
 # --- resources -------------------------------------------------------------------------------
 class NotFound(CarrefourError):
     code = "not-found"
@@ -132,6 +137,11 @@ class Conflict(CarrefourError):
 class BisSerialsExhausted(Conflict):
     code = "bis-serials-exhausted"
     title = "No BIS number is left for this birth date and gender"
+
+
+class IdentityMismatch(Conflict):
+    code = "identity-mismatch"
+    title = "The National Register's identity of the number does not match the BIS record"
 
 
 # --- preventive control ----------------------------------------------------------------------
@@ -198,6 +208,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     InvalidCredentials,
     Forbidden,
     NotAuthenticSource,
+    NotRecordOwner,
     NotFound,
     UnknownService,
     UnknownInstitution,
@@ -205,6 +216,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     IdentityNotProven,
     Conflict,
     BisSerialsExhausted,
+    IdentityMismatch,
     NotIntegrated,
     IntegrationExpired,
     NoDeliberation,

@@ -8,7 +8,7 @@ from carrefour.identification.niss import NissKind, parse_niss
 from carrefour.journal import services as journal
 from carrefour.journal.chain import verify
 from tests.exchange.conftest import USER, Network
-from tests.people import ALICE, CAROL
+from tests.people import ALICE, CAROL, niss
 
 
 def test_integrating_a_person_defaults_the_cpas_end_date(network: Network) -> None:
@@ -84,12 +84,16 @@ def test_a_bis_number_is_created_replaced_and_its_history_consulted(network: Net
         bis = created.json()["niss"]
         assert parse_niss(bis).kind is NissKind.BIS
         assert network.consult("legal-data", bis).json()["data"]["last_name"] == "Nowak"
+        registered = niss(dt.date(1990, 4, 17), 35)
+        network.sources["national-register"].files["legal-data"] = {registered: {
+            "niss": registered, "last_name": "NOWAK", "first_names": ["Jan", "Piotr"],
+            "birth_date": "1990-04-17", "gender": "M"}}
         replaced = client.post(
-            f"/v1/bis-persons/{bis}/replacement", json={"new_niss": CAROL, "end_user": USER}
+            f"/v1/bis-persons/{bis}/replacement", json={"new_niss": registered, "end_user": USER}
         )
         assert replaced.status_code == 201, replaced.text
-    history = network.consult("niss-history", CAROL).json()["data"]["history"]
-    assert [(h["old_niss"], h["new_niss"]) for h in history] == [(bis, CAROL)]
+    history = network.consult("niss-history", registered).json()["data"]["history"]
+    assert [(h["old_niss"], h["new_niss"]) for h in history] == [(bis, registered)]
 
 
 def test_the_bis_register_finds_a_person_phonetically(network: Network) -> None:

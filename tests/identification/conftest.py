@@ -11,6 +11,11 @@ from sqlalchemy import Engine
 from carrefour.identification.niss import Niss
 from carrefour.identification.register import create_bis_person
 
+# The exchange tests' network (the real hub over HTTP, source doubles over real HTTP) serves the
+# tests of ownership and replacement: importing its fixtures makes them available here.
+from tests.exchange.conftest import Network, _doubles, network  # noqa: F401
+from tests.identification.desk import Desk
+
 PersonData = Callable[..., dict[str, Any]]
 NewBisPerson = Callable[..., Niss]
 
@@ -49,3 +54,13 @@ def new_bis_person(engine: Engine, person_data: PersonData, cpas: str) -> NewBis
         return create_bis_person(engine, data=person_data(**overrides), created_by=cpas)
 
     return create
+
+
+# --- the BIS register through the hub's API ---------------------------------------------------
+
+
+@pytest.fixture
+def desk(network: Network) -> Desk:  # noqa: F811
+    """The BIS register's desk: institutions creating, correcting and replacing records, the
+    National Register answering and publishing, subscribers reading their feeds."""
+    return Desk.opened(network)

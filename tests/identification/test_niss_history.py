@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from carrefour.errors import Conflict, InvalidInput, InvalidNiss, UnknownPerson
 from carrefour.identification.register import get_bis_person, niss_history, replace_niss
+from carrefour.identification.repository import successors
 
 from .conftest import NewBisPerson
 
@@ -100,3 +101,33 @@ def test_a_replacement_needs_two_different_valid_numbers_and_a_reason(
         replace_niss(engine, bis, "85073003329", reason="bad check digits")
     with pytest.raises(InvalidInput, match="reason"):
         replace_niss(engine, bis, REGISTER_NUMBER, reason=" ")
+
+
+def test_the_current_number_follows_bis_replacements_to_the_end_of_a_chain(
+    engine: Engine, new_bis_person: NewBisPerson
+) -> None:
+    first, duplicate, second, alone = (new_bis_person() for _ in range(4))
+    replace_niss(engine, first, second, reason="duplicate")
+    replace_niss(engine, duplicate, second, reason="duplicate")
+    replace_niss(engine, second, REGISTER_NUMBER, reason="now in the National Register")
+    replace_niss(engine, REGISTER_NUMBER, OTHER_REGISTER_NUMBER, reason="birth date corrected")
+    asked = [first.value, duplicate.value, second.value, alone.value, REGISTER_NUMBER]
+    with engine.connect() as connection:
+        found = successors(connection, asked)
+    # the Register's own renumbering is not followed: only the BIS register's replacements
+    assert found == {n: REGISTER_NUMBER for n in (first.value, duplicate.value, second.value)}
+
+
+def test_only_bis_numbers_are_looked_up(engine: Engine) -> None:
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with engine.connect() as connection:
+            assert successors(connection, [REGISTER_NUMBER, OTHER_REGISTER_NUMBER]) == {}
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert not [s for s in statements if "bis_persons" in s]

@@ -51,3 +51,5 @@ async def admin_caller(request: Request, credentials: Credentials) -> Caller:
 HubDep = Annotated[Hub, Depends(get_hub)]
 ConsultingCaller = Annotated[Caller, Depends(consulting_caller)]
 AdminCaller = Annotated[Caller, Depends(admin_caller)]
+AnyCaller = Annotated[Caller, Depends(get_caller)]
+"""An authenticated caller whose scopes the use case itself checks (and journals)."""

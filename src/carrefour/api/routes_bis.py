@@ -1,10 +1,14 @@
-"""The hub's BIS register: numbers for persons unknown to the National Register."""
+"""The hub's BIS register: numbers for persons unknown to the National Register.
+
+A record is changed only by the institution that created it or by the hub's operators
+(``not-record-owner`` otherwise); a replacement by a National Register number is checked with
+the Register first (``unknown-person``, ``identity-mismatch``, ``source-unavailable``)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from carrefour.api.deps import ConsultingCaller, HubDep
+from carrefour.api.deps import AnyCaller, ConsultingCaller, HubDep
 from carrefour.api.schemas import (
     BisChangesIn,
     BisPersonIn,
@@ -30,9 +34,10 @@ async def create(body: BisPersonIn, caller: ConsultingCaller, hub: HubDep) -> Bi
 
 @router.patch("/{niss}", response_model=BisPersonOut)
 async def update(
-    niss: str, body: BisChangesIn, caller: ConsultingCaller, hub: HubDep
+    niss: str, body: BisChangesIn, caller: AnyCaller, hub: HubDep
 ) -> BisPersonOut:
-    """Correct or complete the data of a BIS person."""
+    """Correct or complete the data of a BIS person (its creator or an operator only; a
+    replaced number answers 409 with ``replaced_by``)."""
     actor = Actor(caller, body.end_user.id, body.end_user.role)
     done = await hub.bis.update(actor, niss, body.changes)
     return BisPersonOut(ticket=done.ticket, niss=done.value.niss.value, data=legal_data(done.value))
@@ -40,9 +45,12 @@ async def update(
 
 @router.post("/{niss}/replacement", response_model=ReplacementOut, status_code=201)
 async def replace(
-    niss: str, body: ReplacementIn, caller: ConsultingCaller, hub: HubDep
+    niss: str, body: ReplacementIn, caller: AnyCaller, hub: HubDep
 ) -> ReplacementOut:
-    """Record that a National Register number replaces this BIS number."""
+    """Record that a National Register number (or another BIS number: a duplicate merged)
+    replaces this BIS number; its creator or an operator only. A Register number is checked
+    with the National Register: it must exist and be the same person. The person's files are
+    carried over to the new number and the institutions holding one are told (niss-replaced)."""
     actor = Actor(caller, body.end_user.id, body.end_user.role)
     done = await hub.bis.replace(actor, niss, body.new_niss, body.reason)
     replacement = done.value

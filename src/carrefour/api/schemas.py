@@ -40,11 +40,16 @@ class ConsultationOut(BaseModel):
     ticket: str
     service: str
     version: int
-    niss: str | None
+    niss: str | None = Field(description="The number asked about")
     status: str = Field(description="ok, or partial when a source failed")
     deliberation: str
     data: dict[str, Any]
     sources: list[SourceStatusOut]
+    replaced_by: str | None = Field(
+        None,
+        description="When the number asked about was replaced (a BIS number), the number that "
+        "replaced it: the one actually consulted",
+    )
 
 
 class IntegrationIn(Strict):

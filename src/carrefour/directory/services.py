@@ -24,7 +24,8 @@ from carrefour.directory.domain import (
 )
 from carrefour.directory.tables import availability, deliberations, institutions, integrations
 from carrefour.errors import Conflict, InvalidCbeNumber, InvalidCode, InvalidInput, NotFound
-from carrefour.identification.niss import Niss
+from carrefour.identification import repository as bis_repository
+from carrefour.identification.niss import Niss, NissKind
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry
 
@@ -130,6 +131,7 @@ def register_integration(
     )
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
+        _refuse_replaced(connection, niss)
         inserted = connection.execute(
             integrations.insert().values(
                 **repo.integration_values(
@@ -162,6 +164,7 @@ def unregister_integration(
     """End the institution's open integrations of the NISS with that code; how many ended."""
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
+        _refuse_replaced(connection, niss)
         ended = connection.execute(
             update(integrations)
             .where(
@@ -178,6 +181,21 @@ def unregister_integration(
             )
         journal_append(connection, [journal])
     return int(ended)
+
+
+def _refuse_replaced(connection: Connection, niss: Niss) -> None:
+    """A replaced BIS number holds no files of its own: they were carried over to the number
+    that replaced it. Its register row stays locked (shared) until the change commits, so no
+    replacement can slip in between."""
+    if niss.kind is not NissKind.BIS:
+        return
+    successor = bis_repository.replaced_by(connection, niss, lock=True)
+    if successor is not None:
+        raise Conflict(
+            f"The NISS {niss} was replaced by {successor}; its files were carried over to that "
+            "number: use it.",
+            replaced_by=successor.value,
+        )
 
 
 @dataclass(frozen=True, slots=True)

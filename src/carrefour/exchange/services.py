@@ -41,6 +41,7 @@ from carrefour.exchange.merge import keep_granted, merge
 from carrefour.exchange.ports import SourceRequest
 from carrefour.exchange.routing import route
 from carrefour.identification.niss import Niss, parse_niss
+from carrefour.identification.successors import SuccessorReader
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.writer import JournalWriter
 
@@ -77,11 +78,12 @@ class ConsultationResult:
     ticket: str
     service: str
     version: int
-    niss: str | None
+    niss: str | None  # the number asked about
     status: str  # "ok" or "partial"
     deliberation: str
     data: dict[str, Any]
     sources: list[SourceReport]
+    replaced_by: str | None = None  # the number consulted instead, when ``niss`` was replaced
 
 
 @dataclass
@@ -91,7 +93,8 @@ class _Trace:
     ticket: str
     started: float
     institution: Institution | None = None
-    niss: str | None = None
+    niss: str | None = None  # the number consulted (journaled)
+    asked: str | None = None  # the number asked about, when it was replaced by ``niss``
     deliberation: str | None = None
     sources: tuple[str, ...] = ()
 
@@ -116,6 +119,7 @@ class Exchange:
         self._timeout = source_timeout
         self._today = today
         self._reader = IntegrationReader(engine)
+        self._successors = SuccessorReader(engine)
 
     def close(self) -> None:
         self._reader.close()
@@ -129,6 +133,8 @@ class Exchange:
         except CarrefourError as error:
             await self._record(caller, request, trace, outcome=error.code, channel=channel)
             error.extra["ticket"] = trace.ticket
+            if trace.asked is not None:
+                error.extra["replaced_by"] = trace.niss
             raise
         except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
             await self._record(caller, request, trace, outcome="internal-error", channel=channel)
@@ -142,8 +148,7 @@ class Exchange:
         service = self._catalogue.get(request.service, request.version)
         snapshot = await self._reference.current()
         institution = trace.institution = snapshot.institution(caller.institution_id)
-        niss = self._checked_niss(service, request)
-        trace.niss = niss.value if niss else None
+        niss = await self._followed(self._checked_niss(service, request), trace)
         _check_capacity(institution, request.capacity)
         parameters = validate_parameters(service, request.parameters)
         today = self._today()
@@ -194,9 +199,27 @@ class Exchange:
         status, data = composite.answer(plan, outcomes)
         return ConsultationResult(
             ticket=trace.ticket, service=service.name, version=service.version,
-            niss=trace.niss, status=status, deliberation=plan.references, data=data,
-            sources=[_report(o) for o in outcomes],
+            niss=trace.asked or trace.niss, status=status, deliberation=plan.references,
+            data=data, sources=[_report(o) for o in outcomes], replaced_by=_replaced_by(trace),
         )
+
+    async def _followed(self, niss: Niss | None, trace: _Trace) -> Niss | None:
+        """The number to consult: a replaced BIS number gives way to the one replacing it."""
+        if niss is None:
+            return None
+        current = await self._successors.current(niss)
+        trace.niss = current.value
+        if current != niss:
+            trace.asked = niss.value
+        return current
+
+    async def current_number(self, niss: str) -> str:
+        """The number that stands for the person today (a text not a NISS is left as is)."""
+        try:
+            number = parse_niss(niss)
+        except InvalidInput:
+            return niss
+        return (await self._successors.current(number)).value
 
     def _checked_niss(self, service: Service, request: Consultation) -> Niss | None:
         if not service.needs_niss:
@@ -294,12 +317,17 @@ def _answer(
         ticket=trace.ticket,
         service=service.name,
         version=service.version,
-        niss=trace.niss,
+        niss=trace.asked or trace.niss,
         status="partial" if failed else "ok",
         deliberation=grant.reference,
         data=data,
         sources=[_report(o) for o in outcomes],
+        replaced_by=_replaced_by(trace),
     )
+
+
+def _replaced_by(trace: _Trace) -> str | None:
+    return trace.niss if trace.asked is not None else None
 
 
 def _raise_for_nothing(outcomes: Sequence[SourceOutcome], failed: Sequence[SourceOutcome]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from carrefour.identification.niss import Niss
 
@@ -38,3 +39,13 @@ def connected_replacements(start: Niss, fetch: Fetch) -> list[NissReplacement]:
         frontier = numbers - seen_numbers
         seen_numbers |= numbers
     return sorted(found.values(), key=lambda r: (r.replaced_at, r.old_niss.value))
+
+
+def as_record(replacement: NissReplacement) -> dict[str, Any]:
+    """A replacement as the ``niss-history`` service and the ``niss-replaced`` mutation give it."""
+    return {
+        "old_niss": replacement.old_niss.value,
+        "new_niss": replacement.new_niss.value,
+        "replaced_at": replacement.replaced_at.isoformat(),
+        "reason": replacement.reason,
+    }

@@ -1,7 +1,9 @@
 """Use cases of the hub's BIS register: create, update, find and replace BIS persons.
 
 Every change runs in one transaction: the person, its phonetic keys, the serial counter and the
-history row are written together or not at all.
+history row are written together or not at all. A change made for an institution (an
+``editor``) is allowed only to the record's creator or an operator (:mod:`.ownership`); what
+follows a replacement runs in the replacement's transaction (``then``, see :mod:`.succession`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, select
 from sqlalchemy.exc import IntegrityError
 
-from carrefour.db import transaction
+from carrefour.db import reading, transaction
 from carrefour.errors import Conflict, InvalidInput, UnknownPerson
 from carrefour.identification import repository
 from carrefour.identification.bis import bis_number, bis_prefix, serial_series
 from carrefour.identification.history import NissReplacement, connected_replacements
 from carrefour.identification.niss import Niss, NissKind, parse_niss
+from carrefour.identification.ownership import Editor, check_owner
 from carrefour.identification.person import (
     BisPerson,
     PersonData,
@@ -77,12 +80,14 @@ def update_bis_person(
     *,
     changes: Mapping[str, Any],
     journal: Journal | None = None,
+    editor: Editor | None = None,
 ) -> BisPerson:
-    """Correct or complete the data of a current BIS person (the number does not change)."""
+    """Correct or complete the data of a current BIS person (the number does not change);
+    with an ``editor``, only when it owns the record or is an operator."""
     number = _as_niss(niss)
     values = parse_changes(changes)
     with transaction(engine) as connection:
-        person = _current_person(connection, number)
+        person = _current_person(connection, number, editor)
         data = replace(person.data, **values)
         check_consistency(data, today=_now().date())
         now = _now()
@@ -91,6 +96,13 @@ def update_bis_person(
         repository.insert_keys(connection, number, data)
         _journal(connection, journal, number)
     return replace(person, data=data, updated_at=now)
+
+
+def editable_person(engine: Engine, niss: Niss | str, editor: Editor) -> BisPerson:
+    """The current person the editor may change, or the refusal that applies (unknown person,
+    not the owner, already replaced); read without a lock, for checks before slow work."""
+    with reading(engine).connect() as connection:
+        return _current_person(connection, _as_niss(niss), editor, lock=False)
 
 
 def get_bis_person(engine: Engine, niss: Niss | str) -> BisPerson:
@@ -127,6 +139,12 @@ def search_bis_persons(engine: Engine, criteria: SearchCriteria) -> list[BisPers
     return sorted(persons, key=lambda person: (person.data.last_name, person.niss.value))
 
 
+Verify = Callable[[BisPerson], None]
+"""A check of the replaced person's record, run on the locked row (e.g. its identity)."""
+Then = Callable[[Connection, NissReplacement], None]
+"""What follows a replacement, in its transaction (integrations carried over, notices)."""
+
+
 def replace_niss(
     engine: Engine,
     old: Niss | str,
@@ -134,24 +152,61 @@ def replace_niss(
     *,
     reason: str,
     journal: Journal | None = None,
+    editor: Editor | None = None,
+    verify: Verify | None = None,
+    then: Then | None = None,
 ) -> NissReplacement:
-    """Record that ``new`` replaces ``old`` (typically a BIS number by a Register number)."""
+    """Record that ``new`` replaces ``old`` (typically a BIS number by a Register number).
+
+    With an ``editor``, ``old`` must be a BIS person the editor may change; ``verify`` checks
+    the locked record first and ``then`` runs the consequences, all in one transaction."""
     old_number, new_number = _as_niss(old), _as_niss(new)
-    if old_number == new_number:
-        raise InvalidInput(f"The NISS {old_number} cannot replace itself.")
-    replacement = NissReplacement(
-        old_niss=old_number, new_niss=new_number, replaced_at=_now(), reason=_reason(reason)
-    )
+    replacement = new_replacement(old_number, new_number, reason=reason)
     try:
         with transaction(engine) as connection:
-            _lock_persons(connection, old_number, new_number)
-            _check_replacement(connection, old_number, new_number)
-            _mark_replaced(connection, replacement)
-            repository.insert_replacement(connection, replacement)
+            record_replacement(connection, replacement, editor=editor, verify=verify)
             _journal(connection, journal, old_number)
+            if then is not None:
+                then(connection, replacement)
     except IntegrityError:
         raise Conflict(f"The NISS {old_number} has already been replaced.") from None
     return replacement
+
+
+def record_replacement(
+    connection: Connection,
+    replacement: NissReplacement,
+    *,
+    editor: Editor | None = None,
+    verify: Verify | None = None,
+) -> None:
+    """Mark the old number replaced and add the history row, in the caller's transaction."""
+    old, new = replacement.old_niss, replacement.new_niss
+    _lock_persons(connection, old, new)
+    if editor is not None or verify is not None:
+        person = _current_person(connection, old, editor, lock=False)  # locked just above
+        if verify is not None:
+            verify(person)
+    _check_replacement(connection, old, new)
+    _mark_replaced(connection, replacement)
+    repository.insert_replacement(connection, replacement)
+
+
+def apply_replacement(connection: Connection, replacement: NissReplacement) -> bool:
+    """Record a replacement the National Register announces, unless the register already holds
+    that very replacement (then nothing changes); tell whether it was recorded."""
+    _lock_persons(connection, replacement.old_niss, replacement.new_niss)
+    if repository.replacement_of(connection, replacement.old_niss) == replacement.new_niss:
+        return False
+    record_replacement(connection, replacement)
+    return True
+
+
+def new_replacement(old: Niss, new: Niss, *, reason: str) -> NissReplacement:
+    """A replacement made now, its reason checked."""
+    if old == new:
+        raise InvalidInput(f"The NISS {old} cannot replace itself.")
+    return NissReplacement(old_niss=old, new_niss=new, replaced_at=_now(), reason=_reason(reason))
 
 
 def niss_history(engine: Engine, niss: Niss | str) -> list[NissReplacement]:
@@ -176,10 +231,14 @@ def _free_bis_number(connection: Connection, person: PersonData) -> Niss:
             return niss
 
 
-def _current_person(connection: Connection, niss: Niss) -> BisPerson:
-    person = repository.load_person(connection, niss, for_update=True)
+def _current_person(
+    connection: Connection, niss: Niss, editor: Editor | None = None, *, lock: bool = True
+) -> BisPerson:
+    person = repository.load_person(connection, niss, for_update=lock)
     if person is None:
         raise UnknownPerson(f"The BIS register holds no person {niss}.", niss=niss.value)
+    if editor is not None:
+        check_owner(person, editor)
     if person.replaced_by is not None:
         raise Conflict(
             f"The BIS number {niss} was replaced by {person.replaced_by}; use that number.",
@@ -196,8 +255,12 @@ def _lock_persons(connection: Connection, *numbers: Niss) -> None:
 
 
 def _check_replacement(connection: Connection, old: Niss, new: Niss) -> None:
-    if repository.was_replaced(connection, old):
-        raise Conflict(f"The NISS {old} has already been replaced.")
+    successor = repository.replacement_of(connection, old)
+    if successor is not None:
+        raise Conflict(
+            f"The NISS {old} has already been replaced (by {successor}).",
+            replaced_by=successor.value,
+        )
     if repository.was_replaced(connection, new):
         raise Conflict(f"The NISS {new} has itself been replaced; it cannot replace {old}.")
     if new.kind is NissKind.BIS and not repository.person_exists(connection, new):

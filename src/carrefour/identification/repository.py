@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, Connection, Row, and_, exists, or_, select
 
 from carrefour.identification.dates import IncompleteDate, parse_incomplete_date
 from carrefour.identification.history import NissReplacement
-from carrefour.identification.niss import Gender, Niss
+from carrefour.identification.niss import Gender, Niss, NissKind
 from carrefour.identification.person import BisPerson, PersonData
 from carrefour.identification.phonetic import phonetic_keys
 from carrefour.identification.tables import bis_persons, bis_phonetic_keys, niss_history
@@ -58,6 +58,43 @@ def mark_replaced(connection: Connection, old: Niss, new: Niss, *, now: dt.datet
         .values(replaced_by=new.value, replaced_at=now, updated_at=now)
     )
     return result.rowcount == 1
+
+
+def replaced_by(connection: Connection, niss: Niss, *, lock: bool = False) -> Niss | None:
+    """The number that replaced a BIS number, or None; ``lock`` holds the person's row (FOR
+    SHARE) until the transaction ends, so that no replacement commits in between."""
+    query = select(bis_persons.c.replaced_by).where(bis_persons.c.niss == niss.value)
+    found = connection.execute(query.with_for_update(read=True) if lock else query).scalar()
+    return None if found is None else Niss(found)
+
+
+MAX_HOPS = 16
+"""Longest chain of BIS replacements followed (duplicates merged into duplicates)."""
+
+
+def successors(connection: Connection, numbers: Collection[str]) -> dict[str, str]:
+    """The current number of each replaced BIS number among ``numbers``, following chains
+    (A → B → C gives A: C); numbers not replaced, and Register numbers, are left out.
+
+    One indexed read per link of the longest chain; none when no number is a BIS number."""
+    current = {n: n for n in numbers if _is_bis(n)}
+    frontier = set(current)
+    for _ in range(MAX_HOPS):
+        if not frontier:
+            break
+        person = bis_persons.c
+        query = select(person.niss, person.replaced_by).where(
+            person.niss.in_(sorted(frontier)), person.replaced_by.is_not(None)
+        )
+        step = {row.niss: row.replaced_by for row in connection.execute(query)}
+        for origin, now in current.items():
+            current[origin] = step.get(now, now)
+        frontier = {n for n in step.values() if _is_bis(n)}
+    return {origin: now for origin, now in current.items() if origin != now}
+
+
+def _is_bis(number: str) -> bool:
+    return len(number) == 11 and number.isdigit() and Niss(number).kind is NissKind.BIS
 
 
 # --- phonetic keys and search ----------------------------------------------------------------
@@ -141,8 +178,14 @@ def replacements_touching(
 
 
 def was_replaced(connection: Connection, niss: Niss) -> bool:
-    query = select(exists().where(niss_history.c.old_niss == niss.value))
-    return bool(connection.execute(query).scalar())
+    return replacement_of(connection, niss) is not None
+
+
+def replacement_of(connection: Connection, niss: Niss) -> Niss | None:
+    """The number that replaced ``niss`` (from the history: BIS and Register numbers)."""
+    query = select(niss_history.c.new_niss).where(niss_history.c.old_niss == niss.value)
+    found = connection.execute(query).scalar()
+    return None if found is None else Niss(found)
 
 
 # --- rows ------------------------------------------------------------------------------------

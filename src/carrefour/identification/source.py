@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from carrefour.errors import InvalidInput, UnknownPerson, UnknownService
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
-from carrefour.identification.history import NissReplacement
+from carrefour.identification.history import as_record
 from carrefour.identification.niss import Niss, parse_niss
 from carrefour.identification.person import BisPerson
 from carrefour.identification.register import get_bis_person, niss_history, search_bis_persons
@@ -53,7 +53,7 @@ class BisRegisterSource:
 
     def _history(self, request: SourceRequest) -> SourceAnswer:
         history = niss_history(self._engine, _requested_niss(request))
-        return SourceAnswer(found=bool(history), data={"history": [_entry(r) for r in history]})
+        return SourceAnswer(found=bool(history), data={"history": [as_record(r) for r in history]})
 
 
 def legal_data(person: BisPerson) -> dict[str, Any]:
@@ -70,15 +70,6 @@ def legal_data(person: BisPerson) -> dict[str, Any]:
         "civil_state": data.civil_state,
         "address": None if data.address is None else dict(data.address),
         "death_date": None if data.death_date is None else str(data.death_date),
-    }
-
-
-def _entry(replacement: NissReplacement) -> dict[str, str]:
-    return {
-        "old_niss": replacement.old_niss.value,
-        "new_niss": replacement.new_niss.value,
-        "replaced_at": replacement.replaced_at.isoformat(),
-        "reason": replacement.reason,
     }
 
 

@@ -41,6 +41,7 @@ class Stamp:
     def __init__(self, act: Act) -> None:
         self.act = act
         self.niss = act.niss  # a use case that creates a number sets it here
+        self.sources: tuple[str, ...] = ()  # CBE numbers of the sources the act asked
         self.ticket = new_ticket()
         self._started = time.perf_counter()
 
@@ -58,6 +59,7 @@ class Stamp:
             niss=self.niss,
             quality_code=act.quality_code,
             deliberation=None,
+            sources=self.sources,
             outcome=outcome,
             duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
             reference=reference,

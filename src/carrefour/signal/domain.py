@@ -24,7 +24,10 @@ from carrefour.identification.niss import parse_niss
 
 SUBSCRIBERS = "subscribers"  # audience: subscribers with a file and a deliberation
 HOLDER = "holder"  # audience: the institution whose integration the mutation is about
+APPLIED = "hub"  # audience: none; the hub applies the mutation itself (to the BIS register)
 INTEGRATION_EXPIRED = "integration-expired"
+NISS_REPLACEMENT = "niss-replacement"  # the National Register replaces a BIS number
+NISS_REPLACED = "niss-replaced"  # the hub tells the institutions holding a file on the person
 MAX_SOURCE_REF = 100
 MAX_DATA_BYTES = 16_384
 

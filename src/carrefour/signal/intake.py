@@ -3,24 +3,35 @@
 Each waiting publication is stored with its outbox rows and its journal entry; the whole batch
 commits at once, and only then does each publisher get its answer (and the delivery workers
 their wake-up call). A batch that fails is retried one intake at a time, so that one bad
-intake fails alone; nothing of a failed intake is stored.
+intake fails alone; nothing of a failed intake is stored. An intake the hub refuses while
+storing it (a replacement the BIS register cannot apply) is answered with that refusal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
 from carrefour.batching import GroupCommit
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
-from carrefour.errors import JournalUnavailable
-from carrefour.signal.repository import Intake, Published, store_intakes
+from carrefour.errors import CarrefourError, JournalUnavailable
+from carrefour.signal.repository import Applier, Intake, Published, store_intakes
 
 log = logging.getLogger(__name__)
-Outcome = Published | Exception
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """An intake refused while it was being stored; nothing of it was kept."""
+
+    error: CarrefourError
+
+
+Outcome = Published | Refused | Exception
 UNAVAILABLE = "The mutation could not be stored; nothing was kept."
 
 
@@ -32,13 +43,15 @@ class IntakeQueue:
         *,
         today: Callable[[], dt.date],
         on_commit: Callable[[], None],
+        appliers: Mapping[str, Applier] | None = None,
         batch_max: int = 256,
     ) -> None:
         self._engine = engine
         self._reference = reference
         self._today = today
         self._on_commit = on_commit
-        self._batches: GroupCommit[Intake, Published] = GroupCommit(
+        self._appliers = dict(appliers or {})
+        self._batches: GroupCommit[Intake, Published | Refused] = GroupCommit(
             name="signal-intake",
             write=self._write,
             unavailable=lambda _detail: JournalUnavailable(UNAVAILABLE),
@@ -53,7 +66,10 @@ class IntakeQueue:
 
     async def submit(self, intake: Intake) -> Published:
         """The intake's outcome, once the transaction holding it has committed."""
-        return await self._batches.submit(intake)
+        outcome = await self._batches.submit(intake)
+        if isinstance(outcome, Refused):
+            raise outcome.error
+        return outcome
 
     async def _write(self, intakes: list[Intake]) -> list[Outcome]:
         snapshot = await self._reference.current()
@@ -71,8 +87,13 @@ class IntakeQueue:
                         snapshot=snapshot,
                         today=self._today(),
                         now=dt.datetime.now(dt.UTC),
+                        appliers=self._appliers,
                     )
                 )
+        except CarrefourError as error:
+            if len(intakes) == 1:
+                return [Refused(error)]
+            return [o for intake in intakes for o in self._store(snapshot, [intake])]
         except Exception as error:
             if len(intakes) == 1:
                 log.error("storing a mutation failed", exc_info=error)

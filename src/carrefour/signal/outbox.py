@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, and_, bindparam, exists, func, or_, select, update
 
 from carrefour.directory.tables import integrations
+from carrefour.identification.repository import successors
 from carrefour.signal.domain import HOLDER, MutationTypes
 from carrefour.signal.repository import CANCELLED, DEAD, DELIVERED, FEED, PENDING
 from carrefour.signal.tables import deliveries, mutations, subscriptions
@@ -127,19 +128,33 @@ def no_longer_integrated(
     connection: Connection, claimed: Sequence[Claimed], types: MutationTypes, today: dt.date
 ) -> list[Claimed]:
     """The claimed deliveries whose subscriber no longer holds an active file on the person
-    (ended or expired integration): they must not leave the hub."""
+    (ended or expired integration): they must not leave the hub. A file carried over to the
+    number that replaced the mutation's BIS number still counts."""
     checked = [c for c in claimed if types.get(c.type).audience != HOLDER]
     if not checked:
         return []
+    active = _active_files(connection, checked, {c.niss for c in checked}, today)
+    gone = [c for c in checked if (c.institution_id, c.niss) not in active]
+    moved = successors(connection, {c.niss for c in gone})
+    if not moved:
+        return gone
+    carried = _active_files(connection, gone, set(moved.values()), today)
+    return [c for c in gone if (c.institution_id, moved.get(c.niss)) not in carried]
+
+
+def _active_files(
+    connection: Connection, claimed: Sequence[Claimed], numbers: set[str], today: dt.date
+) -> set[tuple[int, str]]:
+    """(institution, number) of the active files the claimed deliveries' subscribers hold on
+    ``numbers``."""
     query = select(integrations.c.institution_id, integrations.c.niss).where(
-        integrations.c.niss.in_(sorted({c.niss for c in checked})),
-        integrations.c.institution_id.in_(sorted({c.institution_id for c in checked})),
+        integrations.c.niss.in_(sorted(numbers)),
+        integrations.c.institution_id.in_(sorted({c.institution_id for c in claimed})),
         integrations.c.unregistered_at.is_(None),
         integrations.c.starts_on <= today,
         or_(integrations.c.ends_on.is_(None), integrations.c.ends_on >= today),
     )
-    active = {(r.institution_id, r.niss) for r in connection.execute(query)}
-    return [c for c in checked if (c.institution_id, c.niss) not in active]
+    return {(r.institution_id, r.niss) for r in connection.execute(query)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, Protocol
 
 from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
 
@@ -14,10 +14,18 @@ from carrefour.directory.cache import ReferenceSnapshot
 from carrefour.directory.domain import Institution, Integration
 from carrefour.directory.repository import to_integration
 from carrefour.directory.tables import integrations
+from carrefour.identification.repository import successors
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.recorded import Stamp
-from carrefour.signal.domain import Mutation, MutationType, Recipient, Subscription, recipients
+from carrefour.signal.domain import (
+    APPLIED,
+    Mutation,
+    MutationType,
+    Recipient,
+    Subscription,
+    recipients,
+)
 from carrefour.signal.tables import deliveries, mutations, subscriptions
 
 PENDING, FEED, DELIVERED, DEAD, CANCELLED = "pending", "feed", "delivered", "dead", "cancelled"
@@ -42,6 +50,35 @@ class Published:
     duplicate: bool
 
 
+class Applier(Protocol):
+    """A mutation type the hub applies itself (audience ``hub``), such as the National
+    Register's replacement of a BIS number."""
+
+    def check(self, mutation: Mutation) -> None:
+        """Refuse a mutation that can never be applied, before it is queued (no I/O)."""
+
+    def apply(
+        self,
+        connection: Connection,
+        intake: Intake,
+        *,
+        event_id: str,
+        snapshot: ReferenceSnapshot,
+        today: dt.date,
+        now: dt.datetime,
+    ) -> None:
+        """Apply the mutation in the intake's transaction; a :class:`CarrefourError` refuses
+        it (nothing of it is stored)."""
+
+
+@dataclass(slots=True)
+class _Planned:
+    intake: Intake
+    event_id: str
+    ticket: str
+    duplicate: bool
+
+
 def store_intakes(
     connection: Connection,
     intakes: Sequence[Intake],
@@ -49,39 +86,103 @@ def store_intakes(
     snapshot: ReferenceSnapshot,
     today: dt.date,
     now: dt.datetime,
+    appliers: Mapping[str, Applier] | None = None,
 ) -> list[Published]:
     """Store every mutation that is not a duplicate, its outbox rows and every intake's journal
-    entry, in the caller's transaction."""
-    known = _already_stored(connection, intakes)
-    subs = _subscriptions_for(connection, {i.kind.type for i in intakes})
-    files = _integrations_for(connection, intakes, {s.institution_id for s in subs})
-    results: list[Published] = []
-    entries: list[JournalEntry] = []
-    fresh: list[tuple[Intake, str, tuple[Recipient, ...]]] = []
+    entry, in the caller's transaction.
+
+    Mutations the hub applies itself are applied first; a mutation about a replaced BIS number
+    is then stored under the number that replaced it, and goes to that number's files."""
+    planned = _plan(intakes, _already_stored(connection, intakes))
+    fresh = [p for p in planned if not p.duplicate]
+    _apply(connection, fresh, appliers or {}, snapshot=snapshot, today=today, now=now)
+    _follow(connection, [p for p in fresh if p.intake.kind.audience != APPLIED])
+    subs = _subscriptions_for(connection, {p.intake.kind.type for p in fresh})
+    files = _integrations_for(
+        connection, [p.intake for p in fresh], {s.institution_id for s in subs}
+    )
+    stored = [
+        (p.intake, p.event_id, _recipients_of(p.intake, subs, files, snapshot, today))
+        for p in fresh
+    ]
+    _insert_all(connection, stored, now)
+    journal_append(connection, [_entry(p) for p in planned])
+    counts = {event_id: len(found) for _, event_id, found in stored}
+    return [
+        Published(p.event_id, p.ticket, 0 if p.duplicate else counts[p.event_id], p.duplicate)
+        for p in planned
+    ]
+
+
+def _plan(
+    intakes: Sequence[Intake], known: dict[tuple[int | None, str], tuple[str, str]]
+) -> list[_Planned]:
+    """Each intake with its event id; a source id already stored (or earlier in the batch) is
+    a duplicate, answered with the first one's event id and ticket."""
+    planned = []
     for intake in intakes:
         key = _key(intake)
         if key in known:
             event_id, ticket = known[key]
-            results.append(Published(event_id, ticket, 0, duplicate=True))
-            entries.append(intake.stamp.entry("duplicate", reference=event_id))
+            planned.append(_Planned(intake, event_id, ticket, duplicate=True))
             continue
-        found = intake.recipients
-        if found is None:
-            found = tuple(recipients(
-                intake.kind, intake.mutation, subscriptions=subs,
-                integrations=files.get(intake.mutation.niss, ()),
-                institutions=snapshot.institutions,
-                deliberations=snapshot.deliberations_by_service.get(intake.kind.service or "", []),
-                today=today,
-            ))
         event_id = new_ticket()
-        fresh.append((intake, event_id, found))
         known[key] = (event_id, intake.stamp.ticket)
-        results.append(Published(event_id, intake.stamp.ticket, len(found), duplicate=False))
-        entries.append(intake.stamp.entry("ok", reference=event_id))
-    _insert_all(connection, fresh, now)
-    journal_append(connection, entries)
-    return results
+        planned.append(_Planned(intake, event_id, intake.stamp.ticket, duplicate=False))
+    return planned
+
+
+def _apply(
+    connection: Connection,
+    fresh: Sequence[_Planned],
+    appliers: Mapping[str, Applier],
+    *,
+    snapshot: ReferenceSnapshot,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
+    for p in fresh:
+        if p.intake.kind.audience != APPLIED:
+            continue
+        applier = appliers.get(p.intake.kind.type)
+        if applier is None:
+            raise RuntimeError(f"the hub has no way to apply '{p.intake.kind.type}' mutations")
+        applier.apply(
+            connection, p.intake, event_id=p.event_id, snapshot=snapshot, today=today, now=now
+        )
+
+
+def _follow(connection: Connection, planned: Sequence[_Planned]) -> None:
+    """Move the mutations about replaced BIS numbers to the numbers that replaced them."""
+    moved = successors(connection, {p.intake.mutation.niss for p in planned})
+    for p in planned:
+        current = moved.get(p.intake.mutation.niss)
+        if current is not None:
+            p.intake = replace(p.intake, mutation=replace(p.intake.mutation, niss=current))
+            p.intake.stamp.niss = current
+
+
+def _recipients_of(
+    intake: Intake,
+    subs: Sequence[Subscription],
+    files: Mapping[str, Sequence[Integration]],
+    snapshot: ReferenceSnapshot,
+    today: dt.date,
+) -> tuple[Recipient, ...]:
+    if intake.recipients is not None:
+        return intake.recipients
+    return tuple(recipients(
+        intake.kind, intake.mutation, subscriptions=subs,
+        integrations=files.get(intake.mutation.niss, ()),
+        institutions=snapshot.institutions,
+        deliberations=snapshot.deliberations_by_service.get(intake.kind.service or "", []),
+        today=today,
+    ))
+
+
+def _entry(planned: _Planned) -> JournalEntry:
+    outcome = "duplicate" if planned.duplicate else "ok"
+    return planned.intake.stamp.entry(outcome, reference=planned.event_id)
 
 
 def _key(intake: Intake) -> tuple[int | None, str]:

@@ -23,10 +23,10 @@ from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
 from carrefour.signal import outbox, repository
 from carrefour.signal.cloudevents import to_cloudevent
-from carrefour.signal.domain import MutationTypes, Subscription, validate_mutation
+from carrefour.signal.domain import APPLIED, MutationTypes, Subscription, validate_mutation
 from carrefour.signal.intake import IntakeQueue
 from carrefour.signal.journaling import attempt_entry, event_of
-from carrefour.signal.repository import Intake, Published
+from carrefour.signal.repository import Applier, Intake, Published
 from carrefour.signal.webhooks import new_secret
 
 MAX_BATCH = 100
@@ -48,6 +48,7 @@ class Signal:
         journal: JournalWriter,
         types: MutationTypes,
         today: Callable[[], dt.date] = dt.date.today,
+        appliers: Mapping[str, Applier] | None = None,
     ) -> None:
         self._engine = engine
         self._reference = reference_cache
@@ -55,13 +56,18 @@ class Signal:
         self.types = types
         self._today = today
         self._listeners: list[Callable[[], None]] = []
-        self._intake = IntakeQueue(engine, reference_cache, today=today, on_commit=self._notify)
+        self._appliers = dict(appliers or {})
+        self._intake = IntakeQueue(
+            engine, reference_cache, today=today, on_commit=self.committed,
+            appliers=self._appliers,
+        )
 
     def on_commit(self, listener: Callable[[], None]) -> None:
         """Call ``listener`` after each committed intake batch (wakes the delivery workers)."""
         self._listeners.append(listener)
 
-    def _notify(self) -> None:
+    def committed(self) -> None:
+        """Mutations were committed (here or by another use case): wake the listeners."""
         for listener in self._listeners:
             listener()
 
@@ -99,6 +105,9 @@ class Signal:
             )
             stamp.niss = mutation.niss
             stamp.act = _with_service(stamp.act, kind.type)
+            applier = self._appliers.get(kind.type)
+            if applier is not None:
+                applier.check(mutation)
             return await self._intake.submit(
                 Intake(kind=kind, mutation=mutation, source=source, stamp=stamp)
             )
@@ -115,6 +124,11 @@ class Signal:
 
         async def work(_stamp: Stamp) -> Subscription:
             caller.require(Scope.CONSULT)
+            if kind.audience == APPLIED:
+                raise InvalidInput(
+                    f"'{kind.type}' mutations are applied by the hub, not delivered; "
+                    "subscribe to their consequences (niss-replaced)."
+                )
             _check_endpoint(endpoint)
             if not 1 <= batch_max <= MAX_BATCH:
                 raise InvalidInput(f"batch_max must be between 1 and {MAX_BATCH}.")

@@ -56,10 +56,12 @@ class SoapCall:
 
     async def capacity(self, niss: str | None) -> int:
         """The quality code of the institution's own active file on the person (the lowest when
-        it has several), else :data:`DEFAULT_CAPACITY`. The hub checks it like any other."""
+        it has several), else :data:`DEFAULT_CAPACITY`. The hub checks it like any other. A
+        replaced BIS number's files are those of the number that replaced it."""
         if not niss:
             return DEFAULT_CAPACITY
-        rows = await asyncio.to_thread(directory.integrations_of, self.hub.engine, niss)
+        current = await self.hub.exchange.current_number(niss)
+        rows = await asyncio.to_thread(directory.integrations_of, self.hub.engine, current)
         today = dt.date.today()
         own = [
             i.quality_code
