@@ -13,7 +13,9 @@ from carrefour.config import Settings
 from carrefour.db import build_engine
 from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.source import PersonDirectorySource
 from carrefour.exchange.gateway import SourceGateway
+from carrefour.exchange.local import Registers
 from carrefour.exchange.services import Exchange
 from carrefour.identification.national_register import NationalRegister
 from carrefour.identification.services import BisRegistry
@@ -71,7 +73,9 @@ def build_hub(
     engine = engine or build_engine(settings.database_url)
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
-    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: BisRegisterSource(engine)})
+    registers = Registers(BisRegisterSource(engine),
+                          PersonDirectorySource(engine, reference, today))
+    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers})
     journal = JournalWriter(engine, batch_max=settings.journal_batch_max)
     exchange = Exchange(
         engine=engine,

@@ -1,6 +1,6 @@
 """The requests ``carrefour demo`` prints (and runs with ``--check``): a refused consultation,
-an integration, the same consultation allowed, the composite social inquiry and full picture, a
-phonetic search, and the journal."""
+an integration, the same consultation allowed, the person's files known elsewhere, the
+composite social inquiry and full picture, a phonetic search, and the journal."""
 
 from __future__ import annotations
 
@@ -56,6 +56,14 @@ def examples(report: SeedReport) -> list[Example]:
             "Allowed now: health insurance, asked of the person's own mutuality only",
             "/v1/consultations",
             _consult("health-insurance", newcomer),
+            200,
+        ),
+        Example(
+            "Known elsewhere: the person's files in every sector (the holder named for CPAS "
+            "files only); also GET /v1/persons/{niss}/integrations?capacity=2&end_user_id=..."
+            "&end_user_role=...",
+            "/v1/consultations",
+            _consult("person-integrations", newcomer),
             200,
         ),
         Example(

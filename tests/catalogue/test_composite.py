@@ -3,8 +3,13 @@ once, check every part against its own deliberation and answer with every part's
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 
+from carrefour.catalogue.model import default_catalogue
+from carrefour.directory.domain import Deliberation, Institution, Role
+from carrefour.exchange import composite
+from carrefour.exchange.gateway import SourceOutcome, Status
 from tests.catalogue.conftest import CatalogueNetwork
 
 SLOW = 0.5
@@ -86,3 +91,19 @@ def test_a_composite_whose_every_part_is_refused_is_refused(network: CatalogueNe
     response = network.consult("social-inquiry", niss, capacity=20)
     assert (response.status_code, response.json()["code"]) == (403, "no-deliberation")
     assert response.json()["ticket"]
+
+
+def test_the_persons_a_search_part_returns_are_named_for_the_journal() -> None:
+    search = default_catalogue().get("search-person")
+    grant = Deliberation(id=1, reference="CSI/12/001", title="t", client_kind="cpas",
+                         quality_codes=frozenset({2}), service=search.name,
+                         fields=frozenset({"last_name"}), valid_from=dt.date(2012, 1, 1),
+                         valid_until=None)
+    register = Institution(id=1, cbe="0362475538", name_fr="RN", name_nl="RR", sector=0,
+                           subsector=0, kind="national-register", role=Role.SOURCE)
+    plan = composite.CompositePlan(parts=(composite.PartPlan(service=search, grant=grant,
+                                                             targets=(register,)),))
+    answer = {"persons": [{"niss": "85073003328", "last_name": "Dupont"}]}
+    status, data, found = composite.answer(plan, [SourceOutcome(register, Status.OK, answer)])
+    assert status == "ok" and found == ("85073003328",)
+    assert data["search-person"]["data"] == {"persons": [{"last_name": "Dupont"}]}

@@ -40,7 +40,7 @@ def test_listing_shows_own_and_other_institutions_integrations(network: Network)
     with network.client() as client:
         response = client.get(
             f"/v1/persons/{ALICE}/integrations",
-            params={"end_user_id": "sw-1", "end_user_role": "social-worker"},
+            params={"capacity": 2, "end_user_id": "sw-1", "end_user_role": "social-worker"},
         )
     rows = response.json()["integrations"]
     assert sorted((r["own"], r["quality_code"]) for r in rows) == [(False, 8), (True, 2)]

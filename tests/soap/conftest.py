@@ -135,12 +135,14 @@ def soap(_schema: Engine, national_register: str) -> Iterator[SoapNetwork]:
                                   "local:bis-register"),
         "cpas": _register(engine, "CPAS de Namur", 10, "cpas", (17, 1), Role.CLIENT, None),
         "other-cpas": _register(engine, "OCMW Gent", 11, "cpas", (17, 1), Role.CLIENT, None),
+        "insurer": _register(engine, "Mutualité de test", 12, "mutuality", (11, 1), Role.CLIENT,
+                             None),
     }
     load_reference_file(engine)
     ids = _institution_ids(engine)
     credentials = {
         who: create_credentials(engine, institution_id=ids[numbers[who]], scopes=[Scope.CONSULT])
-        for who in ("cpas", "other-cpas")
+        for who in ("cpas", "other-cpas", "insurer")
     }
     settings = Settings(
         database_url=str(engine.url), token_secret="soap-test-secret-0123456789abcdef",

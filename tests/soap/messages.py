@@ -54,14 +54,16 @@ def phonetic(last: str, birth: str, *extra: str) -> str:
 
 def manage_access(ssin: str, action: str, *, purpose: str | None = "2",
                   start: str = "2024-01-01", end: str | None = None,
-                  register: str | None = None, proof: str | None = None) -> tuple[str, str]:
+                  register: str | None = None, proof: str | None = None,
+                  sector: str | None = "17") -> tuple[str, str]:
     parts = [f"<mar:SSIN>{ssin}</mar:SSIN>"]
     if purpose is not None:
         parts.append(f"<mar:Purpose>{purpose}</mar:Purpose>")
     period = f"<c:StartDate>{start}</c:StartDate>"
     period += f"<c:EndDate>{end}</c:EndDate>" if end else ""
-    parts += [f"<mar:Period>{period}</mar:Period>", f"<mar:Action>{action}</mar:Action>",
-              "<mar:Sector>17</mar:Sector>"]
+    parts += [f"<mar:Period>{period}</mar:Period>", f"<mar:Action>{action}</mar:Action>"]
+    if sector is not None:
+        parts.append(f"<mar:Sector>{sector}</mar:Sector>")
     if register:
         parts.append(f"<mar:QueryRegister>{register}</mar:QueryRegister>")
     parts.append(f"<mar:ProofOfAuthentication>{proof or ''}</mar:ProofOfAuthentication>")

@@ -6,8 +6,9 @@ from __future__ import annotations
 from lxml import etree
 from sqlalchemy import select
 
+from carrefour.journal.services import by_niss
 from carrefour.journal.tables import journal_entries as journal
-from tests.soap.conftest import JEAN, UNKNOWN, SoapNetwork
+from tests.soap.conftest import JEAN, LUC, UNKNOWN, SoapNetwork
 from tests.soap.messages import (
     EMAIL,
     NS,
@@ -136,3 +137,17 @@ def test_nobody_found_is_an_error_never_an_empty_success(soap: SoapNetwork) -> N
 def test_an_invalid_ssin_is_refused_with_its_code(soap: SoapNetwork) -> None:
     service = only_service(send(soap, identify("<ipr:SSIN>12345678901</ipr:SSIN>")))
     assert reasons(service)[0] == "31000003"
+
+
+def test_each_person_a_phonetic_search_finds_is_journaled_under_their_ssin(
+    soap: SoapNetwork,
+) -> None:
+    search = phonetic("Dupont", "1975-00-00", "<ipr:Tolerance>16</ipr:Tolerance>")
+    service = only_service(send(soap, identify(search)))
+    found = texts(service, ".//ipr:SocialSecurityUser")
+    assert sorted(found) == sorted([JEAN, LUC])
+    [ticket] = tickets(service)
+    for ssin in found:
+        [entry] = [r.entry for r in by_niss(soap.engine, ssin) if r.entry.reference == ticket]
+        assert (entry.channel, entry.action, entry.service, entry.client) == (
+            "soap", "search-result", "search-person", soap.cbe["cpas"])

@@ -84,10 +84,7 @@ def _deliberation_out(grant: Deliberation) -> DeliberationOut:
 @router.put("/deliberations", status_code=204)
 async def save_deliberation(body: DeliberationIn, _: AdminCaller, hub: HubDep) -> None:
     """Create or replace the grant identified by reference, client kind and service."""
-    service = hub.catalogue.get(body.service)
-    unknown = sorted(set(body.fields) - set(service.fields))
-    if unknown:
-        raise InvalidInput(f"The service '{service.name}' has no field {', '.join(unknown)}.")
+    hub.catalogue.get(body.service).check_grant(body.reference, body.fields, body.sectors)
     grant = Deliberation(
         id=0,
         reference=body.reference,
@@ -98,6 +95,7 @@ async def save_deliberation(body: DeliberationIn, _: AdminCaller, hub: HubDep) -
         fields=frozenset(body.fields),
         valid_from=body.valid_from,
         valid_until=body.valid_until,
+        sectors=None if body.sectors is None else frozenset(body.sectors),
     )
     await asyncio.to_thread(directory.save_all, hub.engine, [grant], [])
     hub.reference.invalidate()

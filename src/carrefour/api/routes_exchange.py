@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
@@ -22,6 +22,7 @@ from carrefour.api.schemas import (
 )
 from carrefour.auth.services import Actor
 from carrefour.bootstrap import Hub
+from carrefour.directory.source import PERSON_INTEGRATIONS
 from carrefour.exchange.services import Consultation, EndUser
 
 router = APIRouter(prefix="/v1", tags=["exchange"])
@@ -109,22 +110,36 @@ async def unregister(
     return TicketOut(ticket=done.ticket)
 
 
-@router.get("/persons/{niss}/integrations", response_model=IntegrationListOut)
+@router.get(
+    "/persons/{niss}/integrations",
+    response_model=IntegrationListOut,
+    response_model_exclude_unset=True,
+)
 async def list_integrations(
-    niss: str, end_user_id: str, end_user_role: str, caller: ConsultingCaller, hub: HubDep
+    niss: str,
+    capacity: Annotated[int, Query(ge=0, le=999, description="Quality code of the caller's "
+                                   "own active file on the person")],
+    end_user_id: str,
+    end_user_role: str,
+    caller: ConsultingCaller,
+    hub: HubDep,
 ) -> IntegrationListOut:
-    """Active integrations of a person: the institution's own and other sectors'."""
-    done = await hub.access.list(Actor(caller, end_user_id, end_user_role), niss=niss)
-    rows = [
-        ListedIntegrationOut(
-            institution=listed.institution.cbe,
-            institution_name=listed.institution.name_fr,
-            sector=listed.institution.sector,
-            quality_code=listed.integration.quality_code,
-            start=listed.integration.starts_on,
-            end=listed.integration.ends_on,
-            own=listed.own,
-        )
-        for listed in done.value
-    ]
-    return IntegrationListOut(ticket=done.ticket, niss=niss, integrations=rows)
+    """The person's active files ("known elsewhere?"): the consultation `person-integrations`,
+    checked like any other — the caller's own active file in the capacity it claims, a
+    deliberation granting which sectors' files and which of their fields — and journaled."""
+    result = await hub.exchange.consult(
+        caller,
+        Consultation(
+            service=PERSON_INTEGRATIONS,
+            niss=niss,
+            capacity=capacity,
+            end_user=EndUser(end_user_id, end_user_role),
+        ),
+    )
+    rows = [ListedIntegrationOut(**item) for item in result.data.get("integrations", [])]
+    return IntegrationListOut(
+        ticket=result.ticket,
+        niss=result.niss or niss,
+        deliberation=result.deliberation,
+        integrations=rows,
+    )

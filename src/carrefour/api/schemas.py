@@ -70,19 +70,28 @@ class IntegrationOut(BaseModel):
     capped: bool = Field(description="The end date was capped to the code's maximum duration")
 
 
+def _granted(description: str) -> Any:
+    return Field(default=None, description=f"{description}; absent when not granted")
+
+
 class ListedIntegrationOut(BaseModel):
-    institution: str
-    institution_name: str
-    sector: int
-    quality_code: int
-    start: dt.date
-    end: dt.date | None
-    own: bool
+    """One active file on the person, with the fields the deliberation grants the caller for
+    the holder's sector: a field not granted is absent (``end`` is null for a file without
+    end date)."""
+
+    sector: int | None = _granted("Sector of the institution holding the file")
+    quality_code: int | None = _granted("Quality code (capacity) of the file")
+    start: dt.date | None = _granted("First day of the file")
+    end: dt.date | None = _granted("Last day of the file, null when open-ended")
+    institution: str | None = _granted("CBE number of the institution holding the file")
+    institution_name: str | None = _granted("Name of the institution holding the file")
+    own: bool | None = _granted("Whether the file is the asking institution's own")
 
 
 class IntegrationListOut(BaseModel):
     ticket: str
     niss: str
+    deliberation: str = Field(description="The deliberation(s) that granted the listing")
     integrations: list[ListedIntegrationOut]
 
 
@@ -133,6 +142,14 @@ class DeliberationIn(Strict):
     fields: list[str] = Field(min_length=1)
     valid_from: dt.date
     valid_until: dt.date | None = None
+    sectors: list[int] | None = Field(
+        default=None,
+        min_length=1,
+        description="For a service whose items each carry a sector (person-integrations): "
+        "the sectors whose items the grant covers; null for every sector. An item is shown "
+        "with the fields of every valid grant covering its sector, and not at all when none "
+        "does.",
+    )
 
 
 class DeliberationOut(DeliberationIn):

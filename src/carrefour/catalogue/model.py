@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from carrefour import reference as reference_lists
 from carrefour.errors import InvalidInput, UnknownService
 from carrefour.identification.niss import NissKind
+
+SECTOR_FIELD = "sector"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +47,31 @@ class Service:
     @property
     def composite(self) -> bool:
         return bool(self.parts)
+
+    @property
+    def sectored(self) -> bool:
+        """Whether the items of its collection each carry the ``sector`` they belong to, so
+        that a deliberation may grant them sector by sector."""
+        return self.collection is not None and SECTOR_FIELD in self.fields
+
+    def check_grant(self, reference: str, fields: Iterable[str],
+                    sectors: Collection[int] | None) -> None:
+        """Refuse a grant of fields the service does not have, or restricted to sectors when
+        its items carry no sector (or to sectors that are not in the sector list)."""
+        unknown = sorted(set(fields) - set(self.fields))
+        if unknown:
+            raise InvalidInput(f"Deliberation {reference} grants fields that '{self.name}' "
+                               f"does not have: {', '.join(unknown)}.")
+        if sectors is None:
+            return
+        if not self.sectored:
+            raise InvalidInput(f"Deliberation {reference} is restricted to sectors, but the "
+                               f"items of '{self.name}' carry no sector.")
+        known = {number for number, _ in reference_lists.sectors()}
+        wrong = sorted(set(sectors) - known)
+        if wrong or not sectors:
+            raise InvalidInput(f"Deliberation {reference} names sectors that are not in the "
+                               f"sector list: {', '.join(map(str, wrong)) or 'none given'}.")
 
     def sources_for(self, niss_kind: NissKind | None) -> tuple[SourceSpec, ...]:
         if niss_kind is None:

@@ -1,5 +1,6 @@
-"""Managing access: integrating a person in an institution's file (register, unregister,
-list), each journaled with its ticket — refusals included."""
+"""Managing access: integrating a person in an institution's file (register, unregister),
+each journaled with its ticket — refusals included. Listing a person's files is a
+consultation (``person-integrations``, checked by the exchange like any other)."""
 
 from __future__ import annotations
 
@@ -72,22 +73,6 @@ class AccessManager:
             )
 
         act = self._act(actor, institution.cbe, "unregister", niss, quality_code)
-        return await journaled(self._journal, act, work, work_commits_entry=True)
-
-    async def list(self, actor: Actor, *, niss: str) -> Ticketed[list[directory.ListedIntegration]]:
-        institution = await self._institution(actor)
-
-        async def work(stamp: Stamp) -> list[directory.ListedIntegration]:
-            return await asyncio.to_thread(
-                directory.list_integrations,
-                self._engine,
-                niss=parse_niss(niss),
-                viewer=institution,
-                today=self._today(),
-                journal=stamp.entry("ok"),
-            )
-
-        act = self._act(actor, institution.cbe, "list-integrations", niss, None)
         return await journaled(self._journal, act, work, work_commits_entry=True)
 
     async def _institution(self, actor: Actor) -> Institution:

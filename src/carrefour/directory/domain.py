@@ -67,8 +67,29 @@ class Integration:
         return self.unregistered_at is None and self.ends_on is not None and self.ends_on < day
 
 
+@dataclass(frozen=True, slots=True)
+class SectorScope:
+    """What one grant gives for the items of a collection (a person's files, each in the
+    sector of the institution holding it): the sectors it covers (None: every sector) and the
+    fields it grants there."""
+
+    sectors: frozenset[int] | None
+    fields: frozenset[str]
+
+    def covers(self, sector: object) -> bool:
+        return self.sectors is None or sector in self.sectors
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Deliberation:
+    """One grant of the authorization table. ``sectors`` restricts it, for a service whose
+    items carry a ``sector``, to the items of those sectors (None: every sector).
+
+    ``scopes`` is empty unless a sector restriction applies: then it holds the sectors and
+    fields of each grant that took part (one for a single grant, several once merged by
+    :func:`find_deliberation`), so that every item gets exactly the fields of the grants
+    covering its sector (:meth:`fields_for_sector`)."""
+
     id: int
     reference: str
     title: str
@@ -78,6 +99,19 @@ class Deliberation:
     fields: frozenset[str]
     valid_from: dt.date
     valid_until: dt.date | None
+    sectors: frozenset[int] | None = None
+    scopes: tuple[SectorScope, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.sectors is not None and not self.scopes:
+            object.__setattr__(self, "scopes", (SectorScope(self.sectors, self.fields),))
+
+    def fields_for_sector(self, sector: object) -> frozenset[str] | None:
+        """The fields granted for an item of that sector; None when no grant covers it."""
+        if not self.scopes:
+            return self.fields
+        covering = [scope.fields for scope in self.scopes if scope.covers(sector)]
+        return frozenset().union(*covering) if covering else None
 
     def valid_on(self, day: dt.date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
@@ -195,10 +229,17 @@ def find_deliberation(
 
 
 def _merge_grants(valid: Sequence[Deliberation]) -> Deliberation:
-    """Several valid deliberations for the same exchange: the fields granted add up."""
+    """Several valid deliberations for the same exchange: the fields granted add up; where one
+    of them is restricted to sectors, each grant keeps its own sectors and fields (``scopes``)
+    so that an item gets only the fields of the grants covering its sector."""
     first = valid[0]
     if len(valid) == 1:
         return first
     fields = frozenset().union(*(d.fields for d in valid))
     reference = "+".join(sorted({d.reference for d in valid}))
-    return replace(first, fields=fields, reference=reference)
+    if not any(d.scopes for d in valid):
+        return replace(first, fields=fields, reference=reference)
+    scopes = tuple(s for d in valid for s in (d.scopes or (SectorScope(None, d.fields),)))
+    sectors = None if any(s.sectors is None for s in scopes) else frozenset().union(
+        *(s.sectors or () for s in scopes))
+    return replace(first, fields=fields, reference=reference, sectors=sectors, scopes=scopes)

@@ -45,12 +45,13 @@ def _refuse_duplicates(keys: list[tuple[str, ...]], what: str) -> None:
 def _deliberation(raw: Mapping[str, Any], catalogue: Catalogue) -> Deliberation:
     service = catalogue.get(raw["service"])
     fields = frozenset(raw["fields"])
-    unknown = sorted(fields - set(service.fields))
-    if unknown:
-        raise InvalidInput(
-            f"Deliberation {raw['reference']} grants fields that '{service.name}' does not "
-            f"have: {', '.join(unknown)}."
-        )
+    sectors = raw.get("sectors")
+    if sectors is not None and not (
+        isinstance(sectors, list) and all(type(s) is int for s in sectors)
+    ):
+        raise InvalidInput(f"Deliberation {raw['reference']}: sectors is a list of sector "
+                           "numbers.")
+    service.check_grant(raw["reference"], fields, sectors)
     return Deliberation(
         id=0,
         reference=raw["reference"],
@@ -61,6 +62,7 @@ def _deliberation(raw: Mapping[str, Any], catalogue: Catalogue) -> Deliberation:
         fields=fields,
         valid_from=_date(raw["valid_from"]),
         valid_until=_date(raw["valid_until"]) if raw.get("valid_until") else None,
+        sectors=None if sectors is None else frozenset(int(s) for s in sectors),
     )
 
 

@@ -47,6 +47,7 @@ def to_integration(row: RowMapping) -> Integration:
 
 
 def to_deliberation(row: RowMapping) -> Deliberation:
+    sectors = row["sectors"]
     return Deliberation(
         id=row["id"],
         reference=row["reference"],
@@ -57,6 +58,7 @@ def to_deliberation(row: RowMapping) -> Deliberation:
         fields=frozenset(row["fields"]),
         valid_from=row["valid_from"],
         valid_until=row["valid_until"],
+        sectors=None if sectors is None else frozenset(int(s) for s in sectors),
     )
 
 
@@ -71,6 +73,7 @@ def deliberation_values(grant: Deliberation) -> dict[str, Any]:
         "fields": sorted(grant.fields),
         "valid_from": grant.valid_from,
         "valid_until": grant.valid_until,
+        "sectors": None if grant.sectors is None else sorted(grant.sectors),
     }
 
 

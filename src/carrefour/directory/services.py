@@ -198,26 +198,6 @@ def _refuse_replaced(connection: Connection, niss: Niss) -> None:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class ListedIntegration:
-    integration: Integration
-    institution: Institution
-    own: bool
-
-
-def list_integrations(
-    engine: Engine, *, niss: Niss, viewer: Institution, today: dt.date, journal: JournalEntry
-) -> list[ListedIntegration]:
-    """Active integrations of a person: the viewer's own and those of other institutions."""
-    with engine.begin() as connection:
-        found = [i for i in repo.integrations_of(connection, niss.value) if i.active_on(today)]
-        by_id = {i.id: i for i in repo.all_institutions(connection)}
-        journal_append(connection, [journal])
-    return [
-        ListedIntegration(i, by_id[i.institution_id], i.institution_id == viewer.id) for i in found
-    ]
-
-
 def integrations_of(engine: Engine, niss: str) -> list[Integration]:
     with reading(engine).connect() as connection:
         return repo.integrations_of(connection, niss)

@@ -64,6 +64,8 @@ deliberations = Table(
     Column("fields", JSON, nullable=False),
     Column("valid_from", Date, nullable=False),
     Column("valid_until", Date, nullable=True),
+    # For a service whose items carry a sector: the sectors the grant covers (NULL: all).
+    Column("sectors", JSON, nullable=True),
     UniqueConstraint("reference", "client_kind", "service"),
 )
 

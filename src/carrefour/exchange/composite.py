@@ -26,7 +26,7 @@ from carrefour.directory.domain import (
 )
 from carrefour.errors import CarrefourError
 from carrefour.exchange.gateway import SourceOutcome, Status
-from carrefour.exchange.merge import keep_granted, merge
+from carrefour.exchange.merge import covered, keep_granted, merge, persons_found
 from carrefour.exchange.routing import route
 from carrefour.identification.niss import NissKind
 
@@ -92,33 +92,40 @@ def _plan_part(service: Service, snapshot: ReferenceSnapshot, asker: Asker) -> P
 
 
 def answer(composite: CompositePlan, outcomes: Sequence[SourceOutcome]
-           ) -> tuple[str, dict[str, Any]]:
-    """The status of the whole ("ok" or "partial") and the answer of every part, from the
-    outcomes of :attr:`CompositePlan.targets` (in the same order)."""
+           ) -> tuple[str, dict[str, Any], tuple[str, ...]]:
+    """The status of the whole ("ok" or "partial"), the answer of every part and the persons
+    its search parts returned (journaled under their own NISS), from the outcomes of
+    :attr:`CompositePlan.targets` (in the same order)."""
     by_part: dict[str, list[SourceOutcome]] = {p.service.name: [] for p in composite.parts}
     for (part, _target), outcome in zip(composite.targets, outcomes, strict=True):
         by_part[part.service.name].append(outcome)
-    data = {p.service.name: _part_answer(p, by_part[p.service.name]) for p in composite.parts}
+    data: dict[str, Any] = {}
+    found: list[str] = []
+    for part in composite.parts:
+        data[part.service.name], persons = _part_answer(part, by_part[part.service.name])
+        found.extend(persons)
     failed = any(d["status"] in _FAILURES for d in data.values())
-    return ("partial" if failed else "ok"), data
+    return ("partial" if failed else "ok"), data, tuple(found)
 
 
 _FAILURES = {"partial", str(Status.UNAVAILABLE), str(Status.TIMEOUT)}
 
 
-def _part_answer(part: PartPlan, outcomes: Sequence[SourceOutcome]) -> dict[str, Any]:
+def _part_answer(part: PartPlan, outcomes: Sequence[SourceOutcome]
+                 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     if part.refusal is not None or part.grant is None:
         code = part.refusal.code if part.refusal else "refused"
-        return {"status": code, "detail": part.refusal.detail if part.refusal else None}
+        return {"status": code, "detail": part.refusal.detail if part.refusal else None}, ()
     answered = [o for o in outcomes if o.status is Status.OK]
     failed = [o for o in outcomes if o.status in (Status.UNAVAILABLE, Status.TIMEOUT)]
     result: dict[str, Any] = {"status": _status(answered, failed),
                               "deliberation": part.grant.reference,
                               "sources": [_source(o) for o in outcomes]}
-    if answered:
-        merged = merge(part.service, [o.data for o in answered])
-        result["data"] = keep_granted(part.service, merged, part.grant.fields)
-    return result
+    if not answered:
+        return result, ()
+    shown = covered(part.service, merge(part.service, [o.data for o in answered]), part.grant)
+    result["data"] = keep_granted(part.service, shown, part.grant)
+    return result, persons_found(part.service, shown)
 
 
 def _status(answered: Sequence[SourceOutcome], failed: Sequence[SourceOutcome]) -> str:

@@ -13,13 +13,18 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceRequest:
-    """One question to one source about one person (or one search)."""
+    """One question to one source about one person (or one search).
+
+    ``client`` is the CBE number of the institution that asks. The source protocol does not
+    carry it (a source answers from its own data, whoever asks); only the hub's own registers
+    read it, to say which of a person's files are the asking institution's own."""
 
     ticket: str
     service: str
     version: int
     niss: str | None
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    client: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

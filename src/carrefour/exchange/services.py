@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -37,7 +37,7 @@ from carrefour.errors import (
 )
 from carrefour.exchange import composite
 from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
-from carrefour.exchange.merge import keep_granted, merge
+from carrefour.exchange.merge import covered, keep_granted, merge, persons_found
 from carrefour.exchange.ports import SourceRequest
 from carrefour.exchange.routing import route
 from carrefour.identification.niss import Niss, parse_niss
@@ -97,6 +97,13 @@ class _Trace:
     asked: str | None = None  # the number asked about, when it was replaced by ``niss``
     deliberation: str | None = None
     sources: tuple[str, ...] = ()
+    found: tuple[str, ...] = ()  # the persons a search returned, each journaled too
+
+
+MAX_RESULTS = "max_results"
+SEARCH_RESULT = "search-result"
+"""The action of the journal entry that records, under a person's own NISS, that a search
+returned that person (its ``reference`` is the search's ticket)."""
 
 
 class Exchange:
@@ -179,6 +186,7 @@ class Exchange:
             version=service.version,
             niss=trace.niss,
             parameters=parameters,
+            client=institution.cbe,
         )
         outcomes = await self._ask_all(targets, ask)
         return _answer(service, trace, grant, outcomes, parameters)
@@ -193,10 +201,11 @@ class Exchange:
         trace.sources = tuple(dict.fromkeys(t.cbe for _, t in plan.targets))
         asks = [self._gateway.ask(target, SourceRequest(
                     ticket=trace.ticket, service=part.service.name,
-                    version=part.service.version, niss=trace.niss, parameters={}),
+                    version=part.service.version, niss=trace.niss, parameters={},
+                    client=asker.institution.cbe),
                     timeout=self._timeout) for part, target in plan.targets]
         outcomes = list(await asyncio.gather(*asks))
-        status, data = composite.answer(plan, outcomes)
+        status, data, trace.found = composite.answer(plan, outcomes)
         return ConsultationResult(
             ticket=trace.ticket, service=service.name, version=service.version,
             niss=trace.asked or trace.niss, status=status, deliberation=plan.references,
@@ -280,7 +289,21 @@ class Exchange:
             outcome=outcome,
             duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
         )
-        await self._journal.record(entry)
+        if not trace.found:
+            await self._journal.record(entry)
+            return
+        entries = [entry, *_search_results(entry, trace.found)]
+        await asyncio.gather(*(self._journal.record(e) for e in entries))
+
+
+def _search_results(search: JournalEntry, found: Sequence[str]) -> list[JournalEntry]:
+    """One entry per person a search returned, under that person's NISS, with its own ticket
+    and the search's ticket as reference: "who consulted me" shows the search."""
+    return [
+        replace(search, ticket=new_ticket(), action=SEARCH_RESULT, niss=niss,
+                reference=search.ticket)
+        for niss in dict.fromkeys(found)
+    ]
 
 
 def _needs_directory(service: Service, snapshot: ReferenceSnapshot) -> bool:
@@ -311,8 +334,10 @@ def _answer(
     failed = [o for o in outcomes if o.status in (Status.UNAVAILABLE, Status.TIMEOUT)]
     if not answered:
         _raise_for_nothing(outcomes, failed)
-    data = keep_granted(service, merge(service, [o.data for o in answered]), grant.fields)
-    _limit_collection(service, data, parameters)
+    shown = covered(service, merge(service, [o.data for o in answered]), grant)
+    _limit_collection(service, shown, parameters)
+    trace.found = persons_found(service, shown)
+    data = keep_granted(service, shown, grant)
     return ConsultationResult(
         ticket=trace.ticket,
         service=service.name,
@@ -342,8 +367,12 @@ def _raise_for_nothing(outcomes: Sequence[SourceOutcome], failed: Sequence[Sourc
 def _limit_collection(
     service: Service, data: dict[str, Any], parameters: Mapping[str, Any]
 ) -> None:
-    if service.collection and isinstance(data.get(service.collection), list):
-        limit = int(parameters.get("max_results", 20))
+    """At most ``max_results`` items (default 20) for a service that takes that parameter
+    (the searches); a service without it answers every item."""
+    if service.collection and isinstance(data.get(service.collection), list) and any(
+        p.name == MAX_RESULTS for p in service.parameters
+    ):
+        limit = int(parameters.get(MAX_RESULTS, 20))
         data[service.collection] = data[service.collection][:limit]
 
 

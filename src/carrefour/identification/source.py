@@ -34,6 +34,10 @@ class BisRegisterSource:
             "niss-history": self._history,
         }
 
+    @property
+    def services(self) -> frozenset[str]:
+        return frozenset(self._services)
+
     async def answer(self, request: SourceRequest) -> SourceAnswer:
         service = self._services.get(request.service)
         if service is None:

@@ -181,7 +181,7 @@ def _consultations_table(records: list[JournalRecord]) -> Table:
     table = Table()
     for name in ("seq", "time (UTC)", "client"):
         table.add_column(name, no_wrap=True)
-    for name in ("end user", "service", "action", "outcome"):
+    for name in ("end user", "service", "action", "outcome", "reference"):
         table.add_column(name, overflow="fold")
     for record in records:
         entry = record.entry
@@ -193,5 +193,6 @@ def _consultations_table(records: list[JournalRecord]) -> Table:
             entry.service or "-",
             entry.action,
             entry.outcome,
+            entry.reference or "-",  # a search-result: the ticket of the search
         )
     return table

@@ -1,5 +1,6 @@
 """OCMWCPASManageAccess (20050930): register, unregister and list a person's inscriptions,
-through the hub's person directory (``hub.access``).
+through the hub's person directory: ``hub.access`` registers and unregisters; a LIST is the
+consultation ``person-integrations``, checked (finality, deliberation) and journaled.
 
 Registers: the *primary* register is the hub's directory of every sector's files on the
 person; the *secondary* register is the CPAS sector's (files of sector-17 institutions). One
@@ -12,11 +13,14 @@ holds none), so a proof made of card numbers only is refused.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from lxml import etree
 
-from carrefour.directory.services import ListedIntegration
+from carrefour.directory.domain import CPAS_SECTOR
+from carrefour.directory.source import PERSON_INTEGRATIONS
 from carrefour.errors import IdentityNotProven, InvalidInput, MissingValue
 from carrefour.soap import identify
 from carrefour.soap.call import SoapCall
@@ -27,7 +31,6 @@ from carrefour.soap.persons import COMMON
 MAR = "http://www.ksz-bcss.fgov.be/XSD/SSDN/OCMW_CPAS/ManageAccess"
 ACTIONS = ("REGISTER", "UNREGISTER", "LIST")
 REGISTERS = ("PRIMARY", "SECONDARY", "ALL")
-CPAS_SECTOR = 17
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,32 +124,63 @@ async def _check_proof(call: SoapCall, request: Request, purpose: int) -> None:
 
 
 async def _list(call: SoapCall, request: Request) -> list[Registration]:
-    listed = await call.act(lambda actor: call.hub.access.list(actor, niss=request.ssin))
-    kept = [item for item in listed if _overlaps(item, request) and _in_sector(item, request)]
+    """The consultation ``person-integrations`` in the capacity of ``Purpose`` (else the
+    caller's own file on the person): refused without a file or a deliberation; each file
+    with the fields granted for its sector."""
+    result = await call.consult(PERSON_INTEGRATIONS, request.ssin, capacity=request.purpose)
+    files = [f for f in map(_listed, result.data.get("integrations") or []) if f is not None]
+    kept = [f for f in files if _overlaps(f, request) and _in_sector(f, request)]
     wanted = request.register or "ALL"
     found = []
-    for item in kept:
+    for listed in kept:
         if wanted in ("PRIMARY", "ALL"):
-            found.append(_registration(item, "PRIMARY"))
-        if wanted in ("SECONDARY", "ALL") and item.institution.sector == CPAS_SECTOR:
-            found.append(_registration(item, "SECONDARY"))
+            found.append(_registration(listed, "PRIMARY"))
+        if wanted in ("SECONDARY", "ALL") and listed.sector == CPAS_SECTOR:
+            found.append(_registration(listed, "SECONDARY"))
     return found
 
 
-def _overlaps(item: ListedIntegration, request: Request) -> bool:
-    integration = item.integration
-    starts_in_time = request.end is None or integration.starts_on <= request.end
-    return starts_in_time and (integration.ends_on is None or integration.ends_on >= request.start)
+@dataclass(frozen=True, slots=True)
+class _Listed:
+    """One file as the consultation granted it: a field not granted is None."""
+
+    purpose: int
+    start: dt.date
+    end: dt.date | None
+    sector: int | None
+    institution: str | None
 
 
-def _in_sector(item: ListedIntegration, request: Request) -> bool:
-    return request.sector is None or item.institution.sector == request.sector
+def _listed(item: Mapping[str, Any]) -> _Listed | None:
+    """A file the reply can write: Purpose and the start of the Period are mandatory, so a file
+    whose quality code or start is not granted is left out."""
+    code, start = item.get("quality_code"), _date(item.get("start"))
+    if code is None or start is None:
+        return None
+    return _Listed(int(code), start, _date(item.get("end")), item.get("sector"),
+                   item.get("institution"))
 
 
-def _registration(item: ListedIntegration, register: str) -> Registration:
-    integration = item.integration
-    return Registration(integration.quality_code, integration.starts_on, integration.ends_on,
-                        item.institution.cbe, register)
+def _overlaps(listed: _Listed, request: Request) -> bool:
+    starts_in_time = request.end is None or listed.start <= request.end
+    return starts_in_time and (listed.end is None or listed.end >= request.start)
+
+
+def _in_sector(listed: _Listed, request: Request) -> bool:
+    return request.sector is None or listed.sector == request.sector
+
+
+def _registration(listed: _Listed, register: str) -> Registration:
+    return Registration(listed.purpose, listed.start, listed.end, _org_unit(listed), register)
+
+
+def _org_unit(listed: _Listed) -> str:
+    """The holder's CBE number where the deliberation grants it, else the holder's sector (the
+    schema documents OrgUnit as the sector of the inscription), else empty: OrgUnit is
+    mandatory."""
+    if listed.institution:
+        return listed.institution
+    return "" if listed.sector is None else str(listed.sector)
 
 
 def _date(value: str | None) -> dt.date | None:
