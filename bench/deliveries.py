@@ -30,6 +30,8 @@ from sqlalchemy import Engine, func, insert, select
 from bench.machine import describe_machine
 
 PERSONS, QUEUED = 5_000, 20_000
+RECEIVER_PORT, HUB_PORT = 18_901, 18_902
+RECEIVER = f"127.0.0.1:{RECEIVER_PORT}"  # plain http on loopback: allow-listed explicitly
 TOKEN_SECRET = "bench-token-secret-0123456789abcdef"
 SUB_SECRET = "whsec_" + "QUFB" * 8
 
@@ -141,11 +143,12 @@ async def drain(engine: Engine, total: int) -> float:
     from carrefour.directory.cache import ReferenceCache
     from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
     from carrefour.signal.domain import default_mutation_types
+    from carrefour.signal.endpoints import AllowList
     from carrefour.signal.tables import deliveries
 
     worker = DeliveryWorker(
         engine=engine, reference_cache=ReferenceCache(engine), types=default_mutation_types(),
-        policy=DeliveryPolicy(poll_seconds=0.02),
+        policy=DeliveryPolicy(poll_seconds=0.02, allowed_endpoints=AllowList.parse(RECEIVER)),
     )
     started = time.perf_counter()
     await worker.start()
@@ -214,7 +217,7 @@ def latency(url: str, receiver: str, port: int, data_dir: Path) -> dict[str, flo
     made = create_credentials(engine, institution_id=source_id, scopes=[Scope.PUBLISH])
     engine.dispose()
     env = dict(os.environ, CARREFOUR_DATABASE_URL=url, CARREFOUR_TOKEN_SECRET=TOKEN_SECRET,
-               CARREFOUR_DATA_DIR=str(data_dir))
+               CARREFOUR_DATA_DIR=str(data_dir), CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS=RECEIVER)
     hub = subprocess.Popen([sys.executable, "-m", "carrefour.cli", "serve", "--port",
                             str(port)], env=env)
     try:
@@ -246,8 +249,8 @@ def main() -> None:
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="carrefour-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'hub.sqlite3'}"
-    receiver_port, hub_port = 18_901, 18_902
-    receiver = f"http://127.0.0.1:{receiver_port}"
+    receiver_port, hub_port = RECEIVER_PORT, HUB_PORT
+    receiver = f"http://{RECEIVER}"
     process = start_receiver(receiver_port)
     try:
         wait_up(f"{receiver}/count")

@@ -83,10 +83,11 @@ def build_hub(
     access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     bis = BisRegistry(engine=engine, reference_cache=reference, journal=journal)
     types = default_mutation_types()
-    signal = Signal(
-        engine=engine, reference_cache=reference, journal=journal, types=types, today=today
-    )
     policy = delivery or DeliveryPolicy.from_env()
+    signal = Signal(
+        engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
+        policy=policy,
+    )
     worker = DeliveryWorker(
         engine=engine, reference_cache=reference, types=types, policy=policy, today=today
     )

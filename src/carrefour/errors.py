@@ -72,6 +72,11 @@ class UnknownMutationType(InvalidInput):
     title = "The mutation type is not in the list of mutation types"
 
 
+class EndpointNotAllowed(InvalidInput):
+    code = "endpoint-not-allowed"
+    title = "The hub does not send to this endpoint (https on a public address, or allow-listed)"
+
+
 # --- identity of the caller ------------------------------------------------------------------
 class Unauthenticated(CarrefourError):
     code = "unauthenticated"
@@ -134,6 +139,11 @@ class BisSerialsExhausted(Conflict):
     title = "No BIS number is left for this birth date and gender"
 
 
+class DeadLetterPurged(Conflict):
+    code = "dead-letter-purged"
+    title = "The dead letter's payload was purged after its retention; it cannot be replayed"
+
+
 # --- preventive control ----------------------------------------------------------------------
 class NotIntegrated(CarrefourError):
     code = "not-integrated"
@@ -194,6 +204,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     MissingValue,
     ToleranceRequired,
     UnknownMutationType,
+    EndpointNotAllowed,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
@@ -205,6 +216,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     IdentityNotProven,
     Conflict,
     BisSerialsExhausted,
+    DeadLetterPurged,
     NotIntegrated,
     IntegrationExpired,
     NoDeliberation,
