@@ -2,7 +2,9 @@
 
 1. Throughput: 20,000 deliveries queued in the outbox, one delivery worker (in this process)
    pushing to a local receiver (its own process); deliveries per second, one event per request
-   and in CloudEvents batches of 50.
+   and in CloudEvents batches of 50; then one whole purge pass over the 20,000 settled
+   mutations (mutations purged per second). ``--purge-every S`` makes the worker purge every S
+   seconds while it drains (default 60, as in production).
 2. Latency: the hub (``carrefour serve``, its own process, with its in-process worker) takes
    mutations at 1,000 per second for 10 s; p50/p99 from the publisher's send to the receiver.
 
@@ -139,7 +141,7 @@ def queue(engine: Engine, people: list[str], count: int) -> None:
 
 
 # --- 1. throughput ----------------------------------------------------------------------------
-async def drain(engine: Engine, total: int) -> float:
+async def drain(engine: Engine, total: int, purge_every: float) -> float:
     from carrefour.directory.cache import ReferenceCache
     from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
     from carrefour.signal.domain import default_mutation_types
@@ -148,7 +150,8 @@ async def drain(engine: Engine, total: int) -> float:
 
     worker = DeliveryWorker(
         engine=engine, reference_cache=ReferenceCache(engine), types=default_mutation_types(),
-        policy=DeliveryPolicy(poll_seconds=0.02, allowed_endpoints=AllowList.parse(RECEIVER)),
+        policy=DeliveryPolicy(poll_seconds=0.02, allowed_endpoints=AllowList.parse(RECEIVER),
+                              purge_every_seconds=purge_every),
     )
     started = time.perf_counter()
     await worker.start()
@@ -164,17 +167,24 @@ async def drain(engine: Engine, total: int) -> float:
         await worker.stop()
 
 
-def throughput(url: str, receiver: str, batch_max: int) -> float:
+def throughput(url: str, receiver: str, batch_max: int, purge_every: float
+               ) -> tuple[float, float]:
+    """Deliveries per second, and mutations purged per second afterwards (one whole pass)."""
     from carrefour.db import build_engine
+    from carrefour.signal.retention import purge_payloads
 
     engine = build_engine(url)
     try:
         _, people = prepare(engine, f"{receiver}/events", batch_max)
         queue(engine, people, QUEUED)
-        seconds = asyncio.run(drain(engine, QUEUED))
+        seconds = asyncio.run(drain(engine, QUEUED, purge_every))
+        started = time.perf_counter()
+        purge_payloads(engine, now=dt.datetime.now(dt.UTC), retention=dt.timedelta(days=3),
+                       batch_size=1_000, client="bench", channel="cli")
+        purge_seconds = time.perf_counter() - started
     finally:
         engine.dispose()
-    return QUEUED / seconds
+    return QUEUED / seconds, QUEUED / purge_seconds
 
 
 # --- 2. latency -------------------------------------------------------------------------------
@@ -246,6 +256,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--purge-every", type=float, default=60.0,
+                        help="seconds between the worker's purges while it drains (default 60)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="carrefour-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'hub.sqlite3'}"
@@ -257,8 +269,9 @@ def main() -> None:
         print(describe_machine(Path.cwd()).summary(), "—", url.split(":")[0])
         for batch in (1, 50):
             httpx.post(f"{receiver}/reset")
-            rate = throughput(url, receiver, batch)
-            print(f"throughput, {batch} event(s) per request: {rate:,.0f} deliveries/s")
+            rate, purged = throughput(url, receiver, batch, args.purge_every)
+            print(f"throughput, {batch} event(s) per request: {rate:,.0f} deliveries/s; "
+                  f"then purged {purged:,.0f} mutations/s")
         if not args.skip_latency:
             httpx.post(f"{receiver}/reset")
             result = latency(url, receiver, hub_port, folder)

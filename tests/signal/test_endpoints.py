@@ -40,6 +40,7 @@ REFUSED = [
     "https://[::1]/events",
     "https://localhost/events",  # a name resolving to loopback
     "https://2130706433/events",  # 127.0.0.1 written as one number
+    "https://127.1/events",  # and abbreviated
     "https://10.1.2.3/events",
     "https://192.168.1.10/events",
     "https://[fc00::1]/events",
