@@ -2,7 +2,9 @@
 
 1. Throughput: 20,000 deliveries queued in the outbox, one delivery worker (in this process)
    pushing to a local receiver (its own process); deliveries per second, one event per request
-   and in CloudEvents batches of 50.
+   and in CloudEvents batches of 50; then one whole purge pass over the 20,000 settled
+   mutations (mutations purged per second). ``--purge-every S`` makes the worker purge every S
+   seconds while it drains (default 60, as in production).
 2. Latency: the hub (``carrefour serve``, its own process, with its in-process worker) takes
    mutations at 1,000 per second for 10 s; p50/p99 from the publisher's send to the receiver.
 
@@ -30,6 +32,8 @@ from sqlalchemy import Engine, func, insert, select
 from bench.machine import describe_machine
 
 PERSONS, QUEUED = 5_000, 20_000
+RECEIVER_PORT, HUB_PORT = 18_901, 18_902
+RECEIVER = f"127.0.0.1:{RECEIVER_PORT}"  # plain http on loopback: allow-listed explicitly
 TOKEN_SECRET = "bench-token-secret-0123456789abcdef"
 SUB_SECRET = "whsec_" + "QUFB" * 8
 
@@ -137,15 +141,17 @@ def queue(engine: Engine, people: list[str], count: int) -> None:
 
 
 # --- 1. throughput ----------------------------------------------------------------------------
-async def drain(engine: Engine, total: int) -> float:
+async def drain(engine: Engine, total: int, purge_every: float) -> float:
     from carrefour.directory.cache import ReferenceCache
     from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
     from carrefour.signal.domain import default_mutation_types
+    from carrefour.signal.endpoints import AllowList
     from carrefour.signal.tables import deliveries
 
     worker = DeliveryWorker(
         engine=engine, reference_cache=ReferenceCache(engine), types=default_mutation_types(),
-        policy=DeliveryPolicy(poll_seconds=0.02),
+        policy=DeliveryPolicy(poll_seconds=0.02, allowed_endpoints=AllowList.parse(RECEIVER),
+                              purge_every_seconds=purge_every),
     )
     started = time.perf_counter()
     await worker.start()
@@ -161,17 +167,24 @@ async def drain(engine: Engine, total: int) -> float:
         await worker.stop()
 
 
-def throughput(url: str, receiver: str, batch_max: int) -> float:
+def throughput(url: str, receiver: str, batch_max: int, purge_every: float
+               ) -> tuple[float, float]:
+    """Deliveries per second, and mutations purged per second afterwards (one whole pass)."""
     from carrefour.db import build_engine
+    from carrefour.signal.retention import purge_payloads
 
     engine = build_engine(url)
     try:
         _, people = prepare(engine, f"{receiver}/events", batch_max)
         queue(engine, people, QUEUED)
-        seconds = asyncio.run(drain(engine, QUEUED))
+        seconds = asyncio.run(drain(engine, QUEUED, purge_every))
+        started = time.perf_counter()
+        purge_payloads(engine, now=dt.datetime.now(dt.UTC), retention=dt.timedelta(days=3),
+                       batch_size=1_000, client="bench", channel="cli")
+        purge_seconds = time.perf_counter() - started
     finally:
         engine.dispose()
-    return QUEUED / seconds
+    return QUEUED / seconds, QUEUED / purge_seconds
 
 
 # --- 2. latency -------------------------------------------------------------------------------
@@ -214,7 +227,7 @@ def latency(url: str, receiver: str, port: int, data_dir: Path) -> dict[str, flo
     made = create_credentials(engine, institution_id=source_id, scopes=[Scope.PUBLISH])
     engine.dispose()
     env = dict(os.environ, CARREFOUR_DATABASE_URL=url, CARREFOUR_TOKEN_SECRET=TOKEN_SECRET,
-               CARREFOUR_DATA_DIR=str(data_dir))
+               CARREFOUR_DATA_DIR=str(data_dir), CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS=RECEIVER)
     hub = subprocess.Popen([sys.executable, "-m", "carrefour.cli", "serve", "--port",
                             str(port)], env=env)
     try:
@@ -243,19 +256,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database-url")
     parser.add_argument("--skip-latency", action="store_true")
+    parser.add_argument("--purge-every", type=float, default=60.0,
+                        help="seconds between the worker's purges while it drains (default 60)")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="carrefour-bench-"))
     url = args.database_url or f"sqlite:///{folder / 'hub.sqlite3'}"
-    receiver_port, hub_port = 18_901, 18_902
-    receiver = f"http://127.0.0.1:{receiver_port}"
+    receiver_port, hub_port = RECEIVER_PORT, HUB_PORT
+    receiver = f"http://{RECEIVER}"
     process = start_receiver(receiver_port)
     try:
         wait_up(f"{receiver}/count")
         print(describe_machine(Path.cwd()).summary(), "—", url.split(":")[0])
         for batch in (1, 50):
             httpx.post(f"{receiver}/reset")
-            rate = throughput(url, receiver, batch)
-            print(f"throughput, {batch} event(s) per request: {rate:,.0f} deliveries/s")
+            rate, purged = throughput(url, receiver, batch, args.purge_every)
+            print(f"throughput, {batch} event(s) per request: {rate:,.0f} deliveries/s; "
+                  f"then purged {purged:,.0f} mutations/s")
         if not args.skip_latency:
             httpx.post(f"{receiver}/reset")
             result = latency(url, receiver, hub_port, folder)

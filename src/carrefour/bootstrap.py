@@ -88,10 +88,11 @@ def build_hub(
     )
     access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     types = default_mutation_types()
+    policy = delivery or DeliveryPolicy.from_env()
     succession = Succession(types)
     signal = Signal(
         engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
-        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession)},
+        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession)}, policy=policy,
     )
     bis = BisRegistry(
         engine=engine, reference_cache=reference, journal=journal,
@@ -100,7 +101,6 @@ def build_hub(
         ),
         succession=succession, today=today, on_commit=signal.committed,
     )
-    policy = delivery or DeliveryPolicy.from_env()
     worker = DeliveryWorker(
         engine=engine, reference_cache=reference, types=types, policy=policy, today=today
     )

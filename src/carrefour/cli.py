@@ -17,7 +17,8 @@ app = typer.Typer(help="Carrefour, a crossroads bank for social security.", no_a
 reference_app = typer.Typer(help="Deliberations and availability (the reference tables).")
 app.add_typer(journal_app, name="journal", help="Check and search the journal.")
 app.add_typer(reference_app, name="reference")
-app.add_typer(signal_app, name="signal", help="Mutations pushed to subscribers: backlog, replay.")
+app.add_typer(signal_app, name="signal",
+              help="Mutations pushed to subscribers: backlog, replay, purge.")
 app.command("deliver")(deliver_command)
 console = Console()
 

@@ -26,7 +26,7 @@ from carrefour.db import build_engine
 from carrefour.demo_guide import examples, run_examples, token_command
 from carrefour.migrations import upgrade
 from carrefour.simulation.directory_seed import DemoCredentials
-from carrefour.simulation.mutations import CPAS_APP_OFFSET, prepare_signal
+from carrefour.simulation.mutations import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
 from carrefour.simulation.seed import SeedReport, seed_network
 
 
@@ -71,6 +71,9 @@ def environment(options: DemoOptions) -> dict[str, str]:
     env = dict(os.environ)
     env["CARREFOUR_DATA_DIR"] = str(options.data_dir)
     env["CARREFOUR_DATABASE_URL"] = f"sqlite:///{options.data_dir / 'carrefour.sqlite3'}"
+    # The demo CPAS application listens on plain http on loopback: the hub sends there only
+    # because it is allow-listed here.
+    env["CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS"] = cpas_app_address(options.base_port)
     return env
 
 

@@ -72,6 +72,11 @@ class UnknownMutationType(InvalidInput):
     title = "The mutation type is not in the list of mutation types"
 
 
+class EndpointNotAllowed(InvalidInput):
+    code = "endpoint-not-allowed"
+    title = "The hub does not send to this endpoint (https on a public address, or allow-listed)"
+
+
 # --- identity of the caller ------------------------------------------------------------------
 class Unauthenticated(CarrefourError):
     code = "unauthenticated"
@@ -144,6 +149,11 @@ class IdentityMismatch(Conflict):
     title = "The National Register's identity of the number does not match the BIS record"
 
 
+class DeadLetterPurged(Conflict):
+    code = "dead-letter-purged"
+    title = "The dead letter's payload was purged after its retention; it cannot be replayed"
+
+
 # --- preventive control ----------------------------------------------------------------------
 class NotIntegrated(CarrefourError):
     code = "not-integrated"
@@ -204,6 +214,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     MissingValue,
     ToleranceRequired,
     UnknownMutationType,
+    EndpointNotAllowed,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
@@ -217,6 +228,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     Conflict,
     BisSerialsExhausted,
     IdentityMismatch,
+    DeadLetterPurged,
     NotIntegrated,
     IntegrationExpired,
     NoDeliberation,

@@ -1,14 +1,16 @@
 """A network for signal tests: the real hub over HTTP, publishing sources, subscribing CPAS,
-and real HTTP receivers standing for the subscribers' endpoints."""
+and real HTTP receivers standing for the subscribers' endpoints (plain http on loopback, so
+allow-listed explicitly, by host and port, in the delivery policy of every test)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +24,7 @@ from carrefour.directory.domain import Institution, Role
 from carrefour.directory.files import load_reference_file
 from carrefour.directory.services import InstitutionSpec, register_institution
 from carrefour.signal.delivery import DeliveryPolicy
+from carrefour.signal.endpoints import AllowList
 from tests.exchange.conftest import cbe
 from tests.servers import serving
 from tests.signal.receiver import Receiver
@@ -133,9 +136,17 @@ def issue_tokens(engine: Engine, url: str, members: dict[str, Institution]) -> d
     return tokens
 
 
+def allowing_receivers(
+    policy: DeliveryPolicy, receivers: Mapping[str, tuple[Receiver, str]]
+) -> DeliveryPolicy:
+    """``policy`` with the test receivers' host:port allow-listed (and nothing else)."""
+    entries = " ".join(urlsplit(url).netloc for _, url in receivers.values())
+    return replace(policy, allowed_endpoints=AllowList.parse(entries))
+
+
 @pytest.fixture
-def policy() -> DeliveryPolicy:
-    return FAST
+def policy(_receivers: dict[str, tuple[Receiver, str]]) -> DeliveryPolicy:
+    return allowing_receivers(FAST, _receivers)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """A subscriber's endpoint for tests: a real HTTP server that keeps what it receives and can
-be told to fail (as if it were down)."""
+be told to fail (as if it were down) or to redirect elsewhere."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Receiver:
     def __init__(self) -> None:
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.failing = False
+        self.redirect_to: str | None = None
         self._lock = threading.Lock()
 
     def app(self) -> Starlette:
@@ -26,6 +27,8 @@ class Receiver:
             body = await request.body()
             if self.failing:
                 return Response(status_code=503)
+            if self.redirect_to is not None:
+                return Response(status_code=307, headers={"location": self.redirect_to})
             with self._lock:
                 self.requests.append((dict(request.headers), body))
             return Response(status_code=204)
@@ -36,6 +39,7 @@ class Receiver:
         with self._lock:
             self.requests.clear()
         self.failing = False
+        self.redirect_to = None
 
     def events(self) -> list[dict[str, Any]]:
         with self._lock:

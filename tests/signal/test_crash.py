@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
 import httpx
@@ -52,10 +53,12 @@ def _prepare(engine: Engine, endpoint: str) -> tuple[str, str, list[str]]:
 
 
 @contextmanager
-def _hub(database_url: str, port: int, data_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _hub(database_url: str, port: int, data_dir: Path, receiver: str
+         ) -> Iterator[subprocess.Popen[bytes]]:
     env = dict(os.environ, CARREFOUR_DATABASE_URL=database_url, CARREFOUR_TOKEN_SECRET=SECRET,
                CARREFOUR_DATA_DIR=str(data_dir), CARREFOUR_SIGNAL_LEASE="2",
-               CARREFOUR_SIGNAL_POLL="0.1")
+               CARREFOUR_SIGNAL_POLL="0.1",
+               CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS=urlsplit(receiver).netloc)
     process = subprocess.Popen([sys.executable, "-m", "carrefour.cli", "serve", "--port",
                                 str(port)], env=env)
     try:
@@ -116,12 +119,12 @@ def test_a_killed_hub_loses_no_delivery(
     url = f"http://127.0.0.1:{port}"
     work = [(serial, people[serial % PERSONS]) for serial in range(BURST)]
     accepted: dict[int, str] = {}
-    with _hub(database_url, port, tmp_path) as first:
+    with _hub(database_url, port, tmp_path, receiver_url) as first:
         asyncio.run(_publish_all(url, (client_id, client_secret), work, accepted, kill=first))
         assert first.returncode == -signal.SIGKILL
     assert KILL_AFTER <= len(accepted) < BURST
     before_restart = dict(accepted)
-    with _hub(database_url, port, tmp_path):
+    with _hub(database_url, port, tmp_path, receiver_url):
         missing = [w for w in work if w[0] not in accepted]
         asyncio.run(_publish_all(url, (client_id, client_secret), missing, accepted, kill=None))
         assert len(accepted) == BURST

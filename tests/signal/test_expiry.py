@@ -12,13 +12,14 @@ from carrefour.directory.repository import integration_values
 from carrefour.directory.tables import integrations
 from carrefour.signal.delivery import DeliveryPolicy
 from tests.people import ALICE, BOB
-from tests.signal.conftest import SignalNet
+from tests.signal.conftest import SignalNet, allowing_receivers
+from tests.signal.receiver import Receiver
 from tests.signal.workers import MANUAL, Clock, run_cycles, worker
 
 
 @pytest.fixture
-def policy() -> DeliveryPolicy:
-    return MANUAL
+def policy(_receivers: dict[str, tuple[Receiver, str]]) -> DeliveryPolicy:
+    return allowing_receivers(MANUAL, _receivers)
 
 
 def _file(net: SignalNet, niss: str, ends_on: dt.date) -> None:

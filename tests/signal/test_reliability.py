@@ -11,13 +11,14 @@ from typer.testing import CliRunner
 from carrefour.cli import app as cli
 from carrefour.signal.delivery import DeliveryPolicy
 from tests.people import ALICE, BOB, CAROL, niss
-from tests.signal.conftest import SignalNet
+from tests.signal.conftest import SignalNet, allowing_receivers
+from tests.signal.receiver import Receiver
 from tests.signal.workers import MANUAL, Clock, run_cycles, worker
 
 
 @pytest.fixture
-def policy() -> DeliveryPolicy:
-    return MANUAL  # no worker in the hub: the tests drive them
+def policy(_receivers: dict[str, tuple[Receiver, str]]) -> DeliveryPolicy:
+    return allowing_receivers(MANUAL, _receivers)  # no worker in the hub: the tests drive them
 
 
 def _by_person(events: list[dict[str, object]]) -> dict[object, list[object]]:

@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 
+from aiohttp.abc import AbstractResolver
+
 from carrefour.directory.cache import ReferenceCache
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import default_mutation_types
-from tests.signal.conftest import SignalNet
+from tests.signal.conftest import SignalNet, allowing_receivers
 
 MANUAL = DeliveryPolicy(enabled=False, backoff_base_seconds=1, backoff_cap_seconds=300,
                         dead_after_seconds=86_400, lease_seconds=30, timeout_seconds=2)
@@ -27,9 +29,13 @@ class Clock:
 
 
 def worker(net: SignalNet, clock: Clock, policy: DeliveryPolicy = MANUAL,
-           name: str | None = None) -> DeliveryWorker:
+           name: str | None = None, resolver: AbstractResolver | None = None
+           ) -> DeliveryWorker:
+    """A worker on the test network, its receivers allow-listed (see ``allowing_receivers``)."""
     return DeliveryWorker(engine=net.engine, reference_cache=ReferenceCache(net.engine),
-                          types=default_mutation_types(), policy=policy, clock=clock, name=name)
+                          types=default_mutation_types(),
+                          policy=allowing_receivers(policy, net.receivers), clock=clock,
+                          name=name, resolver=resolver)
 
 
 async def _cycles(workers: list[DeliveryWorker], count: int) -> int:

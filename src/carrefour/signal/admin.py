@@ -1,5 +1,5 @@
 """The operators' view of the signal function: backlog per subscription and state, dead
-letters, and replaying them (journaled with a ticket)."""
+letters, replaying them (journaled with a ticket), and purging settled payloads."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import Engine
 
+from carrefour.errors import DeadLetterPurged
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.signal import outbox
 from carrefour.signal.outbox import BacklogRow, DeadLetter
+from carrefour.signal.retention import purge_payloads
 
 
 def backlog(engine: Engine) -> list[BacklogRow]:
@@ -32,29 +34,49 @@ def replay(
     ids: Sequence[int] | None = None,
     subscription_id: int | None = None,
 ) -> tuple[str, int]:
-    """Queue dead letters again; the ticket of the replay and how many were queued."""
+    """Queue dead letters again; the ticket of the replay and how many were queued. Naming a
+    dead letter whose payload was purged refuses the whole replay (journaled)."""
     ticket = new_ticket()
     now = dt.datetime.now(dt.UTC)
     with engine.begin() as connection:
-        count = outbox.replay(connection, ids=ids, subscription_id=subscription_id, now=now)
-        journal_append(
-            connection,
-            [
-                JournalEntry(
-                    ticket=ticket,
-                    occurred_at=now,
-                    channel=channel,
-                    action="replay-dead-letters",
-                    client=client,
-                    end_user_id=None,
-                    end_user_role=None,
-                    service=None,
-                    niss=None,
-                    quality_code=None,
-                    deliberation=None,
-                    outcome=f"ok: {count} queued",
-                    duration_ms=0.0,
-                )
-            ],
+        purged = outbox.purged_dead_letters(connection, ids) if ids else []
+        count = 0
+        if not purged:
+            count = outbox.replay(connection, ids=ids, subscription_id=subscription_id, now=now)
+        outcome = DeadLetterPurged.code if purged else f"ok: {count} queued"
+        journal_append(connection, [_entry(ticket, now, channel, client, outcome)])
+    if purged:
+        raise DeadLetterPurged(
+            f"The payload of dead letter(s) {', '.join(map(str, purged))} was purged after "
+            "the retention (CARREFOUR_SIGNAL_RETENTION); ask the source to publish again.",
+            ticket=ticket,
         )
     return ticket, count
+
+
+def purge(
+    engine: Engine, *, client: str, channel: str, retention: dt.timedelta, batch_size: int
+) -> int:
+    """A whole purge pass (see :mod:`carrefour.signal.retention`); how many mutations."""
+    return purge_payloads(
+        engine, now=dt.datetime.now(dt.UTC), retention=retention, batch_size=batch_size,
+        client=client, channel=channel,
+    ).purged
+
+
+def _entry(ticket: str, now: dt.datetime, channel: str, client: str, outcome: str) -> JournalEntry:
+    return JournalEntry(
+        ticket=ticket,
+        occurred_at=now,
+        channel=channel,
+        action="replay-dead-letters",
+        client=client,
+        end_user_id=None,
+        end_user_role=None,
+        service=None,
+        niss=None,
+        quality_code=None,
+        deliberation=None,
+        outcome=outcome,
+        duration_ms=0.0,
+    )

@@ -1,9 +1,10 @@
-"""``carrefour signal ...`` (backlog, dead letters, replay) and ``carrefour deliver`` (extra
+"""``carrefour signal ...`` (backlog, dead letters, replay, purge) and ``carrefour deliver`` (extra
 delivery workers beside the hub). Thin: parse, call one function, print."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +18,9 @@ from sqlalchemy import Engine
 from carrefour.config import Settings
 from carrefour.db import build_engine
 from carrefour.signal import admin
+from carrefour.signal.delivery import DeliveryPolicy
 
-app = typer.Typer(help="Mutations pushed to subscribers: backlog, dead letters, replay.",
+app = typer.Typer(help="Mutations pushed to subscribers: backlog, dead letters, replay, purge.",
                   no_args_is_help=True)
 console = Console()
 DatabaseUrl = Annotated[
@@ -77,6 +79,22 @@ def replay_command(
     console.print(f"{count} dead letter(s) queued again (ticket {ticket}).")
 
 
+@app.command("purge")
+def purge_command(
+    database_url: DatabaseUrl = None,
+    retention: Annotated[float | None, typer.Option(
+        min=0, help="Seconds a dead letter keeps its payload (default: CARREFOUR_SIGNAL_RETENTION)"
+    )] = None,
+) -> None:
+    """Empty the payloads of settled mutations now (the delivery worker does it periodically)."""
+    policy = DeliveryPolicy.from_env()
+    seconds = policy.retention_seconds if retention is None else retention
+    with _engine(database_url) as engine:
+        count = admin.purge(engine, client="cli", channel="cli",
+                            retention=dt.timedelta(seconds=seconds), batch_size=policy.purge_batch)
+    console.print(f"{count} mutation(s) purged of their payloads.")
+
+
 def deliver(database_url: DatabaseUrl = None) -> None:
     """Run a delivery worker beside the hub (as many as wanted, on the same database)."""
     asyncio.run(_deliver(database_url))
@@ -84,7 +102,7 @@ def deliver(database_url: DatabaseUrl = None) -> None:
 
 async def _deliver(database_url: str | None) -> None:
     from carrefour.directory.cache import ReferenceCache
-    from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
+    from carrefour.signal.delivery import DeliveryWorker
     from carrefour.signal.domain import default_mutation_types
 
     engine = build_engine(database_url or Settings.from_env().database_url)

@@ -5,6 +5,11 @@ A failed attempt is retried after an exponential back-off with jitter; a deliver
 ``dead_after`` after it was queued becomes a dead letter (inspect and replay them with
 ``carrefour signal`` or ``/v1/admin/signal``). Several workers (in one process or many, on one
 database) never send the same claimed row twice; a worker that dies loses only its lease.
+
+Nothing is sent where :mod:`carrefour.signal.egress` refuses (checked against the addresses
+connected to, at send time; redirects are not followed): such an attempt fails with an
+``endpoint-not-allowed`` error. The worker also purges settled payloads now and then
+(:mod:`carrefour.signal.retention`), a few bounded batches at a time.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
+from aiohttp.abc import AbstractResolver
 from sqlalchemy import Engine
 
 from carrefour.directory.cache import ReferenceCache
@@ -28,10 +34,14 @@ from carrefour.journal.chain import append as journal_append
 from carrefour.signal import outbox
 from carrefour.signal.cloudevents import encode
 from carrefour.signal.domain import MutationTypes
-from carrefour.signal.expiry import notice_expiries
+from carrefour.signal.egress import REFUSED, EndpointGuard, EndpointRefused, GuardedResolver
+from carrefour.signal.endpoints import SETTING as ALLOWED_ENDPOINTS
+from carrefour.signal.endpoints import AllowList
+from carrefour.signal.expiry import HUB, notice_expiries
 from carrefour.signal.journaling import attempt_entry, event_of
 from carrefour.signal.outbox import Attempt, Claimed
 from carrefour.signal.recording import record_attempts
+from carrefour.signal.retention import PurgeRun, purge_payloads
 from carrefour.signal.webhooks import Signer
 
 log = logging.getLogger(__name__)
@@ -40,7 +50,8 @@ Clock = Callable[[], dt.datetime]
 
 @dataclass(frozen=True, kw_only=True)
 class DeliveryPolicy:
-    """How deliveries are made; every value has a ``CARREFOUR_SIGNAL_*`` variable."""
+    """How deliveries are made; the values read from ``CARREFOUR_SIGNAL_*`` variables are
+    named beside them (the one place where the signal function's settings are read)."""
 
     enabled: bool = True  # run a worker inside the hub process
     claim_batch: int = 500
@@ -53,6 +64,12 @@ class DeliveryPolicy:
     poll_seconds: float = 0.5
     connections: int = 64
     expiry_every_seconds: float = 60.0  # look for expired integrations to tell about
+    # ALLOWED_ENDPOINTS: endpoints beyond public https ones (networks, host[:port]; also http)
+    allowed_endpoints: AllowList = field(default_factory=AllowList)
+    retention_seconds: float = 259_200.0  # RETENTION: a dead letter keeps its payload 3 days
+    purge_every_seconds: float = 60.0  # PURGE_EVERY: how often the worker purges payloads
+    purge_batch: int = 1_000  # mutations per purge transaction
+    purge_batches: int = 20  # batches per purge run of the worker (it continues next run)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryPolicy:
@@ -70,6 +87,9 @@ class DeliveryPolicy:
             backoff_cap_seconds=number("BACKOFF_CAP", defaults.backoff_cap_seconds),
             dead_after_seconds=number("DEAD_AFTER", defaults.dead_after_seconds),
             poll_seconds=number("POLL", defaults.poll_seconds),
+            allowed_endpoints=AllowList.parse(env.get(ALLOWED_ENDPOINTS, "")),
+            retention_seconds=number("RETENTION", defaults.retention_seconds),
+            purge_every_seconds=number("PURGE_EVERY", defaults.purge_every_seconds),
         )
 
     def backoff(self, attempts: int) -> dt.timedelta:
@@ -93,6 +113,7 @@ class DeliveryWorker:
         clock: Clock = utc_now,
         today: Callable[[], dt.date] = dt.date.today,
         name: str | None = None,
+        resolver: AbstractResolver | None = None,  # DNS (default: the system's)
     ) -> None:
         self._engine = engine
         self._reference = reference_cache
@@ -102,17 +123,29 @@ class DeliveryWorker:
         self._today = today
         self.name = name or f"worker-{os.getpid()}-{secrets.token_hex(3)}"
         self._signer = Signer()
-        self._session: aiohttp.ClientSession | None = None
+        self._guard = EndpointGuard(policy.allowed_endpoints)
+        self._resolver = resolver
+        self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._resolvers: list[GuardedResolver] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._wakeup = asyncio.Event()
         self._stopping = False
         self._expiries_checked: float = -float("inf")
+        self._purged: float = -float("inf")
+        self._purge_after = 0
 
     async def open(self) -> None:
-        """Ready to send (``run_once`` may be called); ``start`` also runs the loops."""
-        connector = aiohttp.TCPConnector(limit=self._policy.connections)
+        """Ready to send (``run_once`` may be called); ``start`` also runs the loops. One
+        session for https (public or allow-listed addresses), one for plain http (allow-listed
+        only), each resolving through the guard."""
         timeout = aiohttp.ClientTimeout(total=self._policy.timeout_seconds)
-        self._session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+        for scheme, public in (("https", True), ("http", False)):
+            resolver = GuardedResolver(
+                self._policy.allowed_endpoints, public=public, inner=self._resolver
+            )
+            connector = aiohttp.TCPConnector(limit=self._policy.connections, resolver=resolver)
+            self._resolvers.append(resolver)
+            self._sessions[scheme] = aiohttp.ClientSession(connector=connector, timeout=timeout)
 
     async def start(self) -> None:
         await self.open()
@@ -130,9 +163,11 @@ class DeliveryWorker:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in self._sessions.values():
+            await session.close()
+        for resolver in self._resolvers:
+            await resolver.close()
+        self._sessions, self._resolvers = {}, []
 
     def wake(self) -> None:
         """New deliveries were committed: look now rather than at the next poll."""
@@ -142,6 +177,7 @@ class DeliveryWorker:
         while not self._stopping:
             try:
                 await self._maybe_notice_expiries()
+                await self._maybe_purge()
                 sent = await self.run_once()
             except Exception:  # the database is away: log, wait, try again
                 log.exception("delivery cycle failed")
@@ -164,6 +200,23 @@ class DeliveryWorker:
             notice_expiries, self._engine, types=self._types, snapshot=snapshot,
             today=self._today(),
         )
+
+    async def _maybe_purge(self) -> None:
+        if time.monotonic() - self._purged < self._policy.purge_every_seconds:
+            return
+        self._purged = time.monotonic()
+        await self.purge(max_batches=self._policy.purge_batches)
+
+    async def purge(self, *, max_batches: int | None = None) -> PurgeRun:
+        """Purge settled payloads, continuing where the last run stopped."""
+        run = await asyncio.to_thread(
+            purge_payloads, self._engine, now=self._clock(),
+            retention=dt.timedelta(seconds=self._policy.retention_seconds),
+            batch_size=self._policy.purge_batch, client=HUB, channel="signal",
+            after=self._purge_after, max_batches=max_batches,
+        )
+        self._purge_after = run.after
+        return run
 
     async def run_once(self) -> int:
         """One cycle: claim, send, record. How many deliveries were claimed."""
@@ -214,7 +267,7 @@ class DeliveryWorker:
 
     async def _send(self, group: Sequence[Claimed], cbes: Mapping[int, str]) -> list[Attempt]:
         first = group[0]
-        assert first.endpoint is not None and self._session is not None
+        assert first.endpoint is not None
         batch = first.batch_max > 1
         body, content_type = encode([event_of(c, cbes) for c in group], batch=batch)
         message_id = f"batch-{first.id}-{len(group)}" if batch else first.event_id
@@ -227,13 +280,22 @@ class DeliveryWorker:
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str]) -> str | None:
         """None when the receiver took it (2xx), otherwise what went wrong."""
-        assert self._session is not None
+        refused = self._guard.before_sending(url)
+        if refused is not None:
+            return f"{REFUSED}: {refused}"
+        session = self._sessions["http" if url[:5].lower() == "http:" else "https"]
         try:
-            async with self._session.post(url, data=body, headers=headers) as response:
+            async with session.post(
+                url, data=body, headers=headers, allow_redirects=False
+            ) as response:
                 await response.read()
                 return None if 200 <= response.status < 300 else f"HTTP {response.status}"
         except TimeoutError:
             return "timeout"
+        except aiohttp.ClientConnectorError as error:
+            if isinstance(error.os_error, EndpointRefused):
+                return str(error.os_error)
+            return f"{type(error).__name__}: {error}"[:300]
         except aiohttp.ClientError as error:
             return f"{type(error).__name__}: {error}"[:300]
 

@@ -304,11 +304,22 @@ def dead_letters(connection: Connection, *, limit: int) -> list[DeadLetter]:
             d.c.last_error,
         )
         .select_from(d.join(m, m.c.id == d.c.mutation_id))
-        .where(d.c.state == DEAD)
+        .where(d.c.state == DEAD, m.c.purged_at.is_(None))  # purged ones cannot be replayed
         .order_by(d.c.id)
         .limit(limit)
     )
     return [DeadLetter(**row) for row in connection.execute(query).mappings()]
+
+
+def purged_dead_letters(connection: Connection, ids: Sequence[int]) -> list[int]:
+    """Those of the dead letters ``ids`` whose payload was purged."""
+    query = (
+        select(d.c.id)
+        .select_from(d.join(m, m.c.id == d.c.mutation_id))
+        .where(d.c.id.in_(ids), d.c.state == DEAD, m.c.purged_at.is_not(None))
+        .order_by(d.c.id)
+    )
+    return list(connection.execute(query).scalars())
 
 
 def replay(
@@ -318,12 +329,20 @@ def replay(
     subscription_id: int | None,
     now: dt.datetime,
 ) -> int:
-    """Queue dead letters again (all, some ids, or one subscription's); how many."""
+    """Queue dead letters again (all, some ids, or one subscription's) unless their payload
+    was purged; how many. Their mutations are locked first (PostgreSQL), so that a purge
+    running at the same time either comes first or leaves them alone."""
     where = [d.c.state == DEAD]
     if ids is not None:
         where.append(d.c.id.in_(ids))
     if subscription_id is not None:
         where.append(d.c.subscription_id == subscription_id)
+    kept = select(m.c.id).where(
+        m.c.id.in_(select(d.c.mutation_id).where(*where)), m.c.purged_at.is_(None)
+    )
+    if connection.dialect.name == "postgresql":
+        connection.execute(kept.order_by(m.c.id).with_for_update()).all()
+    where.append(exists().where(m.c.id == d.c.mutation_id, m.c.purged_at.is_(None)))
     return int(
         connection.execute(
             update(d)

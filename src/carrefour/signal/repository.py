@@ -232,7 +232,8 @@ def _insert_all(
     """The new mutations (one statement) and their outbox rows (one statement)."""
     if not fresh:
         return
-    rows = [_mutation_row(intake, event_id, now) for intake, event_id, _ in fresh]
+    rows = [_mutation_row(intake, event_id, now, kept=bool(found))
+            for intake, event_id, found in fresh]
     inserted = connection.execute(
         insert(mutations).returning(mutations.c.id, sort_by_parameter_order=True), rows
     )
@@ -246,13 +247,18 @@ def _insert_all(
         connection.execute(insert(deliveries), outbox_rows)
 
 
-def _mutation_row(intake: Intake, event_id: str, now: dt.datetime) -> dict[str, Any]:
+def _mutation_row(
+    intake: Intake, event_id: str, now: dt.datetime, *, kept: bool
+) -> dict[str, Any]:
+    """The mutation's row; without recipients (``kept`` false) its payload is not stored at
+    all: the references alone answer a duplicate."""
     mutation = intake.mutation
     return {
         "event_id": event_id, "ticket": intake.stamp.ticket, "type": mutation.type,
         "niss": mutation.niss, "source_id": intake.source.id if intake.source else None,
         "source_ref": mutation.source_ref, "effective_on": mutation.effective_on,
-        "data": dict(mutation.data), "received_at": now,
+        "data": dict(mutation.data) if kept else None, "received_at": now,
+        "purged_at": None if kept else now,
     }
 
 

@@ -154,7 +154,8 @@ async def dead_letters(
 
 @router.post("/admin/signal/replay", tags=["admin"])
 async def replay(body: ReplayIn, caller: AdminCaller, hub: HubDep) -> dict[str, Any]:
-    """Queue dead letters again (all, the given ids, or one subscription's)."""
+    """Queue dead letters again (all, the given ids, or one subscription's). A dead letter
+    whose payload was purged cannot be replayed (`dead-letter-purged`, 409)."""
     snapshot = await hub.reference.current()
     ticket, count = await asyncio.to_thread(
         admin.replay,
@@ -166,3 +167,17 @@ async def replay(body: ReplayIn, caller: AdminCaller, hub: HubDep) -> dict[str, 
     )
     hub.delivery.wake()
     return {"ticket": ticket, "queued": count}
+
+
+class PurgedOut(BaseModel):
+    ticket: str
+    purged: int = Field(description="Mutations whose payloads were emptied")
+
+
+@router.post("/admin/signal/purge", response_model=PurgedOut, tags=["admin"])
+async def purge(caller: CallerDep, hub: HubDep) -> PurgedOut:
+    """Purge now the payloads of every settled mutation (delivered, acknowledged, cancelled,
+    or dead past `CARREFOUR_SIGNAL_RETENTION`); the worker also does it periodically. Scope
+    `admin`; journaled, refusals included."""
+    done = await hub.signal.purge(caller)
+    return PurgedOut(ticket=done.ticket, purged=done.value)

@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlparse
 
 import orjson
 from sqlalchemy import Engine
@@ -21,9 +20,11 @@ from carrefour.errors import InvalidInput, NotFound
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
-from carrefour.signal import outbox, repository
+from carrefour.signal import admin, outbox, repository
 from carrefour.signal.cloudevents import to_cloudevent
+from carrefour.signal.delivery import DeliveryPolicy
 from carrefour.signal.domain import APPLIED, MutationTypes, Subscription, validate_mutation
+from carrefour.signal.egress import EndpointGuard, Resolve, system_resolve
 from carrefour.signal.intake import IntakeQueue
 from carrefour.signal.journaling import attempt_entry, event_of
 from carrefour.signal.repository import Applier, Intake, Published
@@ -49,8 +50,12 @@ class Signal:
         types: MutationTypes,
         today: Callable[[], dt.date] = dt.date.today,
         appliers: Mapping[str, Applier] | None = None,
+        policy: DeliveryPolicy | None = None,
+        resolve: Resolve = system_resolve,  # DNS, for the endpoint check at subscription
     ) -> None:
         self._engine = engine
+        self._policy = policy or DeliveryPolicy()
+        self._endpoints = EndpointGuard(self._policy.allowed_endpoints, resolve=resolve)
         self._reference = reference_cache
         self._journal = journal
         self.types = types
@@ -129,7 +134,7 @@ class Signal:
                     f"'{kind.type}' mutations are applied by the hub, not delivered; "
                     "subscribe to their consequences (niss-replaced)."
                 )
-            _check_endpoint(endpoint)
+            await self._check_endpoint(endpoint)
             if not 1 <= batch_max <= MAX_BATCH:
                 raise InvalidInput(f"batch_max must be between 1 and {MAX_BATCH}.")
             values = {
@@ -208,7 +213,28 @@ class Signal:
         last = max([cursor, *(c.id for c in page)])
         return FeedPage(entries[0].ticket if entries else "", events, last)
 
+    # --- operators ---------------------------------------------------------------------------
+    async def purge(self, caller: Caller) -> Ticketed[int]:
+        """Purge every settled payload now (scope ``admin``); how many mutations."""
+        institution = await self._institution(caller)
+
+        async def work(_stamp: Stamp) -> int:
+            caller.require(Scope.ADMIN)
+            return await asyncio.to_thread(
+                admin.purge, self._engine, client=institution.cbe, channel="admin",
+                retention=dt.timedelta(seconds=self._policy.retention_seconds),
+                batch_size=self._policy.purge_batch,
+            )
+
+        act = replace(self._act(institution, "purge-payloads", None), channel="admin")
+        return await journaled(self._journal, act, work)
+
     # --- helpers -----------------------------------------------------------------------------
+    async def _check_endpoint(self, endpoint: str | None) -> None:
+        """A push endpoint must be one the hub may send to (absent: the feed is pulled)."""
+        if endpoint is not None:
+            await self._endpoints.check(endpoint)
+
     async def _institution(self, caller: Caller) -> Institution:
         return (await self._reference.current()).institution(caller.institution_id)
 
@@ -257,9 +283,3 @@ def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
-def _check_endpoint(endpoint: str | None) -> None:
-    if endpoint is None:
-        return
-    parsed = urlparse(endpoint)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidInput("The endpoint must be an http(s) URL, or absent to pull the feed.")

@@ -1,5 +1,10 @@
 """Tables of the signal function: mutations received, subscriptions, and the outbox of
-deliveries written in the same transaction as the mutation they carry."""
+deliveries written in the same transaction as the mutation they carry.
+
+Payloads (``data``) are kept only while delivery needs them: once every delivery of a mutation
+is delivered, acknowledged, cancelled or dead past the retention, both are emptied (NULL) and
+the mutation's ``purged_at`` is set; the rows keep their references (ids, event id, ticket,
+source reference for idempotency, type, NISS, dates, states)."""
 
 from __future__ import annotations
 
@@ -35,9 +40,17 @@ mutations = Table(
     Column("source_id", ForeignKey("institutions.id"), nullable=True),  # None: the hub itself
     Column("source_ref", String(100), nullable=False),
     Column("effective_on", Date, nullable=False),
-    Column("data", JSON, nullable=False),
+    Column("data", JSON(none_as_null=True), nullable=True),  # None once purged
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("purged_at", DateTime(timezone=True), nullable=True),  # payloads emptied then
     UniqueConstraint("source_id", "source_ref"),
+)
+# What the purge scans: the mutations whose payloads are still kept (a partial index).
+Index(
+    "ix_signal_mutations_unpurged_id",
+    mutations.c.id,
+    postgresql_where=mutations.c.purged_at.is_(None),
+    sqlite_where=mutations.c.purged_at.is_(None),
 )
 
 subscriptions = Table(
@@ -65,13 +78,13 @@ deliveries = Table(
     Column("mode", String(4), nullable=False),  # push | pull
     # push: pending -> delivered | dead | cancelled; pull: feed -> delivered | cancelled
     Column("state", String(10), nullable=False),
-    Column("data", JSON, nullable=False),  # the granted fields only
+    Column("data", JSON(none_as_null=True), nullable=True),  # the granted fields; None: purged
     Column("quality_code", Integer, nullable=True),
     Column("deliberation", Text, nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("queued_at", DateTime(timezone=True), nullable=False),  # dead-letter clock start
-    Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=False),  # dead: when it died
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("leased_by", String(60), nullable=True),
     Column("delivered_at", DateTime(timezone=True), nullable=True),
@@ -79,6 +92,7 @@ deliveries = Table(
     Index("ix_signal_deliveries_state_id", "state", "id"),
     Index("ix_signal_deliveries_order_key_state_id", "order_key", "state", "id"),
     Index("ix_signal_deliveries_subscription_id", "subscription_id", "id"),
+    Index("ix_signal_deliveries_mutation_id", "mutation_id"),
 )
 
 expiry_notices = Table(

@@ -49,8 +49,14 @@ def webhook_secret(seed: int) -> str:
     return "whsec_" + base64.b64encode(bytes.fromhex(derive(seed, "webhook", length=48))).decode()
 
 
+def cpas_app_address(base_port: int) -> str:
+    """host:port of the demo CPAS application (the hub must allow-list it: plain http on
+    loopback)."""
+    return f"127.0.0.1:{base_port + CPAS_APP_OFFSET}"
+
+
 def cpas_app_url(base_port: int) -> str:
-    return f"http://127.0.0.1:{base_port + CPAS_APP_OFFSET}/events"
+    return f"http://{cpas_app_address(base_port)}/events"
 
 
 def prepare_signal(engine: Engine, *, seed: int, base_port: int) -> list[Publisher]:
