@@ -147,17 +147,22 @@ class Sealer:
         """The writer committed entries up to ``seq``: cheap, never waits."""
         if seq > self._committed:
             self._committed = seq
-            if seq - self._sealed >= self._every:
+            if self._due():
                 self._wake.set()
 
     def _run(self) -> None:
         self._seal()
         while not self._stopping.is_set():
-            self._wake.wait(timeout=self._seconds)
+            woken = self._wake.wait(timeout=self._seconds)
             self._wake.clear()
+            if woken and not self._stopping.is_set() and not self._due():
+                continue  # a wake-up the last checkpoint already answered
             if not self._seal():  # not again at every batch: after an interval
                 self._stopping.wait(timeout=self._seconds)
         self._seal()
+
+    def _due(self) -> bool:
+        return self._committed - self._sealed >= self._every
 
     def _seal(self) -> bool:
         try:
