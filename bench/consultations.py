@@ -88,7 +88,7 @@ def run(options: Options, console: Console) -> Outcome:
             direct, hub_max, steady = bench.phases(loads)
             journaled = settled_count(network.database_url) - before
         with console.status("Verifying the journal's hash chain"):
-            verified, seconds = verify_chain(network.database_url)
+            verified, seconds = verify_chain(network.database_url, network.data_dir)
     check = JournalCheck(answered=hub_max.result.completed + steady.result.completed,
                          sent=hub_max.result.sent + steady.result.sent, journaled=journaled,
                          verified=verified, verify_seconds=seconds)

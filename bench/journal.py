@@ -6,6 +6,7 @@ import os
 import subprocess
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
 
@@ -56,12 +57,15 @@ def settled_count(database_url: str, *, quiet: float = 1.0, timeout: float = 30.
     return last
 
 
-def verify_chain(database_url: str) -> tuple[bool, float]:
-    """Run ``carrefour journal verify``: whether it passed, and how long it took."""
+def verify_chain(database_url: str, data_dir: Path) -> tuple[bool, float]:
+    """Run ``carrefour journal verify --strict`` with the hub's chain key and checkpoints:
+    whether it passed, and how long it took."""
     start = time.perf_counter()
-    done = subprocess.run([CARREFOUR, "journal", "verify", "--database-url", database_url],
-                          capture_output=True, text=True, check=False,
-                          env={**os.environ, "COLUMNS": "120"})
+    done = subprocess.run(
+        [CARREFOUR, "journal", "verify", "--strict", "--database-url", database_url],
+        capture_output=True, text=True, check=False,
+        env={**os.environ, "COLUMNS": "120", "CARREFOUR_DATA_DIR": str(data_dir)},
+    )
     if done.returncode != 0:
         print(done.stdout, done.stderr)
     return done.returncode == 0, time.perf_counter() - start

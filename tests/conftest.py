@@ -42,6 +42,35 @@ def _own_database(url: str, worker: str | None) -> str:
     return parsed.set(database=name).render_as_string(hide_password=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _journal_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The journal's keys, outside the repository: one chain key and one signing key for the
+    whole run (every process of it, hubs and commands alike, links the chain with them), and
+    a checkpoint file for the hubs that serve several tests."""
+    folder = tmp_path_factory.mktemp("journal-keys")
+    names = {
+        "CARREFOUR_JOURNAL_KEY_FILE": folder / "journal-key",
+        "CARREFOUR_JOURNAL_SIGNING_KEY_FILE": folder / "journal-signing-key.pem",
+        "CARREFOUR_JOURNAL_CHECKPOINTS": folder / "journal-checkpoints.jsonl",
+    }
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: str(path) for name, path in names.items()})
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test seals the journal it starts with (an empty one) in a file of its own."""
+    path = tmp_path / "journal-checkpoints.jsonl"
+    monkeypatch.setenv("CARREFOUR_JOURNAL_CHECKPOINTS", str(path))
+    return path
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _test_database_url(tmp_path_factory)

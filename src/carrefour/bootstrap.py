@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from carrefour.catalogue.model import Catalogue, default_catalogue
-from carrefour.config import Settings
+from carrefour.config import JournalSettings, Settings
 from carrefour.db import build_engine
 from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
@@ -21,6 +21,8 @@ from carrefour.identification.national_register import NationalRegister
 from carrefour.identification.services import BisRegistry
 from carrefour.identification.source import BisRegisterSource
 from carrefour.identification.succession import NissReplacementApplier, Succession
+from carrefour.journal.keys import chain_key, use_key
+from carrefour.journal.sealing import Sealer
 from carrefour.journal.writer import JournalWriter
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
@@ -43,10 +45,12 @@ class Hub:
     signal: Signal
     delivery: DeliveryWorker
     delivery_policy: DeliveryPolicy
+    sealer: Sealer
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
 
     async def start(self) -> None:
         await self.gateway.start()
+        self.sealer.start()
         await self.journal.start()
         await self.signal.start()
         if self.delivery_policy.enabled:
@@ -56,6 +60,7 @@ class Hub:
         await self.delivery.stop()
         await self.signal.stop()
         await self.journal.stop()
+        self.sealer.stop()  # seals what was journaled, on its own thread
         await self.gateway.stop()
         self.exchange.close()
         if self.owns_engine:
@@ -76,7 +81,10 @@ def build_hub(
     registers = Registers(BisRegisterSource(engine),
                           PersonDirectorySource(engine, reference, today))
     gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers})
-    journal = JournalWriter(engine, batch_max=settings.journal_batch_max)
+    journal_settings = settings.journal or JournalSettings.from_env()
+    use_key(engine, chain_key(journal_settings, create=True))
+    sealer = Sealer.from_settings(engine, journal_settings)
+    journal = JournalWriter(engine, batch_max=settings.journal_batch_max, sealer=sealer)
     exchange = Exchange(
         engine=engine,
         catalogue=catalogue,
@@ -107,5 +115,6 @@ def build_hub(
     signal.on_commit(worker.wake)
     return Hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
-        signal=signal, delivery=worker, delivery_policy=policy, owns_engine=owns_engine,
+        signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,
+        owns_engine=owns_engine,
     )

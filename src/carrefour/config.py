@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,6 +13,55 @@ DEFAULT_DATA_DIR = Path("var")
 
 def default_database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
     return f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class JournalSettings:
+    """Where the journal's keys and checkpoints live, kept outside the database, and how often
+    the chain is sealed. Files default to the data folder, beside the embedded database."""
+
+    key: str | None = None  # the chain's HMAC key itself (CARREFOUR_JOURNAL_KEY), else key_file
+    key_file: Path = DEFAULT_DATA_DIR / "journal-key"
+    signing_key_file: Path = DEFAULT_DATA_DIR / "journal-signing-key.pem"
+    public_key_file: Path = DEFAULT_DATA_DIR / "journal-signing-key.pub"
+    checkpoint_file: Path = DEFAULT_DATA_DIR / "journal-checkpoints.jsonl"
+    checkpoint_every: int = 10_000  # entries
+    checkpoint_seconds: float = 30.0
+    tsa_url: str | None = None  # an RFC 3161 time-stamping authority, where one is configured
+    tsa_certificate_file: Path | None = None  # its certificate (PEM), to check its tokens
+
+    @classmethod
+    def in_folder(cls, data_dir: Path) -> JournalSettings:
+        return cls(
+            key_file=data_dir / "journal-key",
+            signing_key_file=data_dir / "journal-signing-key.pem",
+            public_key_file=data_dir / "journal-signing-key.pub",
+            checkpoint_file=data_dir / "journal-checkpoints.jsonl",
+        )
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> JournalSettings:
+        env = os.environ if environ is None else environ
+        folder = cls.in_folder(Path(env.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR))))
+        signing = _path(env, "CARREFOUR_JOURNAL_SIGNING_KEY_FILE") or folder.signing_key_file
+        tsa_certificate = _path(env, "CARREFOUR_JOURNAL_TSA_CERTIFICATE")
+        return cls(
+            key=env.get("CARREFOUR_JOURNAL_KEY") or None,
+            key_file=_path(env, "CARREFOUR_JOURNAL_KEY_FILE") or folder.key_file,
+            signing_key_file=signing,
+            public_key_file=_path(env, "CARREFOUR_JOURNAL_PUBLIC_KEY_FILE")
+            or signing.with_suffix(".pub"),
+            checkpoint_file=_path(env, "CARREFOUR_JOURNAL_CHECKPOINTS") or folder.checkpoint_file,
+            checkpoint_every=int(env.get("CARREFOUR_JOURNAL_CHECKPOINT_EVERY", "10000")),
+            checkpoint_seconds=float(env.get("CARREFOUR_JOURNAL_CHECKPOINT_SECONDS", "30")),
+            tsa_url=env.get("CARREFOUR_JOURNAL_TSA_URL") or None,
+            tsa_certificate_file=tsa_certificate,
+        )
+
+
+def _path(env: Mapping[str, str], name: str) -> Path | None:
+    value = env.get(name)
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -29,6 +79,9 @@ class Settings:
     # served WSDLs may refer to (not shipped with Carrefour).
     soap_client_addresses: tuple[tuple[str, str], ...] = ()
     cbss_schemas_dir: Path | None = None
+    # The journal's keys and checkpoints; None: read from the environment when the hub is built
+    # (JournalSettings.from_env), so that every writer of a process uses the same key.
+    journal: JournalSettings | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +99,7 @@ class Settings:
             cbss_schemas_dir=Path(env["CARREFOUR_CBSS_SCHEMAS"])
             if env.get("CARREFOUR_CBSS_SCHEMAS")
             else None,
+            journal=JournalSettings.from_env(env),
         )
 
 

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 
 from carrefour.db import build_engine, is_sqlite, metadata
-from carrefour.journal.chain import verify
+from carrefour.journal.chain import append, verify
 from carrefour.journal.codec import GENESIS_HASH, chain_hash, entry_to_row
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.tables import journal_entries, journal_head
@@ -53,26 +53,47 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0005"
+    assert version == "0006"
 
 
-def test_entries_journaled_before_the_reference_column_still_verify(
-    empty_database: Engine,
+def an_entry() -> JournalEntry:
+    return JournalEntry(ticket=new_ticket(), occurred_at=dt.datetime.now(dt.UTC), channel="rest",
+                        action="consult", client="0212344876", end_user_id="sw-1",
+                        end_user_role="social-worker", service="legal-data", niss="85073003328",
+                        quality_code=2, deliberation="CSSS/12/013", outcome="ok",
+                        duration_ms=3.25)
+
+
+def journal_unkeyed(engine: Engine, count: int, *, columns_missing: tuple[str, ...]) -> None:
+    """Entries as the hub wrote them before the chain key: plain SHA-256 links."""
+    rows, link = [], GENESIS_HASH
+    for seq in range(1, count + 1):
+        entry = an_entry()
+        sealed = chain_hash(link, seq, entry)
+        row = entry_to_row(seq, entry, prev_hash=link, hash_=sealed)
+        for column in ("format", *columns_missing):  # not there yet at that revision
+            del row[column]
+        rows.append(row)
+        link = sealed
+    with engine.begin() as connection:
+        connection.execute(journal_entries.insert(), rows)
+        connection.execute(journal_head.insert(), [{"id": 1, "last_seq": count, "last_hash": link}])
+
+
+@pytest.mark.parametrize(("revision", "columns_missing"), [("0002", ("reference",)), ("0003", ())])
+def test_an_unkeyed_journal_of_an_older_revision_still_verifies_and_continues_keyed(
+    empty_database: Engine, revision: str, columns_missing: tuple[str, ...]
 ) -> None:
-    command.upgrade(alembic_config(empty_database), "0002")
-    entry = JournalEntry(ticket=new_ticket(), occurred_at=dt.datetime.now(dt.UTC), channel="rest",
-                         action="consult", client="0212344876", end_user_id="sw-1",
-                         end_user_role="social-worker", service="legal-data", niss="85073003328",
-                         quality_code=2, deliberation="CSSS/12/013", outcome="ok",
-                         duration_ms=3.25)
-    sealed = chain_hash(GENESIS_HASH, 1, entry)
-    row = entry_to_row(1, entry, prev_hash=GENESIS_HASH, hash_=sealed)
-    del row["reference"]  # the column does not exist yet
-    with empty_database.begin() as connection:
-        connection.execute(journal_entries.insert(), [row])
-        connection.execute(journal_head.insert(), [{"id": 1, "last_seq": 1, "last_hash": sealed}])
+    command.upgrade(alembic_config(empty_database), revision)
+    journal_unkeyed(empty_database, 3, columns_missing=columns_missing)
 
     upgrade(empty_database)
 
     report = verify(empty_database)
-    assert report.ok and report.checked == 1
+    assert report.ok and report.checked == 3
+    assert report.keyed_from is None
+    with empty_database.begin() as connection:
+        assert append(connection, [an_entry(), an_entry()]) == [4, 5]
+    report = verify(empty_database)
+    assert report.ok, report.problems
+    assert (report.checked, report.keyed_from) == (5, 4)

@@ -14,12 +14,15 @@ from carrefour.journal.chain import append, read_head, verify
 from carrefour.journal.codec import (
     FORMAT,
     GENESIS_HASH,
+    KEYED,
     chain_hash,
     entry_from_row,
     entry_to_row,
     iso_utc,
+    keyed_message,
 )
 from carrefour.journal.entries import new_ticket
+from carrefour.journal.keys import key_for_writing
 from carrefour.journal.services import by_ticket
 from carrefour.journal.tables import journal_entries
 from tests.journal.helpers import EntryFactory, remove, remove_head, tamper
@@ -203,7 +206,25 @@ def test_deleting_the_last_entries_is_detected_by_the_head(
     assert "entries 4 to 5 are missing at the end" in report.first_problem.detail
 
 
-def test_rewriting_an_entry_with_a_matching_hash_is_detected_by_the_next_link(
+def test_rewriting_an_entry_with_a_matching_keyed_link_is_detected_by_the_next_link(
+    engine: Engine, make_entry: EntryFactory
+) -> None:
+    journal(engine, make_entry, 5)
+    with engine.connect() as connection:
+        row = connection.execute(select(journal_entries).where(journal_entries.c.seq == 3))
+        original = row.mappings().one()
+    forged = replace(entry_from_row(original), client="0999999999")
+    link = key_for_writing(engine).link(keyed_message(original["prev_hash"], 3, forged))
+    tamper(engine, 3, client="0999999999", hash=link)
+
+    report = verify(engine)
+
+    assert report.first_broken_seq == 4
+    assert report.first_problem is not None
+    assert report.first_problem.kind == "broken-link"
+
+
+def test_rewriting_an_entry_with_a_plain_hash_is_detected_at_that_entry(
     engine: Engine, make_entry: EntryFactory
 ) -> None:
     journal(engine, make_entry, 5)
@@ -215,9 +236,9 @@ def test_rewriting_an_entry_with_a_matching_hash_is_detected_by_the_next_link(
 
     report = verify(engine)
 
-    assert report.first_broken_seq == 4
     assert report.first_problem is not None
-    assert report.first_problem.kind == "broken-link"
+    assert (report.first_problem.seq, report.first_problem.kind) == (3, "altered")
+    assert "does not match the keyed chain" in report.first_problem.detail
 
 
 def test_rewriting_the_last_entry_with_a_matching_hash_is_detected_by_the_head(
@@ -241,9 +262,9 @@ def test_an_entry_slipped_in_beyond_the_head_is_detected(
         head = read_head(connection)
     assert head is not None
     extra = make_entry()
-    digest = chain_hash(head.hash, 4, extra)
+    link = key_for_writing(engine).link(keyed_message(head.hash, 4, extra))
     with engine.begin() as connection:
-        row = entry_to_row(4, extra, prev_hash=head.hash, hash_=digest)
+        row = entry_to_row(4, extra, prev_hash=head.hash, hash_=link, format_=KEYED)
         connection.execute(journal_entries.insert().values(row))
 
     report = verify(engine)

@@ -1,14 +1,19 @@
-"""The hash chain: appending entries inside a caller's transaction, and verifying the chain.
+"""The chain: appending entries inside a caller's transaction, and verifying the chain.
 
-Every entry carries the hash of the one before it, and the single-row head carries the last
-sequence number and hash, so an altered entry, a deleted entry (in the middle or at the end) and
-a rewritten hash are all detected by :func:`verify`. Appending locks the head (``SELECT ... FOR
-UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers), so several hub
-processes can write to the same database and still form one chain.
+Every entry carries the link of the one before it and its own link, an HMAC keyed with the chain
+key (kept outside the database, :mod:`carrefour.journal.keys`); the single-row head carries the
+last sequence number and link. :func:`verify` recomputes every link with the key and checks the
+chain against the signed checkpoints (:mod:`carrefour.journal.checkpoints`), which seal its end
+at intervals outside the database: an altered entry, a deleted entry (in the middle, at the end,
+or all of them) and links recomputed without the key are all reported, entry by entry.
+Appending locks the head (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN
+IMMEDIATE`` already serialises writers), so several hub processes can write to the same
+database and still form one chain.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,50 +21,83 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from carrefour.journal.codec import GENESIS_HASH, chain_hash, entry_from_row, entry_to_row
+from carrefour.errors import JournalUnavailable
+from carrefour.journal.anchors import Anchors, Seals
+from carrefour.journal.checkpoints import Checkpoint
+from carrefour.journal.codec import (
+    GENESIS_HASH,
+    KEYED,
+    UNKEYED,
+    chain_hash,
+    entry_from_row,
+    entry_to_row,
+    keyed_message,
+)
 from carrefour.journal.entries import JournalEntry
+from carrefour.journal.keys import ChainKey, JournalKeyError, key_for_writing
 from carrefour.journal.tables import journal_entries, journal_head
 
+log = logging.getLogger(__name__)
+
 HEAD_ID = 1
+UNAVAILABLE = "The journal could not be written; the exchange was not carried out."
 
 
 @dataclass(frozen=True, slots=True)
 class ChainHead:
     seq: int
     hash: str
+    key_id: str | None = None  # the chain key the journal is linked with (None: not yet)
 
 
-def append(connection: Connection, entries: Sequence[JournalEntry]) -> list[int]:
+def append(
+    connection: Connection, entries: Sequence[JournalEntry], *, key: ChainKey | None = None
+) -> list[int]:
     """Append ``entries`` in the caller's transaction; returns their sequence numbers.
 
-    The head stays locked until the caller's transaction ends: call this last, just before
-    committing, so that other writers wait as little as possible.
+    ``key`` defaults to the chain key of this process for the connection's database. The head
+    stays locked until the caller's transaction ends: call this last, just before committing,
+    so that other writers wait as little as possible.
     """
     if not entries:
         return []
+    key = key or _writing_key(connection)
     head = _lock_head(connection)
+    if head.key_id not in (None, key.id):
+        log.error("the journal is linked with chain key %s; the key of this process (%s, from "
+                  "%s) is another one: nothing is appended", head.key_id, key.id, key.origin)
+        raise JournalUnavailable(UNAVAILABLE)
     rows: list[dict[str, Any]] = []
     seq, prev_hash = head.seq, head.hash
     for entry in entries:
         seq += 1
-        digest = chain_hash(prev_hash, seq, entry)
-        rows.append(entry_to_row(seq, entry, prev_hash=prev_hash, hash_=digest))
-        prev_hash = digest
+        link = key.link(keyed_message(prev_hash, seq, entry))
+        rows.append(entry_to_row(seq, entry, prev_hash=prev_hash, hash_=link, format_=KEYED))
+        prev_hash = link
     connection.execute(insert(journal_entries), rows)
     connection.execute(
         update(journal_head)
         .where(journal_head.c.id == HEAD_ID)
-        .values(last_seq=seq, last_hash=prev_hash)
+        .values(last_seq=seq, last_hash=prev_hash, key_id=key.id)
     )
     return list(range(head.seq + 1, seq + 1))
 
 
+def _writing_key(connection: Connection) -> ChainKey:
+    try:
+        return key_for_writing(connection.engine)
+    except JournalKeyError as error:
+        log.error("the journal cannot be written: %s", error)
+        raise JournalUnavailable(UNAVAILABLE) from error
+
+
 def read_head(connection: Connection, *, lock: bool = False) -> ChainHead | None:
-    query = select(journal_head.c.last_seq, journal_head.c.last_hash).where(
-        journal_head.c.id == HEAD_ID
-    )
+    head = journal_head.c
+    query = select(head.last_seq, head.last_hash, head.key_id).where(head.id == HEAD_ID)
     row = connection.execute(query.with_for_update() if lock else query).one_or_none()
-    return None if row is None else ChainHead(seq=row.last_seq, hash=row.last_hash)
+    if row is None:
+        return None
+    return ChainHead(seq=row.last_seq, hash=row.last_hash, key_id=row.key_id)
 
 
 def _lock_head(connection: Connection) -> ChainHead:
@@ -74,7 +112,7 @@ def _lock_head(connection: Connection) -> ChainHead:
 
 def _create_head(connection: Connection) -> None:
     """Create the genesis head; a concurrent writer creating it first is fine."""
-    values = {"id": HEAD_ID, "last_seq": 0, "last_hash": GENESIS_HASH}
+    values = {"id": HEAD_ID, "last_seq": 0, "last_hash": GENESIS_HASH, "key_id": None}
     if connection.dialect.name == "postgresql":
         connection.execute(postgresql.insert(journal_head).values(values).on_conflict_do_nothing())
     elif connection.dialect.name == "sqlite":
@@ -86,11 +124,17 @@ def _create_head(connection: Connection) -> None:
 # --- verification ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One break in the chain. ``kind``: altered, broken-link, missing, head-mismatch."""
+    """One break in the chain, from entry ``seq`` (to ``last_seq`` when it spans several).
+
+    ``kind``: altered, broken-link, missing, head-mismatch, unkeyed-after-keyed, wrong-key,
+    checkpoint-mismatch (an entry differs from what a checkpoint sealed), checkpoint (a
+    checkpoint that cannot be trusted). ``seq`` is 0 when no entry is concerned.
+    """
 
     seq: int
     kind: str
     detail: str
+    last_seq: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +143,10 @@ class VerifyReport:
     head: ChainHead | None
     problems: tuple[Problem, ...]
     problem_count: int
+    keyed_from: int | None = None  # the first keyed entry
+    checkpoints: int = 0  # trusted checkpoints the chain was checked against
+    last_checkpoint: Checkpoint | None = None
+    notes: tuple[str, ...] = ()  # what could not be checked, and why
 
     @property
     def ok(self) -> bool:
@@ -119,28 +167,36 @@ ProgressCallback = Callable[[int, int], None]
 def verify(
     engine: Engine,
     *,
+    anchors: Anchors | None = None,
     chunk_size: int = 5_000,
     max_problems: int = 100,
     on_progress: ProgressCallback | None = None,
 ) -> VerifyReport:
-    """Check every entry up to the head, streaming ``chunk_size`` rows at a time.
+    """Check every entry up to the head with the chain key, and against the checkpoints,
+    streaming ``chunk_size`` rows at a time.
 
-    ``on_progress(checked, total)`` is called after each chunk. Entries appended while the
-    verification runs lie beyond the head read at the start and are left for the next run.
+    ``anchors`` defaults to this process's chain key and the checkpoint file and public key
+    the environment names. ``on_progress(checked, total)`` is called after each chunk. Entries
+    appended while the verification runs lie beyond the head read at the start and are left
+    for the next run.
     """
+    if anchors is None:
+        anchors = Anchors.for_engine(engine)
+    seals = anchors.seals()  # before the head: no checkpoint read seals beyond it
     with engine.connect() as connection:
         head = read_head(connection)
         upto = head.seq if head else _max_seq(connection)
-    walker = _ChainWalker(max_problems=max_problems)
+    walker = _ChainWalker(max_problems=max_problems, key=anchors.key, seals=seals)
+    walker.check_key(head)
     for rows in _chunks(engine, upto=upto, chunk_size=chunk_size):
         for row in rows:
             walker.check(row)
         if on_progress is not None:
             on_progress(walker.checked, upto)
-    walker.check_head(head)
+    walker.finish(head)
     if head is not None:
         _check_beyond_head(engine, walker)
-    return walker.report(head)
+    return walker.report(head, anchors)
 
 
 def _chunks(engine: Engine, *, upto: int, chunk_size: int) -> Iterator[Sequence[RowMapping]]:
@@ -180,16 +236,27 @@ def _check_beyond_head(engine: Engine, walker: _ChainWalker) -> None:
 @dataclass(slots=True)
 class _ChainWalker:
     max_problems: int
+    key: ChainKey | None
+    seals: Seals
     checked: int = 0
     expected_seq: int = 1
     prev_hash: str = GENESIS_HASH
+    keyed_from: int | None = None
+    unchecked: int = 0  # keyed entries met without the key
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    _altered: tuple[int, int] | None = None  # the run of unkeyed-looking links being met
 
-    def add(self, seq: int, kind: str, detail: str) -> None:
+    def add(self, seq: int, kind: str, detail: str, *, last_seq: int | None = None) -> None:
         self.problem_count += 1
         if len(self.problems) < self.max_problems:
-            self.problems.append(Problem(seq=seq, kind=kind, detail=detail))
+            self.problems.append(Problem(seq=seq, kind=kind, detail=detail, last_seq=last_seq))
+
+    def check_key(self, head: ChainHead | None) -> None:
+        key = self.key
+        if key is not None and head is not None and head.key_id not in (None, key.id):
+            self.add(0, "wrong-key", f"the journal is linked with chain key {head.key_id}, but "
+                                     f"the key given ({key.id}, from {key.origin}) is another")
 
     def check(self, row: Mapping[Any, Any]) -> None:
         seq: int = row["seq"]
@@ -199,36 +266,106 @@ class _ChainWalker:
         elif row["prev_hash"] != self.prev_hash:
             self.add(seq, "broken-link", _broken_link_detail(seq))
         self._check_content(seq, row)
+        self._check_sealed(seq, row["hash"])
         self.checked += 1
         self.expected_seq, self.prev_hash = seq + 1, row["hash"]
 
     def _check_content(self, seq: int, row: Mapping[Any, Any]) -> None:
         try:
-            digest = chain_hash(row["prev_hash"], seq, entry_from_row(row))
+            entry = entry_from_row(row)
         except (ValueError, TypeError) as error:
+            self._end_run()
             self.add(seq, "altered", f"entry {seq} holds a value no entry can have ({error})")
             return
-        if digest != row["hash"]:
+        if row["format"] == KEYED:
+            self._check_keyed(seq, row, entry)
+            return
+        self._end_run()
+        if row["format"] != UNKEYED:
+            self.add(seq, "altered", f"entry {seq} says it has format {row['format']!r}")
+        elif self.keyed_from is not None:
+            self.add(seq, "unkeyed-after-keyed", f"entry {seq} claims to be unkeyed (written "
+                     f"before the chain key) but follows keyed entry {self.keyed_from}: it was "
+                     "rewritten and passed off as an old entry")
+        elif chain_hash(row["prev_hash"], seq, entry) != row["hash"]:
             self.add(seq, "altered", f"entry {seq} does not match its hash (content altered)")
 
-    def check_head(self, head: ChainHead | None) -> None:
+    def _check_keyed(self, seq: int, row: Mapping[Any, Any], entry: JournalEntry) -> None:
+        if self.keyed_from is None:
+            self.keyed_from = seq
+        if self.key is None:
+            self.unchecked += 1
+            return
+        if self.key.link(keyed_message(row["prev_hash"], seq, entry)) == row["hash"]:
+            self._end_run()
+        elif self._altered is None or self._altered[1] != seq - 1:
+            self._end_run()
+            self.add(seq, "altered",
+                     f"entry {seq} was altered (its link does not match the keyed chain)")
+            self._altered = (seq + 1, seq)  # an empty run: the entries that follow join it
+        else:
+            self._altered = (self._altered[0], seq)
+
+    def _end_run(self) -> None:
+        run, self._altered = self._altered, None
+        if run is None or run[1] < run[0]:
+            return
+        first, last = run
+        self.add(first, "altered", f"{_span(first, last)} not linked with the key either (their "
+                 "links were recomputed without it, or they were altered too)", last_seq=last)
+
+    def _check_sealed(self, seq: int, link: str) -> None:
+        checkpoint = self.seals.by_seq.get(seq)
+        if checkpoint is not None and checkpoint.link != link:
+            self.add(seq, "checkpoint-mismatch", f"entry {seq} is not the entry "
+                     f"{checkpoint.label} sealed (its link differs): entries up to {seq} "
+                     "were rewritten")
+
+    def finish(self, head: ChainHead | None) -> None:
+        self._end_run()
+        sealed_to = self._check_sealed_end()
         last_seq = self.expected_seq - 1
         if head is None:
             if self.checked:
                 self.add(last_seq, "head-mismatch", "the journal head is missing")
         elif head.seq != last_seq:
-            missing = _span(last_seq + 1, head.seq)
-            detail = f"{missing} missing at the end (the head says {head.seq})"
-            self.add(last_seq + 1, "missing", detail)
+            if head.seq > sealed_to:
+                missing = _span(last_seq + 1, head.seq)
+                detail = f"{missing} missing at the end (the head says {head.seq})"
+                self.add(last_seq + 1, "missing", detail)
         elif head.hash != self.prev_hash:
             self.add(head.seq, "head-mismatch", f"the head does not match entry {head.seq}")
+        for finding in self.seals.findings:
+            self.add(finding.seq, "checkpoint", finding.detail)
 
-    def report(self, head: ChainHead | None) -> VerifyReport:
+    def _check_sealed_end(self) -> int:
+        """The journal must reach the last checkpoint; returns the seq it seals (0: none)."""
+        last = self.seals.last
+        last_seq = self.expected_seq - 1
+        if last is None or last.seq <= last_seq:
+            return 0 if last is None else last.seq
+        if not self.checked:
+            self.add(1, "missing", f"the journal is empty but {self.seals.count} checkpoints "
+                     f"seal {last.seq:,} entries", last_seq=last.seq)
+        else:
+            self.add(last_seq + 1, "missing", f"{_span(last_seq + 1, last.seq)} missing at the "
+                     f"end ({last.label} seals entry {last.seq})", last_seq=last.seq)
+        return last.seq
+
+    def report(self, head: ChainHead | None, anchors: Anchors) -> VerifyReport:
+        notes = [*anchors.notes, *self.seals.notes]
+        if self.unchecked:
+            notes.append(f"{anchors.key_missing}: the links of {self.unchecked} keyed entries "
+                         "were not checked")
         return VerifyReport(
             checked=self.checked,
             head=head,
-            problems=tuple(self.problems),
+            problems=tuple(sorted(self.problems, key=lambda problem: problem.seq)),
             problem_count=self.problem_count,
+            keyed_from=self.keyed_from,
+            checkpoints=self.seals.count,
+            last_checkpoint=self.seals.last,
+            notes=tuple(notes),
         )
 
 

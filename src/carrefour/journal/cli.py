@@ -1,5 +1,6 @@
-"""``carrefour journal ...``: verify the chain, show an exchange by ticket, who consulted a NISS,
-trace a mutation by its event id.
+"""``carrefour journal ...``: verify the chain against its key and checkpoints, seal it with a
+checkpoint, print the public key an auditor holds, show an exchange by ticket, who consulted a
+NISS, trace a mutation by its event id.
 
 Thin: each command parses its input, calls one function of the journal and prints the result.
 """
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -16,16 +19,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from sqlalchemy import Engine
 
-from carrefour.config import Settings
+from carrefour.config import JournalSettings, Settings
 from carrefour.db import build_engine
 from carrefour.errors import InvalidNiss
 from carrefour.identification.niss import parse_niss
+from carrefour.journal.anchors import Anchors
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
+from carrefour.journal.keys import JournalKeyError, public_pem, signing_key
+from carrefour.journal.sealing import Seal, seal
 from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
 
 app = typer.Typer(
-    help="The journal of exchanges: verify its hash chain, look exchanges up.",
+    help="The journal of exchanges: verify its chain, seal it, look exchanges up.",
     no_args_is_help=True,
 )
 
@@ -45,21 +51,55 @@ def _engine(database_url: str | None) -> Iterator[Engine]:
         engine.dispose()
 
 
+KeyFile = Annotated[Path | None, typer.Option(
+    help="The chain key file (default: CARREFOUR_JOURNAL_KEY, else CARREFOUR_JOURNAL_KEY_FILE, "
+    "else journal-key in the data folder).")]
+CheckpointsFile = Annotated[Path | None, typer.Option(
+    help="The checkpoint file, or an auditor's copy (default: CARREFOUR_JOURNAL_CHECKPOINTS).")]
+PublicKeyFile = Annotated[Path | None, typer.Option(
+    help="The public key that checks the checkpoints (default: beside the signing key).")]
+TsaCertificate = Annotated[Path | None, typer.Option(
+    help="The time-stamping authority's certificates, PEM (default: "
+    "CARREFOUR_JOURNAL_TSA_CERTIFICATE).")]
+
+
 @app.command("verify")
 def verify_command(
     database_url: DatabaseUrl = None,
     chunk_size: Annotated[int, typer.Option(min=1, help="Entries read per query.")] = 5_000,
+    key_file: KeyFile = None,
+    checkpoints: CheckpointsFile = None,
+    public_key: PublicKeyFile = None,
+    tsa_certificate: TsaCertificate = None,
+    strict: Annotated[bool, typer.Option(
+        help="Exit with code 2 when something could not be checked (a key or file missing)."
+    )] = False,
 ) -> None:
-    """Check the hash chain; exit code 1 when an entry was altered or deleted."""
+    """Check the chain with its key and against the signed checkpoints; exit code 1 when an
+    entry or a checkpoint was altered or deleted."""
+    settings = JournalSettings.from_env()
+    if key_file is not None:
+        settings = replace(settings, key=None, key_file=key_file)
+    if checkpoints is not None:
+        settings = replace(settings, checkpoint_file=checkpoints)
+    if tsa_certificate is not None:
+        settings = replace(settings, tsa_certificate_file=tsa_certificate)
+    if public_key is not None:
+        settings = replace(settings, public_key_file=public_key)
+    anchors = Anchors.load(settings, derive_public_key=public_key is None)
     console = Console()
     with _engine(database_url) as engine:
-        report = _verify_with_progress(engine, console, chunk_size=chunk_size)
+        report = _verify_with_progress(engine, console, anchors, chunk_size=chunk_size)
     _print_report(console, report)
     if not report.ok:
         raise typer.Exit(code=1)
+    if strict and report.notes:
+        raise typer.Exit(code=2)
 
 
-def _verify_with_progress(engine: Engine, console: Console, *, chunk_size: int) -> VerifyReport:
+def _verify_with_progress(
+    engine: Engine, console: Console, anchors: Anchors, *, chunk_size: int
+) -> VerifyReport:
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("verifying", visible=False)
@@ -68,26 +108,81 @@ def _verify_with_progress(engine: Engine, console: Console, *, chunk_size: int) 
             visible = console.is_terminal and total >= PROGRESS_THRESHOLD
             progress.update(task, completed=checked, total=total, visible=visible)
 
-        return verify(engine, chunk_size=chunk_size, on_progress=on_progress)
+        return verify(engine, anchors=anchors, chunk_size=chunk_size, on_progress=on_progress)
 
 
 def _print_report(console: Console, report: VerifyReport) -> None:
     head = f"seq {report.head.seq}, hash {report.head.hash}" if report.head else "none"
     first = report.first_problem
     if first is None:
-        console.print(f"[green]Journal intact[/]: {report.checked} entries checked.")
+        verdict = "[yellow]Journal intact as far as checked[/]" if report.notes else (
+            "[green]Journal intact[/]")
+        console.print(f"{verdict}: {report.checked} entries checked{_keyed(report)}"
+                      f"{_anchored(report)}.", soft_wrap=True)
         console.print(f"Head: {head}", soft_wrap=True)
-        return
-    console.print(
-        f"[bold red]Journal tampered[/]: first broken entry seq {first.seq} "
-        f"({first.kind}): {first.detail}."
-    )
-    console.print(f"{report.problem_count} problem(s) in {report.checked} entries read.")
-    console.print(f"Head: {head}", soft_wrap=True)
-    table = Table("seq", "problem", "detail")
-    for problem in report.problems:
-        table.add_row(str(problem.seq), problem.kind, problem.detail)
-    console.print(table)
+    else:
+        on_entry = first.seq and first.kind not in ("checkpoint", "wrong-key")
+        where = f"first broken entry seq {first.seq} " if on_entry else ""
+        console.print(f"[bold red]Journal tampered[/]: {where}({first.kind}): {first.detail}.",
+                      soft_wrap=True)
+        console.print(f"{report.problem_count} problem(s) in {report.checked} entries read.")
+        console.print(f"Head: {head}", soft_wrap=True)
+        table = Table("seq", "problem", "detail")
+        for problem in report.problems:
+            seqs = str(problem.seq) if problem.last_seq in (None, problem.seq) else (
+                f"{problem.seq}-{problem.last_seq}")
+            table.add_row(seqs if problem.seq else "-", problem.kind, problem.detail)
+        console.print(table)
+    for note in report.notes:
+        console.print(f"[yellow]Not checked[/]: {note}.", soft_wrap=True)
+
+
+def _keyed(report: VerifyReport) -> str:
+    if report.keyed_from is None:
+        return ""
+    return f", keyed from entry {report.keyed_from}"
+
+
+def _anchored(report: VerifyReport) -> str:
+    last = report.last_checkpoint
+    if last is None:
+        return ", no checkpoint"
+    count = "1 checkpoint" if report.checkpoints == 1 else f"{report.checkpoints} checkpoints"
+    return f", against {count} (the last, {last.label}, seals entry {last.seq})"
+
+
+@app.command()
+def checkpoint(database_url: DatabaseUrl = None) -> None:
+    """Seal the journal now with a signed checkpoint of its head (the hub does it at
+    intervals: CARREFOUR_JOURNAL_CHECKPOINT_EVERY entries, CARREFOUR_JOURNAL_CHECKPOINT_SECONDS)."""
+    console = Console()
+    settings = JournalSettings.from_env()
+    try:
+        with _engine(database_url) as engine:
+            sealed = seal(Seal.from_settings(engine, settings))
+    except (JournalKeyError, ValueError, OSError) as error:
+        console.print(f"[bold red]No checkpoint written[/]: {error}.", soft_wrap=True)
+        raise typer.Exit(code=1) from error
+    last = sealed.checkpoint
+    if last is None:
+        console.print("The journal is empty: there is nothing to seal.")
+    elif sealed.written:
+        console.print(f"Written: {last.label} seals entry {last.seq} "
+                      f"(in {settings.checkpoint_file}).", soft_wrap=True)
+    else:
+        console.print(f"Nothing new: {last.label} already seals entry {last.seq}.")
+
+
+@app.command("public-key")
+def public_key_command() -> None:
+    """Print the public key that checks the checkpoints' signatures, for an auditor to hold
+    (the signing key is created on first use)."""
+    try:
+        key = signing_key(JournalSettings.from_env(), create=True)
+    except JournalKeyError as error:
+        Console().print(f"[bold red]No public key[/]: {error}.", soft_wrap=True)
+        raise typer.Exit(code=1) from error
+    typer.echo(public_pem(key.public_key()).decode("ascii"), nl=False)
 
 
 @app.command()

@@ -1,7 +1,13 @@
-"""How an entry becomes a row and a hash, and back.
+"""How an entry becomes a row and a link of the chain, and back.
 
-The hash of an entry is SHA-256 over the previous entry's hash and a canonical serialisation
-of the entry and its place in the chain. The serialisation is defined here, field by field,
+An entry's link (its ``hash`` column) covers the previous entry's link and a canonical
+serialisation of the entry and its place in the chain. Since the chain key exists it is an
+HMAC-SHA256 keyed with it (format ``carrefour-journal/2``, :func:`keyed_message`); entries
+written before were plain SHA-256 (format ``carrefour-journal/1``, :func:`chain_hash`) and keep
+verifying as they are. Each row says its format, and the format is the first field of what its
+link covers: an entry passed off as unkeyed breaks the keyed link that follows it, and
+:func:`~carrefour.journal.chain.verify` refuses an unkeyed entry after a keyed one. The
+serialisation is defined here, field by field,
 with the standard library only (a library upgrade must never change the bytes of old entries):
 times in UTC ISO 8601 with microseconds, the duration as Python's shortest round-trip ``repr``,
 the rest as JSON with fixed separators and ASCII escapes. Everything hashed is exactly what
@@ -21,13 +27,16 @@ from typing import Any
 
 from carrefour.journal.entries import JournalEntry
 
-FORMAT = "carrefour-journal/1"
+FORMAT = "carrefour-journal/1"  # unkeyed SHA-256: entries written before the chain key
+KEYED_FORMAT = "carrefour-journal/2"  # HMAC-SHA256 with the chain key
+UNKEYED, KEYED = 1, 2  # the ``format`` column
+FORMATS = {UNKEYED: FORMAT, KEYED: KEYED_FORMAT}
 GENESIS_HASH = "0" * 64
 
 
-def canonical_bytes(seq: int, entry: JournalEntry) -> bytes:
+def canonical_bytes(seq: int, entry: JournalEntry, *, format_: str = FORMAT) -> bytes:
     fields: list[object] = [
-        FORMAT,
+        format_,
         seq,
         entry.ticket,
         iso_utc(entry.occurred_at),
@@ -56,13 +65,21 @@ def chain_hash(prev_hash: str, seq: int, entry: JournalEntry) -> str:
     return digest.hexdigest()
 
 
+def keyed_message(prev_hash: str, seq: int, entry: JournalEntry) -> bytes:
+    """What a keyed link is the HMAC of: the previous link, then the entry in format 2."""
+    return prev_hash.encode("utf-8") + b"\n" + canonical_bytes(seq, entry, format_=KEYED_FORMAT)
+
+
 def iso_utc(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
-def entry_to_row(seq: int, entry: JournalEntry, *, prev_hash: str, hash_: str) -> dict[str, Any]:
+def entry_to_row(
+    seq: int, entry: JournalEntry, *, prev_hash: str, hash_: str, format_: int = UNKEYED
+) -> dict[str, Any]:
     return {
         "seq": seq,
+        "format": format_,
         "ticket": entry.ticket,
         "occurred_at": entry.occurred_at,
         "channel": entry.channel,

@@ -1,4 +1,4 @@
-"""The journal's tables: the hash-chained entries and the head that seals the chain's end."""
+"""The journal's tables: the chained entries and the head that marks the chain's end."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sqlalchemy import (
     SmallInteger,
     Table,
     Text,
+    text,
 )
 
 from carrefour.db import metadata
@@ -43,6 +44,8 @@ journal_entries = Table(
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
     Column("reference", Text),  # an event id: what the entry is about, when it has an id
+    # 1: unkeyed SHA-256 link (written before the chain key), 2: HMAC-SHA256 with the chain key
+    Column("format", SmallInteger, nullable=False, server_default=text("1")),
 )
 Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)
@@ -54,5 +57,6 @@ journal_head = Table(
     Column("id", SmallInteger, primary_key=True, autoincrement=False),  # always 1
     Column("last_seq", SeqType, nullable=False),
     Column("last_hash", Text, nullable=False),
+    Column("key_id", Text),  # the id of the chain key the journal is linked with
     CheckConstraint("id = 1", name="single_row"),
 )

@@ -5,7 +5,9 @@ Requests ``await writer.record(entry)``; a background task takes everything wait
 that transaction has committed does each ``record`` return its sequence number. While a batch
 is being written the next one gathers, so the batch size follows the load. When the database
 cannot be written every waiting ``record`` raises :class:`~carrefour.errors.JournalUnavailable`:
-nothing pretends to succeed, and a reply never leaves before its entry is committed.
+nothing pretends to succeed, and a reply never leaves before its entry is committed. A
+:class:`~carrefour.journal.sealing.Sealer`, when given, hears of each committed batch and writes
+checkpoints on its own thread.
 """
 
 from __future__ import annotations
@@ -19,12 +21,11 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from carrefour.batching import GroupCommit
 from carrefour.db import write_turn
 from carrefour.errors import JournalUnavailable
-from carrefour.journal.chain import append
+from carrefour.journal.chain import UNAVAILABLE, append
 from carrefour.journal.entries import JournalEntry
+from carrefour.journal.sealing import Sealer
 
 log = logging.getLogger(__name__)
-
-UNAVAILABLE = "The journal could not be written; the exchange was not carried out."
 
 Outcome = int | Exception
 
@@ -32,8 +33,11 @@ Outcome = int | Exception
 class JournalWriter:
     """Journals entries from concurrent requests, many per transaction."""
 
-    def __init__(self, engine: Engine, *, batch_max: int = 512) -> None:
+    def __init__(
+        self, engine: Engine, *, batch_max: int = 512, sealer: Sealer | None = None
+    ) -> None:
         self._engine = engine
+        self._sealer = sealer
         self._batches: GroupCommit[JournalEntry, int] = GroupCommit(
             name="journal-writer",
             write=self._write,
@@ -57,7 +61,12 @@ class JournalWriter:
         return await self._batches.submit(entry)
 
     async def _write(self, entries: list[JournalEntry]) -> list[Outcome]:
-        return await self._batches.in_thread(write_batch, self._engine, entries)
+        outcomes = await self._batches.in_thread(write_batch, self._engine, entries)
+        if self._sealer is not None:
+            seqs = [outcome for outcome in outcomes if isinstance(outcome, int)]
+            if seqs:
+                self._sealer.committed(max(seqs))  # sets a flag at most: sealing is elsewhere
+        return outcomes
 
 
 def write_batch(engine: Engine, entries: Sequence[JournalEntry]) -> list[Outcome]:
