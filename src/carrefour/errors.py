@@ -32,6 +32,12 @@ class InvalidInput(CarrefourError):
     title = "The request is not valid"
 
 
+class UnreadableBody(CarrefourError):
+    code = "unreadable-body"
+    status = 400
+    title = "The request body cannot be read"
+
+
 class InvalidNiss(InvalidInput):
     code = "invalid-niss"
     title = "The identification number (NISS) is not valid"
@@ -70,6 +76,22 @@ class ToleranceRequired(InvalidInput):
 class UnknownMutationType(InvalidInput):
     code = "unknown-mutation-type"
     title = "The mutation type is not in the list of mutation types"
+
+
+class UnknownRole(InvalidInput):
+    code = "unknown-role"
+    title = "The end user's role is not in the list of roles of the institution's sector"
+
+
+class EndDateRequired(InvalidPeriod):
+    code = "end-date-required"
+    title = "The quality code has no maximum duration: the integration needs an end date"
+
+
+class PayloadTooLarge(CarrefourError):
+    code = "payload-too-large"
+    status = 413
+    title = "The request body is too large"
 
 
 # --- identity of the caller ------------------------------------------------------------------
@@ -186,6 +208,7 @@ class JournalUnavailable(CarrefourError):
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
+    UnreadableBody,
     InvalidNiss,
     InvalidCbeNumber,
     InvalidCode,
@@ -194,6 +217,9 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     MissingValue,
     ToleranceRequired,
     UnknownMutationType,
+    UnknownRole,
+    EndDateRequired,
+    PayloadTooLarge,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,

@@ -44,6 +44,7 @@ class AccessManager:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> directory.Registered:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 directory.register_integration,
                 self._engine,
@@ -62,6 +63,7 @@ class AccessManager:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> int:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 directory.unregister_integration,
                 self._engine,
@@ -78,6 +80,7 @@ class AccessManager:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> list[directory.ListedIntegration]:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 directory.list_integrations,
                 self._engine,

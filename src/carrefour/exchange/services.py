@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from carrefour import reference
+from carrefour.auth.roles import check_role
 from carrefour.auth.services import Caller
 from carrefour.catalogue.model import Catalogue, Service, validate_parameters
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
@@ -51,6 +52,7 @@ class EndUser:
 
     id: str
     role: str
+    listed_role: bool = True  # False: no role from the list (CBSS SOAP), see Actor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -142,6 +144,8 @@ class Exchange:
         service = self._catalogue.get(request.service, request.version)
         snapshot = await self._reference.current()
         institution = trace.institution = snapshot.institution(caller.institution_id)
+        if request.end_user.listed_role:
+            check_role(request.end_user.role, sector=institution.sector)
         niss = self._checked_niss(service, request)
         trace.niss = niss.value if niss else None
         _check_capacity(institution, request.capacity)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from carrefour.auth.services import Actor
 from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.domain import Institution
 from carrefour.identification import register
 from carrefour.identification.history import NissReplacement
 from carrefour.identification.niss import Niss
@@ -28,9 +29,11 @@ class BisRegistry:
         self._journal = journal
 
     async def create(self, actor: Actor, data: Mapping[str, Any]) -> Ticketed[BisPerson]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> BisPerson:
+            actor.check_role(institution.sector)
             created = await asyncio.to_thread(
                 register.create_bis_person,
                 self._engine,
@@ -46,9 +49,11 @@ class BisRegistry:
     async def update(
         self, actor: Actor, niss: str, changes: Mapping[str, Any]
     ) -> Ticketed[BisPerson]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> BisPerson:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 register.update_bis_person,
                 self._engine,
@@ -63,9 +68,11 @@ class BisRegistry:
     async def replace(
         self, actor: Actor, niss: str, new_niss: str, reason: str
     ) -> Ticketed[NissReplacement]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> NissReplacement:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 register.replace_niss,
                 self._engine,
@@ -78,8 +85,8 @@ class BisRegistry:
         act = self._act(actor, client, "replace-niss", niss)
         return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    async def _client(self, actor: Actor) -> str:
-        return (await self._reference.current()).institution(actor.caller.institution_id).cbe
+    async def _institution(self, actor: Actor) -> Institution:
+        return (await self._reference.current()).institution(actor.caller.institution_id)
 
     @staticmethod
     def _act(actor: Actor, client: str, action: str, niss: str | None) -> Act:
