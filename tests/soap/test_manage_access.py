@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from carrefour.soap.codes import ERRORS
 from tests.soap.conftest import JEAN, LUC, MARIE, SoapNetwork
 from tests.soap.messages import (
     manage_access,
@@ -72,3 +73,10 @@ def test_a_quality_code_outside_the_sector_is_refused(soap: SoapNetwork) -> None
     refused = only_service(send(soap, manage_access(JEAN, "REGISTER", purpose="555",
                                                     proof=proof)))
     assert reasons(refused)[0] == "31000004"
+
+
+def test_a_purpose_of_5000_digits_is_an_invalid_request_not_a_fault(soap: SoapNetwork) -> None:
+    refused = only_service(send(soap, manage_access(LUC, "UNREGISTER", purpose="1" * 5000)))
+    assert return_code(refused) == "10000"
+    assert reasons(refused) == [ERRORS["invalid-input"].reason]
+

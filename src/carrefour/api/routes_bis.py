@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from carrefour.api.deps import ConsultingCaller, HubDep
+from carrefour.api.params import NissPath
 from carrefour.api.schemas import (
     BisChangesIn,
     BisPersonIn,
@@ -30,7 +31,7 @@ async def create(body: BisPersonIn, caller: ConsultingCaller, hub: HubDep) -> Bi
 
 @router.patch("/{niss}", response_model=BisPersonOut)
 async def update(
-    niss: str, body: BisChangesIn, caller: ConsultingCaller, hub: HubDep
+    niss: NissPath, body: BisChangesIn, caller: ConsultingCaller, hub: HubDep
 ) -> BisPersonOut:
     """Correct or complete the data of a BIS person."""
     actor = Actor(caller, body.end_user.id, body.end_user.role)
@@ -40,7 +41,7 @@ async def update(
 
 @router.post("/{niss}/replacement", response_model=ReplacementOut, status_code=201)
 async def replace(
-    niss: str, body: ReplacementIn, caller: ConsultingCaller, hub: HubDep
+    niss: NissPath, body: ReplacementIn, caller: ConsultingCaller, hub: HubDep
 ) -> ReplacementOut:
     """Record that a National Register number replaces this BIS number."""
     actor = Actor(caller, body.end_user.id, body.end_user.role)

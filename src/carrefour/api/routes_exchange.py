@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from carrefour.api.deps import ConsultingCaller, HubDep, bearer, consulting_caller
+from carrefour.api.params import EndUserId, EndUserRole, NissPath, QualityCodePath
 from carrefour.api.schemas import (
     ConsultationIn,
     ConsultationOut,
@@ -40,6 +41,8 @@ def _request_body_schema() -> dict[str, Any]:
     "/consultations",
     response_model=ConsultationOut,
     openapi_extra={"requestBody": _request_body_schema(), "security": [{"HTTPBearer": []}]},
+    responses={502: {"description": "An authentic source is unavailable"},
+               504: {"description": "The authentic source did not answer in time"}},
 )
 async def consult(request: Request) -> Response:
     """Consult an authentic source through the hub, with every check applied.
@@ -95,10 +98,10 @@ async def integrate(body: IntegrationIn, caller: ConsultingCaller, hub: HubDep) 
 
 @router.delete("/integrations/{niss}/{quality_code}", response_model=TicketOut)
 async def unregister(
-    niss: str,
-    quality_code: int,
-    end_user_id: str,
-    end_user_role: str,
+    niss: NissPath,
+    quality_code: QualityCodePath,
+    end_user_id: EndUserId,
+    end_user_role: EndUserRole,
     caller: ConsultingCaller,
     hub: HubDep,
 ) -> TicketOut:
@@ -111,7 +114,11 @@ async def unregister(
 
 @router.get("/persons/{niss}/integrations", response_model=IntegrationListOut)
 async def list_integrations(
-    niss: str, end_user_id: str, end_user_role: str, caller: ConsultingCaller, hub: HubDep
+    niss: NissPath,
+    end_user_id: EndUserId,
+    end_user_role: EndUserRole,
+    caller: ConsultingCaller,
+    hub: HubDep,
 ) -> IntegrationListOut:
     """Active integrations of a person: the institution's own and other sectors'."""
     done = await hub.access.list(Actor(caller, end_user_id, end_user_role), niss=niss)

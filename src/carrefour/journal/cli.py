@@ -23,6 +23,7 @@ from carrefour.identification.niss import parse_niss
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
 from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
+from carrefour.limits import INT64_MAX, MAX_PAGE
 
 app = typer.Typer(
     help="The journal of exchanges: verify its hash chain, look exchanges up.",
@@ -158,8 +159,12 @@ def trace(
 def who_consulted(
     niss: Annotated[str, typer.Argument(help="The person's NISS (separators allowed).")],
     database_url: DatabaseUrl = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 100,
-    before_seq: Annotated[int | None, typer.Option(help="Only entries before this seq.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_PAGE, help="At most this many entries.")
+    ] = 100,
+    before_seq: Annotated[
+        int | None, typer.Option(min=1, max=INT64_MAX, help="Only entries before this seq.")
+    ] = None,
 ) -> None:
     """List the exchanges about a person, newest first (the DPO's and the citizen's view)."""
     try:

@@ -21,6 +21,7 @@ from carrefour.errors import InvalidInput, NotFound
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
+from carrefour.limits import check_json_object
 from carrefour.signal import outbox, repository
 from carrefour.signal.cloudevents import to_cloudevent
 from carrefour.signal.domain import MutationTypes, Subscription, validate_mutation
@@ -238,8 +239,10 @@ def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name)
     if not isinstance(value, dict):
         raise InvalidInput(f"'{name}' is required and must be an object.")
-    if len(orjson.dumps(value)) > 16_384:
-        raise InvalidInput(f"'{name}' is larger than 16 KiB.")
+    try:
+        check_json_object(value)
+    except ValueError as error:
+        raise InvalidInput(f"'{name}' is too large: {error}.") from None
     return value
 
 
