@@ -10,7 +10,12 @@ from typing import Any
 import orjson
 
 INT64_MAX = 2**63 - 1
-"""The largest integer a column of the hub's databases holds (signed 64 bits)."""
+"""The largest integer a column of the hub's databases holds (signed 64 bits: journal
+positions, mutations and deliveries)."""
+
+INT32_MAX = 2**31 - 1
+"""The largest id of a table keyed by a 32-bit integer on PostgreSQL (institutions,
+integrations, deliberations, subscriptions)."""
 
 MAX_PAGE = 1000
 """The most rows one listing returns (``limit``)."""
@@ -36,6 +41,22 @@ def check_json_object(
     if size > max_bytes:
         raise ValueError(f"takes {size} bytes as JSON, more than {max_bytes}")
     return value
+
+
+def check_no_nul(value: object) -> None:
+    """Raise :class:`ValueError` when a text anywhere in ``value`` (keys included) holds the
+    NUL character, which no text or JSON column of PostgreSQL can store."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise ValueError("a text holds the NUL character (U+0000)")
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
 
 
 def _deeper_than(value: object, limit: int) -> bool:

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.journal import services as journal
 from carrefour.journal.cli import app as journal_cli
-from carrefour.limits import INT64_MAX, MAX_BODY_BYTES
+from carrefour.limits import INT32_MAX, INT64_MAX, MAX_BODY_BYTES
 from tests.exchange.conftest import SECRET, USER, Network
 from tests.people import ALICE
 
@@ -74,6 +74,16 @@ def test_a_deliberation_id_beyond_64_bits_is_refused(network: Network) -> None:
         assert_problem(client.delete(f"/v1/admin/deliberations/{HUGE}"), 422, "invalid-input")
 
 
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [("cpas", "/v1/subscriptions/{}"), ("operator", "/v1/admin/deliberations/{}")],
+)
+def test_an_id_beyond_its_32_bit_column_is_refused(network: Network, who: str, path: str) -> None:
+    with network.client(who) as client:  # PostgreSQL keys these tables with 32-bit integers
+        assert_problem(client.delete(path.format(INT32_MAX + 1)), 422, "invalid-input")
+        assert_problem(client.delete(path.format(INT32_MAX)), 404, "not-found")
+
+
 def test_a_journal_position_beyond_64_bits_is_refused(network: Network) -> None:
     with network.client("operator") as client:
         response = client.get(
@@ -87,6 +97,32 @@ def test_an_integer_beyond_64_bits_inside_free_json_is_refused(network: Network)
             "address": {"number": int(HUGE)}}
     with network.client() as client:
         assert_problem(client.post("/v1/bis-persons", json=body), 422, "invalid-input")
+
+
+# --- the NUL character, which no PostgreSQL text column stores ------------------------------
+def test_a_nul_character_in_a_query_is_refused(network: Network) -> None:
+    params = {"end_user_id": "sw\x001", "end_user_role": "social-worker"}
+    with network.client() as client:
+        response = client.get(f"/v1/persons/{ALICE}/integrations", params=params)
+    assert_problem(response, 422, "invalid-input")
+
+
+def test_a_nul_character_anywhere_in_a_body_is_refused(network: Network) -> None:
+    changes = {"changes": {"address": {"street": "Rue\x00Haute"}}, "end_user": USER}
+    with network.client() as client:
+        body = assert_problem(client.patch(f"/v1/bis-persons/{ALICE}", json=changes), 422,
+                              "invalid-input")
+    assert "NUL" in body["detail"]
+    mutation = {"type": "address-change", "niss": ALICE, "source_id": "nr\x00",
+                "effective_date": "2026-01-01", "data": {"address": {"street": "Rue Haute"}}}
+    with publisher(network) as client:
+        assert_problem(client.post("/v1/mutations", json=mutation), 422, "invalid-input")
+
+
+def test_a_nul_character_in_a_client_id_is_wrong_credentials(network: Network) -> None:
+    response = httpx.post(f"{network.url}/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": "inst\x00", "client_secret": "x"})
+    assert_problem(response, 401, "invalid-credentials")
 
 
 # --- a flood of digits for a NISS ------------------------------------------------------------

@@ -8,24 +8,30 @@ from typing import Annotated
 
 from fastapi import Path, Query
 
-from carrefour.limits import INT64_MAX, MAX_PAGE
+from carrefour.limits import INT32_MAX, INT64_MAX, MAX_PAGE
 
 EXAMPLE_NISS = "85073003328"
+NO_NUL = "^[^\x00]*$"  # no database text column stores the NUL character
 
-RowId = Annotated[int, Path(ge=1, le=INT64_MAX, description="A row id of the hub", examples=[1])]
+RowId = Annotated[
+    int, Path(ge=1, le=INT32_MAX, description="The id of a deliberation or subscription",
+              examples=[1])
+]
 NissPath = Annotated[
-    str, Path(min_length=1, max_length=20, description="The person's NISS", examples=[EXAMPLE_NISS])
+    str,
+    Path(min_length=1, max_length=20, pattern=NO_NUL, description="The person's NISS",
+         examples=[EXAMPLE_NISS]),
 ]
 QualityCodePath = Annotated[int, Path(ge=0, le=999, description="A quality code", examples=[2])]
 EndUserId = Annotated[
     str,
-    Query(min_length=1, max_length=100, description="The end user at the institution",
-          examples=["sw-042"]),
+    Query(min_length=1, max_length=100, pattern=NO_NUL,
+          description="The end user at the institution", examples=["sw-042"]),
 ]
 EndUserRole = Annotated[
     str,
-    Query(min_length=1, max_length=60, description="The end user's role (roles of the sector)",
-          examples=["social-worker"]),
+    Query(min_length=1, max_length=60, pattern=NO_NUL,
+          description="The end user's role (roles of the sector)", examples=["social-worker"]),
 ]
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE, description=f"At most this many (1 to {MAX_PAGE})")]
 Seq = Annotated[int, Query(ge=1, le=INT64_MAX, description="A journal position")]

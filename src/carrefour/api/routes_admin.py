@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query
 
 from carrefour.api.deps import AdminCaller, HubDep
-from carrefour.api.params import EndUserId, Limit, NissPath, RowId, Seq
+from carrefour.api.params import NO_NUL, EndUserId, Limit, NissPath, RowId, Seq
 from carrefour.api.schemas import (
     AvailabilityIn,
     CredentialsIn,
@@ -31,7 +31,9 @@ from carrefour.journal import services as journal
 from carrefour.journal.recorded import Act, Stamp, journaled
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"])
-Reference = Annotated[str, Path(min_length=1, max_length=100, description="A ticket or event id")]
+Reference = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=NO_NUL, description="A ticket or event id")
+]
 
 
 def _institution_out(institution: Institution) -> InstitutionOut:
@@ -60,7 +62,9 @@ async def register_institution(body: InstitutionIn, _: AdminCaller, hub: HubDep)
 
 @router.post("/institutions/{cbe}/credentials", response_model=CredentialsOut, status_code=201)
 async def add_credentials(
-    cbe: Annotated[str, Path(min_length=1, max_length=20, examples=["0212345678"])],
+    cbe: Annotated[
+        str, Path(min_length=1, max_length=20, pattern=NO_NUL, examples=["0212345678"])
+    ],
     body: CredentialsIn, _: AdminCaller, hub: HubDep
 ) -> CredentialsOut:
     """Create client credentials for an institution; the secret is shown only here."""
@@ -173,7 +177,9 @@ async def who_consulted(
     caller: AdminCaller,
     hub: HubDep,
     end_user_id: EndUserId,
-    end_user_role: Annotated[str, Query(min_length=1, max_length=60, examples=["dpo"])],
+    end_user_role: Annotated[
+        str, Query(min_length=1, max_length=60, pattern=NO_NUL, examples=["dpo"])
+    ],
     limit: Limit = 100,
     before_seq: Seq | None = None,
 ) -> list[dict[str, Any]]:

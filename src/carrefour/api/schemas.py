@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from carrefour.limits import JSON_MAX_BYTES, JSON_MAX_DEPTH, check_json_object
+from carrefour.limits import JSON_MAX_BYTES, JSON_MAX_DEPTH, check_json_object, check_no_nul
 
 NissText = Field(min_length=1, max_length=20, examples=["85073003328"])
 Name = Annotated[str, Field(min_length=1, max_length=80)]
@@ -31,7 +31,15 @@ FreeObject = Annotated[
 
 
 class Strict(BaseModel):
+    """A request body: no member beyond those declared, no NUL character in any text."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        check_no_nul(data)
+        return data
 
 
 class EndUserIn(Strict):

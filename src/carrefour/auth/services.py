@@ -117,6 +117,8 @@ def issue_token(
 def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
     """The caller that client credentials stand for (the token endpoint, and HTTP Basic on
     the SOAP endpoints); raises :class:`InvalidCredentials` otherwise."""
+    if "\x00" in client_id:  # no client id holds one, and the database cannot look it up
+        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
     with engine.connect() as connection:
         row = (
             connection.execute(select(credentials).where(credentials.c.client_id == client_id))

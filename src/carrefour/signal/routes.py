@@ -9,13 +9,13 @@ from dataclasses import asdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from carrefour.api.deps import AdminCaller, ConsultingCaller, HubDep, get_caller
 from carrefour.api.params import Cursor, Limit, RowId
-from carrefour.api.schemas import FreeObject
+from carrefour.api.schemas import FreeObject, Strict
 from carrefour.auth.services import Caller
-from carrefour.limits import INT64_MAX, MAX_PAGE
+from carrefour.limits import INT32_MAX, INT64_MAX, MAX_PAGE
 from carrefour.signal import admin
 from carrefour.signal.domain import MAX_SOURCE_REF, Subscription
 from carrefour.signal.services import MAX_BATCH
@@ -24,10 +24,8 @@ router = APIRouter(prefix="/v1", tags=["signal"])
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-class MutationIn(BaseModel):
+class MutationIn(Strict):
     """A change reported by an authentic source."""
-
-    model_config = ConfigDict(extra="forbid")
     type: str = Field(min_length=1, max_length=80, examples=["address-change"])
     niss: str = Field(min_length=1, max_length=20, examples=["85073003328"])
     source_id: str = Field(
@@ -46,8 +44,7 @@ class PublishedOut(BaseModel):
     duplicate: bool
 
 
-class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SubscriptionIn(Strict):
     mutation_type: str = Field(max_length=80, examples=["address-change"])
     endpoint: str | None = Field(
         None, max_length=500, description="Where to push; absent: pull GET /v1/feed"
@@ -73,10 +70,9 @@ class FeedOut(BaseModel):
     next_cursor: int
 
 
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ReplayIn(Strict):
     ids: list[Annotated[int, Field(ge=1, le=INT64_MAX)]] | None = Field(None, max_length=MAX_PAGE)
-    subscription_id: int | None = Field(None, ge=1, le=INT64_MAX)
+    subscription_id: int | None = Field(None, ge=1, le=INT32_MAX)
 
 
 def _out(

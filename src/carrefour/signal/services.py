@@ -21,7 +21,7 @@ from carrefour.errors import InvalidInput, NotFound
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
-from carrefour.limits import check_json_object
+from carrefour.limits import check_json_object, check_no_nul
 from carrefour.signal import outbox, repository
 from carrefour.signal.cloudevents import to_cloudevent
 from carrefour.signal.domain import MutationTypes, Subscription, validate_mutation
@@ -222,6 +222,10 @@ def _parse_body(body: bytes) -> dict[str, Any]:
         raise InvalidInput("The body is not valid JSON.") from None
     if not isinstance(raw, dict):
         raise InvalidInput("The body must be a JSON object.")
+    try:
+        check_no_nul(raw)
+    except ValueError as error:
+        raise InvalidInput(f"The body is not valid: {error}.") from None
     unknown = sorted(set(raw) - {"type", "niss", "source_id", "effective_date", "data"})
     if unknown:
         raise InvalidInput(f"Unknown member(s): {', '.join(unknown)}.")
