@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help install demo test test-postgres lint bench clean
+.PHONY: help install demo test test-postgres fuzz lint bench clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ test: $(STAMP)  ## Run the test suite (PostgreSQL when CARREFOUR_TEST_DATABASE_U
 
 test-postgres: $(STAMP)  ## Run the test suite on the local PostgreSQL
 	CARREFOUR_TEST_DATABASE_URL=$${CARREFOUR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/test} $(BIN)/pytest -q
+
+fuzz: $(STAMP)  ## Only the fuzz run of the API (part of make test; CARREFOUR_FUZZ_EXAMPLES=20)
+	$(BIN)/pytest -q -m fuzz
 
 lint: $(STAMP)  ## Ruff and mypy --strict
 	$(BIN)/ruff check src tests bench

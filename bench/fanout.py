@@ -86,10 +86,10 @@ def _measure(data_dir: Path, database_url: str, report: SeedReport, niss: str) -
                   env=hub_environment(network)):  # type: ignore[arg-type]
         hub = f"http://127.0.0.1:{port}"
         client = _client(hub, report)
-        body = {"niss": niss, "quality_code": 2, "end_user": {"id": "bench", "role": "bench"}}
+        end_user = {"id": "bench", "role": "social-worker"}
+        body = {"niss": niss, "quality_code": 2, "end_user": end_user}
         client.post("/v1/integrations", json=body)
-        ask = {"service": "full-picture", "niss": niss, "capacity": 2,
-               "end_user": {"id": "bench", "role": "bench"}}
+        ask = {"service": "full-picture", "niss": niss, "capacity": 2, "end_user": end_user}
         for _ in range(20):
             answer = client.post("/v1/consultations", json=ask).json()
         timings = []

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from carrefour.limits import MAX_BODY_BYTES
+
 DEFAULT_DATA_DIR = Path("var")
 
 
@@ -73,6 +75,7 @@ class Settings:
     token_ttl_seconds: int = 900
     source_timeout_seconds: float = 5.0
     journal_batch_max: int = 512
+    max_body_bytes: int = MAX_BODY_BYTES  # every request body, REST and SOAP (413 beyond)
     data_dir: Path = DEFAULT_DATA_DIR
     # SOAP (CBSS wire formats): client addresses admitted on the SSDN connector without HTTP
     # authentication, as (CBE number, network) pairs; the folder of the CBSS schemas the
@@ -92,6 +95,7 @@ class Settings:
             token_secret=env.get("CARREFOUR_TOKEN_SECRET") or _persistent_secret(data_dir),
             token_ttl_seconds=int(env.get("CARREFOUR_TOKEN_TTL", "900")),
             source_timeout_seconds=float(env.get("CARREFOUR_SOURCE_TIMEOUT", "5")),
+            max_body_bytes=int(env.get("CARREFOUR_MAX_BODY_BYTES", str(MAX_BODY_BYTES))),
             data_dir=data_dir,
             soap_client_addresses=parse_client_addresses(
                 env.get("CARREFOUR_SOAP_CLIENT_ADDRESSES", "")

@@ -32,6 +32,12 @@ class InvalidInput(CarrefourError):
     title = "The request is not valid"
 
 
+class UnreadableBody(CarrefourError):
+    code = "unreadable-body"
+    status = 400
+    title = "The request body cannot be read"
+
+
 class InvalidNiss(InvalidInput):
     code = "invalid-niss"
     title = "The identification number (NISS) is not valid"
@@ -75,6 +81,22 @@ class UnknownMutationType(InvalidInput):
 class EndpointNotAllowed(InvalidInput):
     code = "endpoint-not-allowed"
     title = "The hub does not send to this endpoint (https on a public address, or allow-listed)"
+
+
+class UnknownRole(InvalidInput):
+    code = "unknown-role"
+    title = "The end user's role is not in the list of roles of the institution's sector"
+
+
+class EndDateRequired(InvalidPeriod):
+    code = "end-date-required"
+    title = "The quality code has no maximum duration: the integration needs an end date"
+
+
+class PayloadTooLarge(CarrefourError):
+    code = "payload-too-large"
+    status = 413
+    title = "The request body is too large"
 
 
 # --- identity of the caller ------------------------------------------------------------------
@@ -206,6 +228,7 @@ class JournalUnavailable(CarrefourError):
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
+    UnreadableBody,
     InvalidNiss,
     InvalidCbeNumber,
     InvalidCode,
@@ -215,6 +238,9 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     ToleranceRequired,
     UnknownMutationType,
     EndpointNotAllowed,
+    UnknownRole,
+    EndDateRequired,
+    PayloadTooLarge,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,

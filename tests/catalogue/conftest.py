@@ -34,6 +34,7 @@ PERSONS = 1_200
 SEED = 31
 SECRET = "catalogue-test-signing-secret-0123456789"
 USER = {"id": "sw-007", "role": "social-worker"}
+ROLES = {"vdab": "job-counsellor"}  # an end user's role is one of the sector's (roles.csv)
 
 
 class Controlled:
@@ -62,12 +63,13 @@ class CatalogueNetwork:
 
     def consult(self, service: str, niss: str | None, *, capacity: int, who: str = "cpas",
                 **parameters: Any) -> httpx.Response:
-        body = {"service": service, "niss": niss, "capacity": capacity, "end_user": USER,
+        end_user = {**USER, "role": ROLES.get(who, USER["role"])}
+        body = {"service": service, "niss": niss, "capacity": capacity, "end_user": end_user,
                 "parameters": parameters}
         return self._post("/v1/consultations", body, who)
 
-    def integrate(self, niss: str, code: int, *, who: str = "cpas") -> None:
-        body = {"niss": niss, "quality_code": code, "end_user": USER}
+    def integrate(self, niss: str, code: int, *, who: str = "cpas", end: str | None = None) -> None:
+        body = {"niss": niss, "quality_code": code, "end_user": USER, "end": end}
         response = self._post("/v1/integrations", body, who)
         assert response.status_code in (200, 201), response.text
 

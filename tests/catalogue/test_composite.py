@@ -15,12 +15,12 @@ from tests.catalogue.conftest import CatalogueNetwork
 SLOW = 0.5
 
 
-def integrated(network: CatalogueNetwork, code: int = 2) -> str:
+def integrated(network: CatalogueNetwork, code: int = 2, end: str | None = None) -> str:
     """A person with files at the ONSS, SPF Finances and INAMI, integrated by the CPAS."""
     files = [{str(r[0]) for r in network.source_rows(slug, "SELECT niss FROM files")}
              for slug in ("onss", "spf-finances", "inami")]
     niss = sorted(files[0] & files[1] & files[2])[0]
-    network.integrate(niss, code)
+    network.integrate(niss, code, end=end)
     return niss
 
 
@@ -87,7 +87,8 @@ def test_a_source_beyond_the_timeout_is_reported_and_the_others_answer(
 
 
 def test_a_composite_whose_every_part_is_refused_is_refused(network: CatalogueNetwork) -> None:
-    niss = integrated(network, code=20)
+    in_a_month = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    niss = integrated(network, code=20, end=in_a_month)  # code 020 has no maximum duration
     response = network.consult("social-inquiry", niss, capacity=20)
     assert (response.status_code, response.json()["code"]) == (403, "no-deliberation")
     assert response.json()["ticket"]

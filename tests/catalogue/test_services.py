@@ -3,13 +3,14 @@ an allowed call, a refused call, and the fields kept to what the deliberation gr
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import orjson
 import pytest
 
 from carrefour.catalogue.model import Service, default_catalogue
-from carrefour.directory.domain import Deliberation
+from carrefour.directory.domain import Deliberation, cpas_limit
 from carrefour.directory.files import default_reference_text, parse_reference
 from carrefour.simulation.kinds import RECORD_SERVICES
 from tests.catalogue.conftest import CatalogueNetwork
@@ -82,7 +83,9 @@ def _slug(kind: str) -> str:
 def ask(network: CatalogueNetwork, service: Service, code: int) -> Any:
     niss, parameters = holder(network, service)
     if niss is not None and service.requires_integration:
-        network.integrate(niss, code)
+        today = dt.date.today()  # a code without maximum duration needs an end date
+        end = None if cpas_limit(code, today) else (today + dt.timedelta(days=30)).isoformat()
+        network.integrate(niss, code, end=end)
     return network.consult(service.name, niss, capacity=code, **parameters)
 
 

@@ -19,6 +19,7 @@ from carrefour.directory.domain import (
 )
 from carrefour.errors import (
     DeliberationExpired,
+    EndDateRequired,
     IntegrationExpired,
     InvalidPeriod,
     NoDeliberation,
@@ -68,17 +69,25 @@ def test_a_cpas_end_date_within_the_maximum_is_kept() -> None:
     assert not period.capped
 
 
-def test_codes_without_a_maximum_and_other_sectors_keep_an_open_end() -> None:
-    assert (
-        integration_period(
-            sector=CPAS, quality_code=11, starts_on=D(2026, 1, 1), ends_on=None
-        ).ends_on
-        is None
-    )
+def test_other_sectors_keep_an_open_end() -> None:
     assert (
         integration_period(sector=11, quality_code=1, starts_on=D(2026, 1, 1), ends_on=None).ends_on
         is None
     )
+
+
+def test_a_cpas_code_without_a_maximum_needs_an_end_date() -> None:
+    with pytest.raises(EndDateRequired):
+        integration_period(sector=CPAS, quality_code=21, starts_on=D(2026, 1, 1), ends_on=None)
+    period = integration_period(
+        sector=CPAS, quality_code=21, starts_on=D(2026, 1, 1), ends_on=D(2027, 6, 30)
+    )
+    assert (period.ends_on, period.capped) == (D(2027, 6, 30), False)
+
+
+def test_a_period_ending_past_the_last_representable_date_is_refused() -> None:
+    with pytest.raises(InvalidPeriod):
+        integration_period(sector=CPAS, quality_code=2, starts_on=D(9999, 12, 31), ends_on=None)
 
 
 def test_an_end_before_the_start_is_refused() -> None:

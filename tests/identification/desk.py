@@ -30,6 +30,14 @@ REGISTER_RECORD = {
 }
 
 
+OPERATOR = {"id": "op-7", "role": "operator"}
+
+
+def _user(who: str) -> dict[str, str]:
+    """The end user acting: a social worker at a CPAS, an operator at the hub."""
+    return OPERATOR if who in ("operator", "admin-only") else USER
+
+
 @dataclass
 class Desk:
     network: Network
@@ -51,14 +59,14 @@ class Desk:
     def correct(self, number: str, who: str = "cpas", **changes: Any) -> httpx.Response:
         with self.network.client(who) as client:
             return client.patch(
-                f"/v1/bis-persons/{number}", json={"changes": changes, "end_user": USER}
+                f"/v1/bis-persons/{number}", json={"changes": changes, "end_user": _user(who)}
             )
 
     def replace(self, number: str, new: str, who: str = "cpas") -> httpx.Response:
         with self.network.client(who) as client:
             return client.post(
                 f"/v1/bis-persons/{number}/replacement",
-                json={"new_niss": new, "end_user": USER},
+                json={"new_niss": new, "end_user": _user(who)},
             )
 
     def person(self, number: str) -> BisPerson:

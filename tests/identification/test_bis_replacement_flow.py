@@ -208,7 +208,7 @@ def test_the_old_number_takes_no_new_file_and_ends_none(desk: Desk) -> None:
     assert desk.journaled(refused).outcome == "conflict"
     with desk.network.client() as client:
         not_ended = client.delete(f"/v1/integrations/{bis}/2",
-                                  params={"end_user_id": "sw-1", "end_user_role": "sw"})
+                                  params={"end_user_id": "sw-1", "end_user_role": "social-worker"})
     assert (not_ended.status_code, not_ended.json()["replaced_by"]) == (409, REGISTERED)
     assert desk.open_files(bis) == []
     assert desk.open_files(REGISTERED) == [("cpas", 2)]

@@ -89,7 +89,7 @@ def test_an_ended_integration_stops_deliveries(net: SignalNet) -> None:
     net.integrate(ALICE)
     with net.client("cpas") as client:
         ended = client.delete(f"/v1/integrations/{ALICE}/2",
-                              params={"end_user_id": "sw", "end_user_role": "sw"})
+                              params={"end_user_id": "sw", "end_user_role": "social-worker"})
     assert ended.status_code == 200, ended.text
     assert net.publish(ALICE).json()["deliveries"] == 0
 

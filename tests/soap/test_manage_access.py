@@ -11,6 +11,7 @@ from sqlalchemy import delete
 from carrefour.directory import repository as repo
 from carrefour.directory.tables import integrations
 from carrefour.journal import services as journal
+from carrefour.soap.codes import ERRORS
 from tests.soap.conftest import JEAN, LUC, MARIE, SoapNetwork, _institution_ids
 from tests.soap.messages import (
     manage_access,
@@ -150,3 +151,10 @@ def test_a_list_by_a_kind_without_deliberation_is_refused_with_32000003(
     assert reasons(refused)[0] == "32000003"
     [ticket] = tickets(refused)
     assert journal.by_ticket(soap.engine, ticket).entry.outcome == "no-deliberation"
+
+
+def test_a_purpose_of_5000_digits_is_an_invalid_request_not_a_fault(soap: SoapNetwork) -> None:
+    refused = only_service(send(soap, manage_access(LUC, "UNREGISTER", purpose="1" * 5000)))
+    assert return_code(refused) == "10000"
+    assert reasons(refused) == [ERRORS["invalid-input"].reason]
+

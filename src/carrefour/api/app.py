@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from carrefour import __version__
 from carrefour.api import (
+    openapi,
     problems,
     routes_admin,
     routes_auth,
@@ -16,6 +17,7 @@ from carrefour.api import (
     routes_catalogue,
     routes_exchange,
 )
+from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
 from carrefour.signal import routes as signal_routes
@@ -47,8 +49,12 @@ def create_app(hub: Hub) -> FastAPI:
     app.state.hub = hub
     app.state.verify_token = TokenVerifier(hub.settings.token_secret)
     problems.install(app)
+    app.add_middleware(
+        BodyLimit, max_bytes=hub.settings.max_body_bytes, exempt=soap_routes.OWN_BODY_LIMIT
+    )
     for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)
     app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
+    openapi.install(app)
     return app

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from carrefour.errors import ALL_ERRORS, CarrefourError
+from carrefour.errors import ALL_ERRORS, CarrefourError, NotFound, UnreadableBody
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -56,10 +56,20 @@ def _describe(error: Any) -> str:
 
 async def _http_error(_request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
-    code = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+    if isinstance(error.__cause__, RecursionError):  # the framework's JSON parser gave up
+        return problem(
+            code="invalid-input",
+            title="The request is not valid",
+            status=422,
+            detail="The JSON body is nested too deeply.",
+        )
+    code = _HTTP_CODES.get(error.status_code, "http-error")
     return problem(
         code=code, title=str(error.detail), status=error.status_code, detail=str(error.detail)
     )
+
+
+_HTTP_CODES = {400: UnreadableBody.code, 404: NotFound.code, 405: "method-not-allowed"}
 
 
 async def _unexpected(_request: Request, error: Exception) -> Response:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Path, Query
 
 from carrefour.api.deps import AdminCaller, HubDep
+from carrefour.api.params import NO_NUL, EndUserId, Limit, NissPath, RowId, Seq
 from carrefour.api.schemas import (
     AvailabilityIn,
     CredentialsIn,
@@ -18,6 +19,7 @@ from carrefour.api.schemas import (
     InstitutionIn,
     InstitutionOut,
 )
+from carrefour.auth.roles import check_role
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.directory import services as directory
 from carrefour.directory.domain import Availability, Deliberation, Institution, Role
@@ -29,6 +31,9 @@ from carrefour.journal import services as journal
 from carrefour.journal.recorded import Act, Stamp, journaled
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"])
+Reference = Annotated[
+    str, Path(min_length=1, max_length=100, pattern=NO_NUL, description="A ticket or event id")
+]
 
 
 def _institution_out(institution: Institution) -> InstitutionOut:
@@ -57,7 +62,10 @@ async def register_institution(body: InstitutionIn, _: AdminCaller, hub: HubDep)
 
 @router.post("/institutions/{cbe}/credentials", response_model=CredentialsOut, status_code=201)
 async def add_credentials(
-    cbe: str, body: CredentialsIn, _: AdminCaller, hub: HubDep
+    cbe: Annotated[
+        str, Path(min_length=1, max_length=20, pattern=NO_NUL, examples=["0212345678"])
+    ],
+    body: CredentialsIn, _: AdminCaller, hub: HubDep
 ) -> CredentialsOut:
     """Create client credentials for an institution; the secret is shown only here."""
     institution = await asyncio.to_thread(directory.get_institution, hub.engine, cbe)
@@ -102,7 +110,7 @@ async def save_deliberation(body: DeliberationIn, _: AdminCaller, hub: HubDep) -
 
 
 @router.delete("/deliberations/{deliberation_id}", status_code=204)
-async def delete_deliberation(deliberation_id: int, _: AdminCaller, hub: HubDep) -> None:
+async def delete_deliberation(deliberation_id: RowId, _: AdminCaller, hub: HubDep) -> None:
     await asyncio.to_thread(directory.delete_deliberation, hub.engine, deliberation_id)
     hub.reference.invalidate()
 
@@ -144,7 +152,7 @@ async def load_reference(
 
 
 @router.get("/journal/events/{event_id}")
-async def journal_event(event_id: str, _: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
+async def journal_event(event_id: Reference, _: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
     """The journal entries of a mutation, oldest first: its intake, then every delivery."""
     records = await asyncio.to_thread(journal.by_reference, hub.engine, event_id)
     if not records:
@@ -153,7 +161,7 @@ async def journal_event(event_id: str, _: AdminCaller, hub: HubDep) -> list[dict
 
 
 @router.get("/journal/{ticket}")
-async def journal_entry(ticket: str, _: AdminCaller, hub: HubDep) -> dict[str, Any]:
+async def journal_entry(ticket: Reference, _: AdminCaller, hub: HubDep) -> dict[str, Any]:
     """The journal entry of an exchange, by its ticket (support starts here)."""
     record = await asyncio.to_thread(journal.by_ticket, hub.engine, ticket)
     if record is None:
@@ -163,22 +171,24 @@ async def journal_entry(ticket: str, _: AdminCaller, hub: HubDep) -> dict[str, A
 
 @router.get("/persons/{niss}/consultations")
 async def who_consulted(
-    niss: str,
+    niss: NissPath,
     caller: AdminCaller,
     hub: HubDep,
-    end_user_id: str,
-    end_user_role: str,
-    limit: int = 100,
-    before_seq: int | None = None,
+    end_user_id: EndUserId,
+    end_user_role: Annotated[
+        str, Query(min_length=1, max_length=60, pattern=NO_NUL, examples=["dpo"])
+    ],
+    limit: Limit = 100,
+    before_seq: Seq | None = None,
 ) -> list[dict[str, Any]]:
     """Who consulted this person's data, newest first (for the DPO and the citizen).
     Looking is itself journaled: the journal holds personal data too."""
     checked = parse_niss(niss).value
-    client = (await hub.reference.current()).institution(caller.institution_id).cbe
+    institution = (await hub.reference.current()).institution(caller.institution_id)
     act = Act(
         channel="admin",
         action="who-consulted",
-        client=client,
+        client=institution.cbe,
         end_user_id=end_user_id,
         end_user_role=end_user_role,
         service="journal",
@@ -186,8 +196,9 @@ async def who_consulted(
     )
 
     async def work(_: Stamp) -> list[journal.JournalRecord]:
+        check_role(end_user_role, sector=institution.sector)
         return await asyncio.to_thread(
-            journal.by_niss, hub.engine, checked, limit=min(limit, 1000), before_seq=before_seq
+            journal.by_niss, hub.engine, checked, limit=limit, before_seq=before_seq
         )
 
     done = await journaled(hub.journal, act, work)

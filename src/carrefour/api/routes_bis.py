@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from carrefour.api.deps import AnyCaller, ConsultingCaller, HubDep
+from carrefour.api.params import NissPath
 from carrefour.api.schemas import (
     BisChangesIn,
     BisPersonIn,
@@ -34,7 +35,7 @@ async def create(body: BisPersonIn, caller: ConsultingCaller, hub: HubDep) -> Bi
 
 @router.patch("/{niss}", response_model=BisPersonOut)
 async def update(
-    niss: str, body: BisChangesIn, caller: AnyCaller, hub: HubDep
+    niss: NissPath, body: BisChangesIn, caller: AnyCaller, hub: HubDep
 ) -> BisPersonOut:
     """Correct or complete the data of a BIS person (its creator or an operator only; a
     replaced number answers 409 with ``replaced_by``)."""
@@ -45,7 +46,7 @@ async def update(
 
 @router.post("/{niss}/replacement", response_model=ReplacementOut, status_code=201)
 async def replace(
-    niss: str, body: ReplacementIn, caller: AnyCaller, hub: HubDep
+    niss: NissPath, body: ReplacementIn, caller: AnyCaller, hub: HubDep
 ) -> ReplacementOut:
     """Record that a National Register number (or another BIS number: a duplicate merged)
     replaces this BIS number; its creator or an operator only. A Register number is checked

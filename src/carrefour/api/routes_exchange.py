@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
 from carrefour.api.deps import ConsultingCaller, HubDep, bearer, consulting_caller
+from carrefour.api.params import EndUserId, EndUserRole, NissPath, QualityCodePath
 from carrefour.api.schemas import (
     ConsultationIn,
     ConsultationOut,
@@ -41,6 +42,8 @@ def _request_body_schema() -> dict[str, Any]:
     "/consultations",
     response_model=ConsultationOut,
     openapi_extra={"requestBody": _request_body_schema(), "security": [{"HTTPBearer": []}]},
+    responses={502: {"description": "An authentic source is unavailable"},
+               504: {"description": "The authentic source did not answer in time"}},
 )
 async def consult(request: Request) -> Response:
     """Consult an authentic source through the hub, with every check applied.
@@ -96,10 +99,10 @@ async def integrate(body: IntegrationIn, caller: ConsultingCaller, hub: HubDep) 
 
 @router.delete("/integrations/{niss}/{quality_code}", response_model=TicketOut)
 async def unregister(
-    niss: str,
-    quality_code: int,
-    end_user_id: str,
-    end_user_role: str,
+    niss: NissPath,
+    quality_code: QualityCodePath,
+    end_user_id: EndUserId,
+    end_user_role: EndUserRole,
     caller: ConsultingCaller,
     hub: HubDep,
 ) -> TicketOut:
@@ -116,11 +119,11 @@ async def unregister(
     response_model_exclude_unset=True,
 )
 async def list_integrations(
-    niss: str,
+    niss: NissPath,
     capacity: Annotated[int, Query(ge=0, le=999, description="Quality code of the caller's "
                                    "own active file on the person")],
-    end_user_id: str,
-    end_user_role: str,
+    end_user_id: EndUserId,
+    end_user_role: EndUserRole,
     caller: ConsultingCaller,
     hub: HubDep,
 ) -> IntegrationListOut:

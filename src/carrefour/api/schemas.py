@@ -3,29 +3,62 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from carrefour.limits import JSON_MAX_BYTES, JSON_MAX_DEPTH, check_json_object, check_no_nul
 
 NissText = Field(min_length=1, max_length=20, examples=["85073003328"])
+Name = Annotated[str, Field(min_length=1, max_length=80)]
+QualityCode = Annotated[int, Field(ge=0, le=999)]
+
+
+def _bounded(value: dict[str, Any]) -> dict[str, Any]:
+    check_json_object(value)
+    return value
+
+
+FreeObject = Annotated[
+    dict[str, Any],
+    AfterValidator(_bounded),
+    Field(
+        description=f"A JSON object nested at most {JSON_MAX_DEPTH} levels deep and at most "
+        f"{JSON_MAX_BYTES // 1024} KiB as JSON"
+    ),
+]
+"""A free JSON object, bounded in size and depth (the one validator of every such field)."""
 
 
 class Strict(BaseModel):
+    """A request body: no member beyond those declared, no NUL character in any text."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        check_no_nul(data)
+        return data
 
 
 class EndUserIn(Strict):
-    id: str = Field(min_length=1, max_length=100, description="The end user at the institution")
+    id: str = Field(
+        min_length=1, max_length=100, description="The end user at the institution",
+        examples=["sw-042"],
+    )
     role: str = Field(min_length=1, max_length=60, examples=["social-worker"])
 
 
 class ConsultationIn(Strict):
     service: str = Field(min_length=1, max_length=80, examples=["legal-data"])
-    version: int | None = None
+    version: int | None = Field(default=None, ge=1, le=999)
     niss: str | None = Field(default=None, max_length=20, examples=["85073003328"])
-    capacity: int = Field(ge=0, le=999, description="Quality code of the institution's file")
+    capacity: int = Field(
+        ge=0, le=999, description="Quality code of the institution's file", examples=[2]
+    )
     end_user: EndUserIn
-    parameters: dict[str, Any] = Field(default_factory=dict)
+    parameters: FreeObject = Field(default_factory=dict)
 
 
 class SourceStatusOut(BaseModel):
@@ -54,7 +87,7 @@ class ConsultationOut(BaseModel):
 
 class IntegrationIn(Strict):
     niss: str = NissText
-    quality_code: int = Field(ge=0, le=999)
+    quality_code: QualityCode = Field(examples=[2])
     start: dt.date | None = None
     end: dt.date | None = None
     end_user: EndUserIn
@@ -125,7 +158,9 @@ class InstitutionOut(BaseModel):
 
 
 class CredentialsIn(Strict):
-    scopes: list[str] = Field(default_factory=lambda: ["consult"])
+    scopes: list[Annotated[str, Field(max_length=20)]] = Field(
+        default_factory=lambda: ["consult"], max_length=3
+    )
 
 
 class CredentialsOut(BaseModel):
@@ -137,9 +172,9 @@ class DeliberationIn(Strict):
     reference: str = Field(min_length=3, max_length=40, examples=["CSI/22/123"])
     title: str = Field(min_length=1, max_length=300)
     client_kind: str = Field(min_length=1, max_length=40)
-    quality_codes: list[int] = Field(min_length=1)
-    service: str
-    fields: list[str] = Field(min_length=1)
+    quality_codes: list[QualityCode] = Field(min_length=1, max_length=1000)
+    service: Name
+    fields: list[Name] = Field(min_length=1, max_length=200)
     valid_from: dt.date
     valid_until: dt.date | None = None
     sectors: list[int] | None = Field(
@@ -157,9 +192,9 @@ class DeliberationOut(DeliberationIn):
 
 
 class AvailabilityIn(Strict):
-    service: str
+    service: Name
     source_kind: str = Field(min_length=1, max_length=40)
-    quality_codes: list[int] | None = None
+    quality_codes: list[QualityCode] | None = Field(default=None, max_length=1000)
 
 
 class TokenOut(BaseModel):
@@ -171,7 +206,9 @@ class TokenOut(BaseModel):
 
 class BisPersonIn(Strict):
     last_name: str = Field(min_length=1, max_length=200, examples=["Nowak"])
-    first_names: list[str] = Field(default_factory=list, max_length=10)
+    first_names: list[Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=list, max_length=10
+    )
     birth_date: str = Field(
         min_length=4,
         max_length=10,
@@ -182,12 +219,12 @@ class BisPersonIn(Strict):
     birth_place: str | None = Field(default=None, max_length=200)
     nationality: str | None = Field(default=None, max_length=60)
     civil_state: str | None = Field(default=None, max_length=60)
-    address: dict[str, Any] | None = None
+    address: FreeObject | None = None
     end_user: EndUserIn
 
 
 class BisChangesIn(Strict):
-    changes: dict[str, Any] = Field(min_length=1)
+    changes: FreeObject = Field(min_length=1)
     end_user: EndUserIn
 
 

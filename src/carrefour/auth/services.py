@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Engine, select
 
+from carrefour.auth.roles import check_role
 from carrefour.auth.tables import credentials
 from carrefour.errors import Forbidden, InvalidCredentials, Unauthenticated
 
@@ -48,6 +49,13 @@ class Actor:
     end_user_id: str
     end_user_role: str
     channel: str = "rest"
+    listed_role: bool = True
+    """Whether ``end_user_role`` is a role of the list (``check_role``); False where the
+    channel carries none (CBSS SOAP names the user by an e-mail address or legal context)."""
+
+    def check_role(self, sector: int) -> None:
+        if self.listed_role:
+            check_role(self.end_user_role, sector=sector)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +117,8 @@ def issue_token(
 def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
     """The caller that client credentials stand for (the token endpoint, and HTTP Basic on
     the SOAP endpoints); raises :class:`InvalidCredentials` otherwise."""
+    if "\x00" in client_id:  # no client id holds one, and the database cannot look it up
+        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
     with engine.connect() as connection:
         row = (
             connection.execute(select(credentials).where(credentials.c.client_id == client_id))
@@ -162,14 +172,27 @@ def authenticate(token: str, *, secret: str) -> Caller:
 
 def _decode(token: str, *, secret: str) -> tuple[Caller, int]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[_ALGORITHM], options={"require": ["exp"]})
+        claims = jwt.decode(
+            token, secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "inst"]}
+        )
     except jwt.ExpiredSignatureError:
         raise Unauthenticated("The access token has expired; request a new one.") from None
     except jwt.InvalidTokenError:
         raise Unauthenticated("The access token is not valid.") from None
-    caller = Caller(
-        client_id=str(claims["sub"]),
-        institution_id=int(claims["inst"]),
-        scopes=frozenset(str(claims.get("scope", "")).split()),
+    return _caller_of(claims), int(claims["exp"])
+
+
+def _caller_of(claims: dict[str, object]) -> Caller:
+    """The caller a token's claims name; a claim of the wrong type makes the token invalid
+    (the hub signs only tokens it issued, but a leaked or reused secret must not crash it)."""
+    subject, institution, scope = claims["sub"], claims["inst"], claims.get("scope", "")
+    if (
+        not isinstance(subject, str)
+        or not isinstance(institution, int)
+        or isinstance(institution, bool)
+        or not isinstance(scope, str)
+    ):
+        raise Unauthenticated("The access token is not valid.")
+    return Caller(
+        client_id=subject, institution_id=institution, scopes=frozenset(scope.split())
     )
-    return caller, int(claims["exp"])

@@ -45,6 +45,7 @@ class AccessManager:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> directory.Registered:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 directory.register_integration,
                 self._engine,
@@ -63,6 +64,7 @@ class AccessManager:
         institution = await self._institution(actor)
 
         async def work(stamp: Stamp) -> int:
+            actor.check_role(institution.sector)
             return await asyncio.to_thread(
                 directory.unregister_integration,
                 self._engine,

@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from carrefour.errors import (
     DeliberationExpired,
+    EndDateRequired,
     IntegrationExpired,
     InvalidPeriod,
     NoDeliberation,
@@ -142,8 +143,12 @@ class Period:
 
 
 def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (the month's last day when it is shorter); refused with
+    :class:`InvalidPeriod` past the last representable date (9999-12-31)."""
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise InvalidPeriod(f"A period starting on {day} would end after the year {dt.MAXYEAR}.")
     for candidate_day in (day.day, 30, 29, 28):
         try:
             return dt.date(year, month, candidate_day)
@@ -156,10 +161,16 @@ def integration_period(
     *, sector: int, quality_code: int, starts_on: dt.date, ends_on: dt.date | None
 ) -> Period:
     """The period actually granted: a CPAS integration gets its end date defaulted to the
-    maximum duration of its quality code and capped there."""
+    maximum duration of its quality code and capped there; a CPAS code without a maximum
+    duration needs an explicit end date (a CPAS file always ends)."""
     if ends_on is not None and ends_on < starts_on:
         raise InvalidPeriod(f"The end date {ends_on} is before the start date {starts_on}.")
     limit = cpas_limit(quality_code, starts_on) if sector == CPAS_SECTOR else None
+    if limit is None and sector == CPAS_SECTOR and ends_on is None:
+        raise EndDateRequired(
+            f"The CPAS quality code {quality_code} has no maximum duration: give the end date "
+            "of the integration."
+        )
     if limit is None:
         return Period(starts_on, ends_on)
     if ends_on is None:
@@ -176,7 +187,7 @@ def cpas_limit(quality_code: int, starts_on: dt.date) -> dt.date | None:
     months = CPAS_MAX_MONTHS.get(quality_code)
     if months is None:
         return None
-    return add_months(starts_on, months) - dt.timedelta(days=1)
+    return add_months(starts_on, months) - dt.timedelta(days=1)  # never before 0001-01-01
 
 
 def check_finality(

@@ -15,6 +15,7 @@ from carrefour.catalogue.model import Catalogue, default_catalogue
 from carrefour.directory.domain import Availability, Deliberation
 from carrefour.directory.services import save_all
 from carrefour.errors import InvalidInput
+from carrefour.limits import check_no_nul
 
 
 def parse_reference(
@@ -24,8 +25,11 @@ def parse_reference(
     catalogue = catalogue or default_catalogue()
     try:
         document = tomllib.loads(text)
+        check_no_nul(document)
     except tomllib.TOMLDecodeError as error:
         raise InvalidInput(f"The reference file is not valid TOML: {error}.") from None
+    except ValueError as error:
+        raise InvalidInput(f"The reference file is not valid: {error}.") from None
     grants = [_deliberation(raw, catalogue) for raw in document.get("deliberation", [])]
     rows = [_availability(raw, catalogue) for raw in document.get("availability", [])]
     _refuse_duplicates([(g.reference, g.client_kind, g.service) for g in grants], "grant")

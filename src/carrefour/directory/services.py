@@ -108,9 +108,13 @@ class Registered:
 
 
 def check_quality_code(institution: Institution, quality_code: int) -> None:
-    if reference.quality_code(institution.sector, quality_code) is None:
+    """A file is integrated under a quality code of the institution's own sector; the codes
+    valid in every sector (000 definitive registration, 902, 999 replaced NISS) describe a
+    person's registration, not an institution's file."""
+    if reference.quality_code(institution.sector, quality_code, own_sector_only=True) is None:
         raise InvalidCode(
-            f"The quality code {quality_code} does not exist in sector {institution.sector}."
+            f"The quality code {quality_code} is not a code of the institution's sector "
+            f"({institution.sector})."
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from carrefour import reference
+from carrefour.auth.roles import check_role
 from carrefour.auth.services import Caller
 from carrefour.catalogue.model import Catalogue, Service, validate_parameters
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
@@ -52,6 +53,7 @@ class EndUser:
 
     id: str
     role: str
+    listed_role: bool = True  # False: no role from the list (CBSS SOAP), see Actor
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +157,8 @@ class Exchange:
         service = self._catalogue.get(request.service, request.version)
         snapshot = await self._reference.current()
         institution = trace.institution = snapshot.institution(caller.institution_id)
+        if request.end_user.listed_role:
+            check_role(request.end_user.role, sector=institution.sector)
         niss = await self._followed(self._checked_niss(service, request), trace)
         _check_capacity(institution, request.capacity)
         parameters = validate_parameters(service, request.parameters)

@@ -24,6 +24,9 @@ from stdnum.exceptions import (
 
 from carrefour.errors import InvalidNiss
 
+MAX_TEXT = 20
+"""The longest text that may be a NISS (``85.07.30-033.28``, with room for spaces)."""
+
 
 class NissKind(StrEnum):
     REGISTER = "register"
@@ -86,6 +89,8 @@ def parse_niss(raw: str) -> Niss:
     """Validate a National Register or BIS number; raise :class:`InvalidNiss` with the reason."""
     if not isinstance(raw, str):
         raise InvalidNiss("The NISS must be given as a string of 11 digits.")
+    if len(raw) > MAX_TEXT:  # 11 digits and their separators; never echo or parse a flood
+        raise InvalidNiss(f"The NISS must have 11 digits; {len(raw)} characters were given.")
     compact = nn.compact(raw)
     try:
         validated = bis.validate(compact) if _looks_like_bis(compact) else nn.validate(compact)

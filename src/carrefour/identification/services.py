@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine
 
 from carrefour.auth.services import Actor, Scope
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
+from carrefour.directory.domain import Institution
 from carrefour.identification import register
 from carrefour.identification.history import NissReplacement
 from carrefour.identification.matching import check_identity
@@ -52,9 +53,11 @@ class BisRegistry:
         self._on_commit = on_commit
 
     async def create(self, actor: Actor, data: Mapping[str, Any]) -> Ticketed[BisPerson]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> BisPerson:
+            actor.check_role(institution.sector)
             created = await asyncio.to_thread(
                 register.create_bis_person,
                 self._engine,
@@ -70,9 +73,11 @@ class BisRegistry:
     async def update(
         self, actor: Actor, niss: str, changes: Mapping[str, Any]
     ) -> Ticketed[BisPerson]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> BisPerson:
+            actor.check_role(institution.sector)
             editor = _editor(actor, client)
             return await asyncio.to_thread(
                 register.update_bis_person,
@@ -89,9 +94,11 @@ class BisRegistry:
     async def replace(
         self, actor: Actor, niss: str, new_niss: str, reason: str
     ) -> Ticketed[NissReplacement]:
-        client = await self._client(actor)
+        institution = await self._institution(actor)
+        client = institution.cbe
 
         async def work(stamp: Stamp) -> NissReplacement:
+            actor.check_role(institution.sector)
             editor = _editor(actor, client)
             old, new = parse_niss(niss), parse_niss(new_niss)
             register.new_replacement(old, new, reason=reason)  # refuses bad input at once
@@ -143,8 +150,8 @@ class BisRegistry:
 
         return then
 
-    async def _client(self, actor: Actor) -> str:
-        return (await self._reference.current()).institution(actor.caller.institution_id).cbe
+    async def _institution(self, actor: Actor) -> Institution:
+        return (await self._reference.current()).institution(actor.caller.institution_id)
 
     @staticmethod
     def _act(actor: Actor, client: str, action: str, niss: str | None) -> Act:

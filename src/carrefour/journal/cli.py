@@ -29,6 +29,7 @@ from carrefour.journal.codec import iso_utc
 from carrefour.journal.keys import JournalKeyError, public_pem, signing_key
 from carrefour.journal.sealing import Seal, seal
 from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
+from carrefour.limits import INT64_MAX, MAX_PAGE
 
 app = typer.Typer(
     help="The journal of exchanges: verify its chain, seal it, look exchanges up.",
@@ -253,8 +254,12 @@ def trace(
 def who_consulted(
     niss: Annotated[str, typer.Argument(help="The person's NISS (separators allowed).")],
     database_url: DatabaseUrl = None,
-    limit: Annotated[int, typer.Option(min=1, help="At most this many entries.")] = 100,
-    before_seq: Annotated[int | None, typer.Option(help="Only entries before this seq.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_PAGE, help="At most this many entries.")
+    ] = 100,
+    before_seq: Annotated[
+        int | None, typer.Option(min=1, max=INT64_MAX, help="Only entries before this seq.")
+    ] = None,
 ) -> None:
     """List the exchanges about a person, newest first (the DPO's and the citizen's view)."""
     try:

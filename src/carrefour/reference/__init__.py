@@ -1,4 +1,5 @@
-"""The code lists shipped with Carrefour: sectors, quality codes, Belgian postal codes.
+"""The code lists shipped with Carrefour: sectors, quality codes, end users' roles, Belgian
+postal codes.
 
 Read lazily on first use (never at import time) from the CSV files beside this module.
 """
@@ -11,12 +12,16 @@ from functools import cache
 from importlib import resources
 
 __all__ = [
+    "EndUserRole",
     "PostalCode",
     "QualityCode",
     "Sector",
     "postal_codes",
     "quality_code",
     "quality_codes",
+    "role",
+    "roles",
+    "roles_of",
     "sector",
     "sectors",
 ]
@@ -36,6 +41,17 @@ class QualityCode:
     code: int
     label_fr: str
     label_nl: str
+
+
+@dataclass(frozen=True, slots=True)
+class EndUserRole:
+    """A role an end user may act in, at an institution of the sector."""
+
+    sector: int | None  # None: in every sector (each institution has a DPO, a security adviser)
+    role: str
+    label_fr: str
+    label_nl: str
+    label_de: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +92,37 @@ def quality_codes() -> dict[tuple[int | None, int], QualityCode]:
     return codes
 
 
-def quality_code(sector_number: int, code: int) -> QualityCode | None:
-    """The quality code as valid in that sector (or in every sector), None if unknown."""
+def quality_code(
+    sector_number: int, code: int, *, own_sector_only: bool = False
+) -> QualityCode | None:
+    """The quality code as valid in that sector (or in every sector, unless
+    ``own_sector_only``), None if unknown."""
     table = quality_codes()
-    return table.get((sector_number, code)) or table.get((None, code))
+    found = table.get((sector_number, code))
+    return found if found or own_sector_only else table.get((None, code))
+
+
+@cache
+def roles() -> dict[tuple[int | None, str], EndUserRole]:
+    found: dict[tuple[int | None, str], EndUserRole] = {}
+    for r in _rows("roles.csv"):
+        key_sector = int(r["sector"]) if r["sector"] else None
+        found[(key_sector, r["role"])] = EndUserRole(
+            key_sector, r["role"], r["label_fr"], r["label_nl"], r["label_de"]
+        )
+    return found
+
+
+def role(sector_number: int, name: str) -> EndUserRole | None:
+    """The role as declared for that sector (or for every sector), None if unknown."""
+    table = roles()
+    return table.get((sector_number, name)) or table.get((None, name))
+
+
+def roles_of(sector_number: int) -> list[EndUserRole]:
+    """The roles an end user of that sector may act in, the sector's own first."""
+    table = roles().values()
+    return [r for r in table if r.sector == sector_number] + [r for r in table if r.sector is None]
 
 
 @cache

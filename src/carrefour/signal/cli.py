@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from carrefour.config import Settings
 from carrefour.db import build_engine
+from carrefour.limits import INT64_MAX, MAX_PAGE
 from carrefour.signal import admin
 from carrefour.signal.delivery import DeliveryPolicy
 
@@ -54,7 +55,7 @@ def backlog_command(database_url: DatabaseUrl = None) -> None:
 @app.command("dead-letters")
 def dead_letters_command(
     database_url: DatabaseUrl = None,
-    limit: Annotated[int, typer.Option(min=1)] = 100,
+    limit: Annotated[int, typer.Option(min=1, max=MAX_PAGE)] = 100,
 ) -> None:
     """Deliveries that kept failing until the dead-letter time."""
     with _engine(database_url) as engine:
@@ -68,8 +69,13 @@ def dead_letters_command(
 
 @app.command("replay")
 def replay_command(
-    ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids (default: all)")] = None,
-    subscription: Annotated[int | None, typer.Option(help="Only this subscription's")] = None,
+    ids: Annotated[
+        list[int] | None,
+        typer.Argument(min=1, max=INT64_MAX, help="Delivery ids (default: all)"),
+    ] = None,
+    subscription: Annotated[
+        int | None, typer.Option(min=1, max=INT64_MAX, help="Only this subscription's")
+    ] = None,
     database_url: DatabaseUrl = None,
 ) -> None:
     """Queue dead letters again; the workers send them at once."""

@@ -8,27 +8,33 @@ import datetime as dt
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
 
 from carrefour.api.deps import AdminCaller, ConsultingCaller, HubDep, get_caller
+from carrefour.api.params import Cursor, Limit, RowId
+from carrefour.api.schemas import FreeObject, Strict
 from carrefour.auth.services import Caller
+from carrefour.limits import INT32_MAX, INT64_MAX, MAX_PAGE
 from carrefour.signal import admin
-from carrefour.signal.domain import Subscription
+from carrefour.signal.domain import MAX_SOURCE_REF, Subscription
+from carrefour.signal.services import MAX_BATCH
 
 router = APIRouter(prefix="/v1", tags=["signal"])
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-class MutationIn(BaseModel):
+class MutationIn(Strict):
     """A change reported by an authentic source."""
-
-    model_config = ConfigDict(extra="forbid")
-    type: str = Field(examples=["address-change"])
-    niss: str = Field(examples=["85073003328"])
-    source_id: str = Field(description="The source's own id: a duplicate is accepted once")
+    type: str = Field(min_length=1, max_length=80, examples=["address-change"])
+    niss: str = Field(min_length=1, max_length=20, examples=["85073003328"])
+    source_id: str = Field(
+        min_length=1,
+        max_length=MAX_SOURCE_REF,
+        description="The source's own id: a duplicate is accepted once",
+    )
     effective_date: dt.date
-    data: dict[str, Any] = Field(examples=[{"address": {"street": "Rue Haute 1"}}])
+    data: FreeObject = Field(examples=[{"address": {"street": "Rue Haute 1"}}])
 
 
 class PublishedOut(BaseModel):
@@ -38,11 +44,14 @@ class PublishedOut(BaseModel):
     duplicate: bool
 
 
-class SubscriptionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    mutation_type: str
-    endpoint: str | None = Field(None, description="Where to push; absent: pull GET /v1/feed")
-    batch_max: int = Field(1, description="Events per request (>1: CloudEvents batch mode)")
+class SubscriptionIn(Strict):
+    mutation_type: str = Field(max_length=80, examples=["address-change"])
+    endpoint: str | None = Field(
+        None, max_length=500, description="Where to push; absent: pull GET /v1/feed"
+    )
+    batch_max: int = Field(
+        1, ge=1, le=MAX_BATCH, description="Events per request (>1: CloudEvents batch mode)"
+    )
 
 
 class SubscriptionOut(BaseModel):
@@ -61,10 +70,9 @@ class FeedOut(BaseModel):
     next_cursor: int
 
 
-class ReplayIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ids: list[int] | None = None
-    subscription_id: int | None = None
+class ReplayIn(Strict):
+    ids: list[Annotated[int, Field(ge=1, le=INT64_MAX)]] | None = Field(None, max_length=MAX_PAGE)
+    subscription_id: int | None = Field(None, ge=1, le=INT32_MAX)
 
 
 def _out(
@@ -119,7 +127,7 @@ async def list_subscriptions(caller: ConsultingCaller, hub: HubDep) -> list[Subs
 
 
 @router.delete("/subscriptions/{subscription_id}", status_code=204)
-async def unsubscribe(subscription_id: int, caller: ConsultingCaller, hub: HubDep) -> Response:
+async def unsubscribe(subscription_id: RowId, caller: ConsultingCaller, hub: HubDep) -> Response:
     """End a subscription; its undelivered events are cancelled."""
     await hub.signal.unsubscribe(caller, subscription_id)
     return Response(status_code=204)
@@ -129,8 +137,8 @@ async def unsubscribe(subscription_id: int, caller: ConsultingCaller, hub: HubDe
 async def feed(
     caller: ConsultingCaller,
     hub: HubDep,
-    cursor: Annotated[int, Query(ge=0, description="Last event position received")] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Cursor = 0,
+    limit: Limit = 100,
 ) -> FeedOut:
     """The pull feed: events after `cursor`; asking with a cursor acknowledges what precedes."""
     page = await hub.signal.feed(caller, cursor=cursor, limit=limit)
@@ -146,7 +154,7 @@ async def backlog(_caller: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
 
 @router.get("/admin/signal/dead-letters", tags=["admin"])
 async def dead_letters(
-    _caller: AdminCaller, hub: HubDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+    _caller: AdminCaller, hub: HubDep, limit: Limit = 100
 ) -> list[dict[str, Any]]:
     rows = await asyncio.to_thread(admin.dead_letters, hub.engine, limit=limit)
     return [asdict(row) for row in rows]

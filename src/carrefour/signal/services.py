@@ -20,6 +20,7 @@ from carrefour.errors import InvalidInput, NotFound
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
+from carrefour.limits import check_json_object, check_no_nul
 from carrefour.signal import admin, outbox, repository
 from carrefour.signal.cloudevents import to_cloudevent
 from carrefour.signal.delivery import DeliveryPolicy
@@ -261,6 +262,10 @@ def _parse_body(body: bytes) -> dict[str, Any]:
         raise InvalidInput("The body is not valid JSON.") from None
     if not isinstance(raw, dict):
         raise InvalidInput("The body must be a JSON object.")
+    try:
+        check_no_nul(raw)
+    except ValueError as error:
+        raise InvalidInput(f"The body is not valid: {error}.") from None
     unknown = sorted(set(raw) - {"type", "niss", "source_id", "effective_date", "data"})
     if unknown:
         raise InvalidInput(f"Unknown member(s): {', '.join(unknown)}.")
@@ -278,8 +283,10 @@ def _object(raw: Mapping[str, Any], name: str) -> dict[str, Any]:
     value = raw.get(name)
     if not isinstance(value, dict):
         raise InvalidInput(f"'{name}' is required and must be an object.")
-    if len(orjson.dumps(value)) > 16_384:
-        raise InvalidInput(f"'{name}' is larger than 16 KiB.")
+    try:
+        check_json_object(value)
+    except ValueError as error:
+        raise InvalidInput(f"'{name}' is too large: {error}.") from None
     return value
 
 

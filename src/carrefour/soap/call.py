@@ -39,7 +39,9 @@ class SoapCall:
             service=service,
             niss=niss,
             capacity=capacity if capacity is not None else await self.capacity(niss),
-            end_user=EndUser(self.actor.end_user_id, self.actor.end_user_role),
+            end_user=EndUser(
+                self.actor.end_user_id, self.actor.end_user_role, self.actor.listed_role
+            ),
             parameters=parameters,
         )
         result = await self._ticketed(

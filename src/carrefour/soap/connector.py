@@ -99,7 +99,9 @@ async def _call(hub: Hub, request: SsdnRequest, transport: Transport) -> SoapCal
     snapshot = await hub.reference.current()
     institution = snapshot.institution(caller.institution_id)
     check_org_unit(institution, request.user.org_unit)
-    actor = Actor(caller, request.user.user_id, request.user.email, channel=CHANNEL)
+    actor = Actor(
+        caller, request.user.user_id, request.user.email, channel=CHANNEL, listed_role=False
+    )
     return SoapCall(hub=hub, actor=actor, institution=institution)
 
 

@@ -195,8 +195,8 @@ def _date(value: str | None) -> dt.date | None:
 def _integer(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdecimal():
-        raise InvalidInput(f"{value!r} is not a whole number.")
+    if not (value.isascii() and value.isdecimal()) or len(value) > 3:  # codes: 0 to 999
+        raise InvalidInput(f"{value[:20]!r} is not a whole number of at most three digits.")
     return int(value)
 
 

@@ -18,6 +18,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 WSDL_TYPE = "text/xml; charset=utf-8"
+OWN_BODY_LIMIT = frozenset({wsdl.SSDN_PATH, wsdl.TX25_PATH, wsdl.TX25_LEGACY_PATH})
+"""The paths whose bodies :func:`read_body` limits (to ``xmlsafe.MAX_BYTES``, with a Fault)."""
 
 
 @router.get(wsdl.SSDN_PATH)

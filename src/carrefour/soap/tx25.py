@@ -98,7 +98,13 @@ class Tx25Exchange:
         except CarrefourError as error:
             raise self._fault_of(error) from None
         context = text(self.request, "legalContext") or "unspecified"
-        actor = Actor(caller, caller.client_id, f"legal-context:{context}"[:200], channel=CHANNEL)
+        actor = Actor(
+            caller,
+            caller.client_id,
+            f"legal-context:{context}"[:200],
+            channel=CHANNEL,
+            listed_role=False,
+        )
         return SoapCall(hub=self.hub, actor=actor, institution=institution)
 
     def _refusal(self, error: CarrefourError) -> etree._Element:
