@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from carrefour.auth.guard import Authenticator
+from carrefour.auth.hashing import HashPool
+from carrefour.auth.throttle import FailureThrottle, ThrottlePolicy
 from carrefour.catalogue.model import Catalogue, default_catalogue
 from carrefour.config import Settings
 from carrefour.db import build_engine
@@ -39,6 +42,7 @@ class Hub:
     signal: Signal
     delivery: DeliveryWorker
     delivery_policy: DeliveryPolicy
+    auth: Authenticator
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
 
     async def start(self) -> None:
@@ -54,6 +58,7 @@ class Hub:
         await self.journal.stop()
         await self.gateway.stop()
         self.exchange.close()
+        self.auth.close()
         if self.owns_engine:
             self.engine.dispose()
 
@@ -93,5 +98,24 @@ def build_hub(
     signal.on_commit(worker.wake)
     return Hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
-        signal=signal, delivery=worker, delivery_policy=policy, owns_engine=owns_engine,
+        signal=signal, delivery=worker, delivery_policy=policy,
+        auth=build_authenticator(settings, engine, reference, journal),
+        owns_engine=owns_engine,
+    )
+
+
+def build_authenticator(
+    settings: Settings, engine: Engine, reference: ReferenceCache, journal: JournalWriter
+) -> Authenticator:
+    throttle = FailureThrottle(
+        ThrottlePolicy(
+            client_failures=settings.auth_client_failures,
+            address_failures=settings.auth_address_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+        )
+    )
+    pool = HashPool(threads=settings.auth_hash_threads, queue=settings.auth_hash_queue)
+    return Authenticator(
+        engine=engine, reference=reference, journal=journal, throttle=throttle, pool=pool,
+        refusal_delay=settings.auth_refusal_delay_seconds,
     )

@@ -29,6 +29,16 @@ class Settings:
     # served WSDLs may refer to (not shipped with Carrefour).
     soap_client_addresses: tuple[tuple[str, str], ...] = ()
     cbss_schemas_dir: Path | None = None
+    # Authentication (token endpoint, SOAP HTTP Basic): failures allowed per client id and
+    # per client address within the window before attempts are refused (429, answered after
+    # the refusal delay); the dedicated threads that check secrets and how many checks may
+    # wait for them (beyond: 503).
+    auth_client_failures: int = 10
+    auth_address_failures: int = 50
+    auth_failure_window_seconds: float = 300.0
+    auth_refusal_delay_seconds: float = 1.0  # a throttled attempt's answer waits this long
+    auth_hash_threads: int = 1
+    auth_hash_queue: int = 8
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -46,6 +56,12 @@ class Settings:
             cbss_schemas_dir=Path(env["CARREFOUR_CBSS_SCHEMAS"])
             if env.get("CARREFOUR_CBSS_SCHEMAS")
             else None,
+            auth_client_failures=int(env.get("CARREFOUR_AUTH_CLIENT_FAILURES", "10")),
+            auth_address_failures=int(env.get("CARREFOUR_AUTH_ADDRESS_FAILURES", "50")),
+            auth_failure_window_seconds=float(env.get("CARREFOUR_AUTH_FAILURE_WINDOW", "300")),
+            auth_refusal_delay_seconds=float(env.get("CARREFOUR_AUTH_REFUSAL_DELAY", "1")),
+            auth_hash_threads=int(env.get("CARREFOUR_AUTH_HASH_THREADS", "1")),
+            auth_hash_queue=int(env.get("CARREFOUR_AUTH_HASH_QUEUE", "8")),
         )
 
 

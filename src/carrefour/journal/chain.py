@@ -2,9 +2,10 @@
 
 Every entry carries the hash of the one before it, and the single-row head carries the last
 sequence number and hash, so an altered entry, a deleted entry (in the middle or at the end) and
-a rewritten hash are all detected by :func:`verify`. Appending locks the head (``SELECT ... FOR
-UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises writers), so several hub
-processes can write to the same database and still form one chain.
+a rewritten hash are all detected by :func:`verify`, and so are altered, deleted or added audit
+rows of administrative changes (their entry hashes their digest). Appending locks the head
+(``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN IMMEDIATE`` already serialises
+writers), so several hub processes can write to the same database and still form one chain.
 """
 
 from __future__ import annotations
@@ -16,9 +17,15 @@ from typing import Any
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from carrefour.journal.codec import GENESIS_HASH, chain_hash, entry_from_row, entry_to_row
+from carrefour.journal.codec import (
+    GENESIS_HASH,
+    audit_digest,
+    chain_hash,
+    entry_from_row,
+    entry_to_row,
+)
 from carrefour.journal.entries import JournalEntry
-from carrefour.journal.tables import journal_entries, journal_head
+from carrefour.journal.tables import audit_changes, journal_entries, journal_head
 
 HEAD_ID = 1
 
@@ -86,7 +93,8 @@ def _create_head(connection: Connection) -> None:
 # --- verification ----------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One break in the chain. ``kind``: altered, broken-link, missing, head-mismatch."""
+    """One break in the chain. ``kind``: altered, broken-link, missing, head-mismatch, and for
+    the audit rows of administrative changes audit-altered, audit-missing, audit-unvouched."""
 
     seq: int
     kind: str
@@ -140,6 +148,7 @@ def verify(
     walker.check_head(head)
     if head is not None:
         _check_beyond_head(engine, walker)
+    _check_audit(engine, walker, upto=upto)
     return walker.report(head)
 
 
@@ -177,6 +186,32 @@ def _check_beyond_head(engine: Engine, walker: _ChainWalker) -> None:
         walker.add(stray, "head-mismatch", f"entry {stray} lies beyond the head of the journal")
 
 
+def _check_audit(engine: Engine, walker: _ChainWalker, *, upto: int) -> None:
+    """Every entry's audit rows match the digest it hashes; no row lacks such an entry.
+    Rows of entries appended after the head was read are left for the next run."""
+    entry = journal_entries.alias("entry")
+    query = (
+        select(audit_changes, entry.c.seq)
+        .select_from(audit_changes.outerjoin(entry, entry.c.ticket == audit_changes.c.ticket))
+        .where((entry.c.seq.is_(None)) | (entry.c.seq <= upto))
+        .order_by(audit_changes.c.ticket, audit_changes.c.position)
+    )
+    grouped: dict[str, list[RowMapping]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query).mappings():
+            grouped.setdefault(row["ticket"], []).append(row)
+    for ticket, (seq, digest) in walker.vouched.items():
+        rows = grouped.pop(ticket, [])
+        if not rows:
+            walker.add(seq, "audit-missing", f"the audit rows of entry {seq} are missing")
+        elif audit_digest(ticket, rows) != digest:
+            walker.add(seq, "audit-altered", f"the audit rows of entry {seq} were altered")
+    for ticket, rows in grouped.items():
+        seq = rows[0]["seq"] or 0
+        walker.add(seq, "audit-unvouched", f"audit rows of ticket {ticket} are vouched for by "
+                   "no journal entry (added or moved)")
+
+
 @dataclass(slots=True)
 class _ChainWalker:
     max_problems: int
@@ -185,6 +220,7 @@ class _ChainWalker:
     prev_hash: str = GENESIS_HASH
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
+    vouched: dict[str, tuple[int, str]] = field(default_factory=dict)  # ticket: seq, digest
 
     def add(self, seq: int, kind: str, detail: str) -> None:
         self.problem_count += 1
@@ -199,6 +235,8 @@ class _ChainWalker:
         elif row["prev_hash"] != self.prev_hash:
             self.add(seq, "broken-link", _broken_link_detail(seq))
         self._check_content(seq, row)
+        if row["audit_digest"] is not None:
+            self.vouched[row["ticket"]] = (seq, row["audit_digest"])
         self.checked += 1
         self.expected_seq, self.prev_hash = seq + 1, row["hash"]
 

@@ -1,5 +1,5 @@
 """``carrefour journal ...``: verify the chain, show an exchange by ticket, who consulted a NISS,
-trace a mutation by its event id.
+trace a mutation by its event id, the audit trail of administrative changes.
 
 Thin: each command parses its input, calls one function of the journal and prints the result.
 """
@@ -18,11 +18,14 @@ from sqlalchemy import Engine
 
 from carrefour.config import Settings
 from carrefour.db import build_engine
-from carrefour.errors import InvalidNiss
+from carrefour.errors import CarrefourError, InvalidInput, InvalidNiss
 from carrefour.identification.niss import parse_niss
+from carrefour.journal import audit as journal_audit
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
+from carrefour.journal.recorded import Stamp
 from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
+from carrefour.journal.writer import record_now
 
 app = typer.Typer(
     help="The journal of exchanges: verify its hash chain, look exchanges up.",
@@ -125,6 +128,7 @@ def _record_table(record: JournalRecord) -> Table:
         "outcome": entry.outcome,
         "duration": f"{entry.duration_ms:.1f} ms",
         "reference": entry.reference or "-",
+        "audit digest": entry.audit_digest or "-",
         "hash": record.hash,
     }
     for name, value in fields.items():
@@ -195,3 +199,68 @@ def _consultations_table(records: list[JournalRecord]) -> Table:
             entry.outcome,
         )
     return table
+
+
+AUDIT_KINDS = ("institution", "credentials", "deliberation", "availability", "subscription")
+
+
+@app.command("audit")
+def audit_command(
+    kind: Annotated[str | None, typer.Option(help="institution, credentials, deliberation, "
+                                             "availability or subscription.")] = None,
+    key: Annotated[str | None, typer.Option(help="The object's key (CBE number, client id, "
+                                            "reference|client_kind|service...).")] = None,
+    database_url: DatabaseUrl = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many changes.")] = 100,
+) -> None:
+    """Who changed what, newest first, with each object's state before and after. Looking is
+    journaled (channel cli, the operating-system user)."""
+    console = Console()
+    with _engine(database_url) as engine:
+        try:
+            records = journal_audit.locally(
+                engine, "admin-audit", lambda stamp: _trail(engine, stamp, kind, key, limit)
+            )
+        except CarrefourError as error:
+            console.print(f"[red]{error.code}[/]: {error.detail}")
+            raise typer.Exit(code=1) from None
+    if not records:
+        console.print("No administrative change is journaled for this.")
+        return
+    console.print(_audit_table(records))
+
+
+def _trail(
+    engine: Engine, stamp: Stamp, kind: str | None, key: str | None, limit: int
+) -> list[journal_audit.AuditRecord]:
+    if kind is not None and kind not in AUDIT_KINDS:
+        raise InvalidInput(f"The kind must be one of: {', '.join(AUDIT_KINDS)}.")
+    if key is not None and kind is None:
+        raise InvalidInput("Give the --kind of the object whose --key is given.")
+    records = journal_audit.trail(engine, kind=kind, key=key, limit=limit)
+    reference = None if kind is None else f"{kind}:{key or '*'}"
+    record_now(engine, stamp.entry("ok", reference=reference))
+    stamp.sealed = True
+    return records
+
+
+def _audit_table(records: list[journal_audit.AuditRecord]) -> Table:
+    table = Table()
+    for name in ("seq", "time (UTC)", "action", "by", "object"):
+        table.add_column(name, overflow="fold")
+    table.add_column("before → after", overflow="fold")
+    for record in records:
+        by = f"{record.client} / {record.end_user_id or '-'} ({record.channel})"
+        table.add_row(str(record.seq), record.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      record.action, by, f"{record.kind} {record.key}",
+                      _difference(record.before, record.after))
+    return table
+
+
+def _difference(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
+    if before is None:
+        return "created"
+    if after is None:
+        return "deleted"
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in changed)

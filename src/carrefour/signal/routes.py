@@ -153,16 +153,17 @@ async def dead_letters(
 
 
 @router.post("/admin/signal/replay", tags=["admin"])
-async def replay(body: ReplayIn, caller: AdminCaller, hub: HubDep) -> dict[str, Any]:
+async def replay(body: ReplayIn, call: AdminCaller, hub: HubDep) -> dict[str, Any]:
     """Queue dead letters again (all, the given ids, or one subscription's)."""
     snapshot = await hub.reference.current()
     ticket, count = await asyncio.to_thread(
         admin.replay,
         hub.engine,
-        client=snapshot.institution(caller.institution_id).cbe,
+        client=snapshot.institution(call.caller.institution_id).cbe,
         channel="admin",
         ids=body.ids,
         subscription_id=body.subscription_id,
     )
+    call.stamp.sealed = True  # the replay journaled itself, under the ticket it answers
     hub.delivery.wake()
     return {"ticket": ticket, "queued": count}
