@@ -13,7 +13,7 @@ import time
 import httpx
 import pytest
 
-from carrefour.auth.hashing import HashPool
+from carrefour.auth.hashing import HashPool, Standing
 from carrefour.auth.throttle import FailureThrottle, ThrottlePolicy
 from carrefour.errors import AuthenticationBusy, TooManyAttempts
 from tests.auth.conftest import ADDRESS_FAILURES, CLIENT_FAILURES, REFUSAL_DELAY, Door
@@ -168,20 +168,20 @@ def test_ipv6_addresses_count_per_64_network() -> None:
     throttle.check("c", "2001:db8:1:3::1")
 
 
-def test_a_known_clients_check_does_not_wait_behind_a_flood_of_strangers() -> None:
+def test_a_check_whose_caller_went_away_still_holds_its_place_until_done() -> None:
     async def scenario() -> None:
-        pool = HashPool(threads=1, queue=2)
+        pool = HashPool(threads=1, queue=0)
         release = threading.Event()
         try:
-            strangers = [asyncio.ensure_future(pool.run(release.wait, 5)) for _ in range(3)]
+            gone = asyncio.ensure_future(pool.run(release.wait, 5))
             await asyncio.sleep(0.05)
-            with pytest.raises(AuthenticationBusy):  # the strangers' lane is full...
+            gone.cancel()
+            await asyncio.sleep(0.05)
+            with pytest.raises(AuthenticationBusy):  # its hash is still being computed
                 await pool.run(release.wait, 5)
-            known = pool.run(lambda: "checked", known=True)
-            assert await asyncio.wait_for(known, 2) == "checked"  # ...not the known clients'
-            assert not any(s.done() for s in strangers)
             release.set()
-            assert await asyncio.gather(*strangers) == [True] * 3
+            await asyncio.sleep(0.2)
+            assert pool.in_flight == 0
         finally:
             release.set()
             pool.close()
@@ -189,31 +189,110 @@ def test_a_known_clients_check_does_not_wait_behind_a_flood_of_strangers() -> No
     asyncio.run(scenario())
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
-def test_strangers_are_checked_at_the_lowest_cpu_priority() -> None:
-    def niceness() -> int:
-        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    async def scenario() -> tuple[int, int]:
-        pool = HashPool()
+def test_a_flood_of_suspect_checks_keeps_no_one_else_waiting() -> None:
+    async def scenario() -> None:
+        pool = HashPool(threads=1, queue=2)
+        release = threading.Event()
         try:
-            return await pool.run(niceness, known=True), await pool.run(niceness)
+            suspects = [asyncio.ensure_future(
+                pool.run(release.wait, 5, standing=Standing.SUSPECT)) for _ in range(3)]
+            await asyncio.sleep(0.05)
+            with pytest.raises(AuthenticationBusy):  # the suspects' lane is full...
+                await pool.run(release.wait, 5, standing=Standing.SUSPECT)
+            for standing in (Standing.KNOWN, Standing.CLEAN):  # ...not the main lane
+                checked = pool.run(lambda: "checked", standing=standing)
+                assert await asyncio.wait_for(checked, 2) == "checked"
+            assert not any(s.done() for s in suspects)
+            release.set()
+            assert await asyncio.gather(*suspects) == [True] * 3
+        finally:
+            release.set()
+            pool.close()
+
+    asyncio.run(scenario())
+
+
+def test_known_clients_are_checked_before_clean_strangers_and_have_their_own_share() -> None:
+    async def scenario() -> list[str]:
+        pool = HashPool(threads=1, queue=1)
+        release, order = threading.Event(), []
+
+        def check(name: str) -> None:
+            release.wait(5)
+            order.append(name)
+
+        try:
+            strangers = [asyncio.ensure_future(pool.run(check, f"stranger-{i}"))
+                         for i in range(2)]
+            await asyncio.sleep(0.05)
+            with pytest.raises(AuthenticationBusy):
+                await pool.run(check, "one stranger too many")
+            known = asyncio.ensure_future(pool.run(check, "known", standing=Standing.KNOWN))
+            await asyncio.sleep(0.05)
+            release.set()
+            await asyncio.gather(known, *strangers)
+            return order
+        finally:
+            release.set()
+            pool.close()
+
+    assert asyncio.run(scenario()) == ["stranger-0", "known", "stranger-1"]
+
+
+def test_the_suspects_lane_rests_three_times_as_long_as_it_worked() -> None:
+    async def scenario() -> list[float]:
+        pool = HashPool()
+        moments: list[float] = []
+
+        def check() -> None:
+            moments.append(time.monotonic())
+            time.sleep(0.1)
+
+        try:
+            await asyncio.gather(pool.run(check, standing=Standing.SUSPECT),
+                                 pool.run(check, standing=Standing.SUSPECT))
+            return moments
         finally:
             pool.close()
 
-    known, stranger = asyncio.run(scenario())
-    assert stranger == 19 and known < stranger
+    first, second = asyncio.run(scenario())
+    assert second - first >= 0.1 + 0.3 - 0.02
 
 
-def test_a_client_id_is_known_from_the_address_it_authenticated_from() -> None:
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_suspects_are_checked_at_the_lowest_cpu_priority_on_one_cpu() -> None:
+    def standing() -> tuple[int, int]:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), len(
+            os.sched_getaffinity(0))
+
+    async def scenario() -> tuple[tuple[int, int], tuple[int, int]]:
+        pool = HashPool()
+        try:
+            return (await pool.run(standing),
+                    await pool.run(standing, standing=Standing.SUSPECT))
+        finally:
+            pool.close()
+
+    (clean, clean_cpus), (suspect, suspect_cpus) = asyncio.run(scenario())
+    assert suspect == 19 and clean < suspect
+    assert suspect_cpus == 1 and clean_cpus == len(os.sched_getaffinity(0))
+
+
+def test_an_attempts_standing_follows_its_history() -> None:
     now = [0.0]
-    throttle = FailureThrottle(ThrottlePolicy(trust_seconds=3600), clock=lambda: now[0])
-    assert not throttle.known("inst-1", "10.0.0.1")
-    throttle.succeeded("inst-1", "10.0.0.1")
-    assert throttle.known("inst-1", "10.0.0.1")
-    assert not throttle.known("inst-1", "10.0.0.2") and not throttle.known("inst-2", "10.0.0.1")
+    throttle = FailureThrottle(ThrottlePolicy(window_seconds=60, trust_seconds=3600),
+                               clock=lambda: now[0])
+    assert throttle.standing("inst-1", "10.0.0.1") is Standing.CLEAN
+    throttle.failed("inst-2", "10.0.0.2")
+    assert throttle.standing("inst-2", "10.0.0.9") is Standing.SUSPECT  # its id failed
+    assert throttle.standing("inst-9", "10.0.0.2") is Standing.SUSPECT  # its address failed
+    throttle.succeeded("inst-1", "10.0.0.2")
+    assert throttle.standing("inst-1", "10.0.0.2") is Standing.KNOWN  # from there, before
+    assert throttle.standing("inst-1", "10.0.0.3") is Standing.CLEAN
+    now[0] = 61
+    assert throttle.standing("inst-9", "10.0.0.2") is Standing.CLEAN
     now[0] = 3601
-    assert not throttle.known("inst-1", "10.0.0.1")
+    assert throttle.standing("inst-1", "10.0.0.2") is Standing.CLEAN
 
 
 def test_attempts_the_full_pool_refused_count_against_the_address_only() -> None:

@@ -14,7 +14,6 @@ from fastapi import APIRouter, Body, Query
 
 from carrefour.api.deps import AdminCall, AdminCaller, HubDep
 from carrefour.api.schemas import (
-    AuditKind,
     AuditOut,
     AvailabilityIn,
     CredentialsIn,
@@ -198,7 +197,7 @@ async def load_reference(
 async def audit(
     call: AdminCaller,
     hub: HubDep,
-    kind: Annotated[AuditKind | None, Query(description="The kind of object")] = None,
+    kind: Annotated[journal_audit.Kind | None, Query(description="The kind of object")] = None,
     key: Annotated[str | None, Query(min_length=1, max_length=300,
                                      description="The object's key (with a kind)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -127,14 +126,6 @@ class CredentialsStateOut(BaseModel):
     scopes: list[str]
     created_at: dt.datetime
     revoked_at: dt.datetime | None
-
-
-class AuditKind(StrEnum):
-    INSTITUTION = "institution"
-    CREDENTIALS = "credentials"
-    DELIBERATION = "deliberation"
-    AVAILABILITY = "availability"
-    SUBSCRIPTION = "subscription"
 
 
 class AuditOut(BaseModel):

@@ -74,14 +74,14 @@ class Authenticator:
 
     async def check(self, client_id: str, secret: str, *, address: str | None) -> Caller:
         """Throttle first (no hash work for an id or address that must wait), then the secret
-        on the hash pool, in the known clients' lane or the strangers'. A failure counts
-        against the id and the address, an attempt the full pool could not take against the
-        address; both refusals without a check are answered after ``refusal_delay`` (a client
-        ignoring Retry-After cannot loop fast). A success clears the id's failures."""
+        on the hash pool, queued by the attempt's standing. A failure counts against the id
+        and the address, an attempt the full pool could not take against the address; both
+        refusals without a check are answered after ``refusal_delay`` (a client ignoring
+        Retry-After cannot loop fast). A success clears the id's failures."""
         try:
             self.throttle.check(client_id, address)
-            known = self.throttle.known(client_id, address)
-            caller = await self.pool.run(self._verify, client_id, secret, known=known)
+            standing = self.throttle.standing(client_id, address)
+            caller = await self.pool.run(self._verify, client_id, secret, standing=standing)
         except (InvalidCredentials, InstitutionDisabled):
             self.throttle.failed(client_id, address)
             raise

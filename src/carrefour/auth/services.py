@@ -98,7 +98,8 @@ def create_credentials(
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
-        change = audit.Change("credentials", client_id, None, _state(connection, client_id))
+        state = _state(connection, client_id)
+        change = audit.Change(audit.Kind.CREDENTIALS, client_id, None, state)
         audit.commit(connection, stamp or audit.local_stamp("admin-add-credentials"), [change])
     return NewCredentials(client_id, client_secret)
 
@@ -120,7 +121,7 @@ def revoke_credentials(
         bump_version(connection)
         after = _state(connection, client_id)
         assert after is not None
-        change = audit.Change("credentials", client_id, before, after)
+        change = audit.Change(audit.Kind.CREDENTIALS, client_id, before, after)
         audit.commit(connection, stamp or audit.local_stamp("admin-revoke-credentials"), [change])
     return after
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from carrefour.auth.hashing import Standing
 from carrefour.errors import TooManyAttempts
 
 MAX_KEY = 200  # characters of a client id kept as a key
@@ -46,6 +47,11 @@ class _Failures:
         if times is None or len(times) < self._limit:
             return 0.0
         return max(0.0, times[0] + self._window - now)
+
+    def recent(self, key: str, now: float) -> bool:
+        """Whether ``key`` failed within the window."""
+        times = self._times.get(key)
+        return times is not None and len(times) > 0 and now - times[-1] < self._window
 
     def add(self, key: str, now: float) -> None:
         times = self._times.pop(key, None) or deque(maxlen=self._limit)
@@ -82,11 +88,16 @@ class FailureThrottle:
                 retry_after=max(1, math.ceil(wait)),
             )
 
-    def known(self, client_id: str, address: str | None) -> bool:
-        """Whether this client id authenticated from this address within ``trust_seconds``
-        (its checks do not wait behind those of strangers)."""
-        when = self._known.get((client_id[:MAX_KEY], _network(address)))
-        return when is not None and self._clock() - when < self.policy.trust_seconds
+    def standing(self, client_id: str, address: str | None) -> Standing:
+        """Known (the client id authenticated from this address within ``trust_seconds``),
+        suspect (the id or the address failed within the window), or clean."""
+        key, network, now = client_id[:MAX_KEY], _network(address), self._clock()
+        when = self._known.get((key, network))
+        if when is not None and now - when < self.policy.trust_seconds:
+            return Standing.KNOWN
+        if self._clients.recent(key, now) or self._addresses.recent(network, now):
+            return Standing.SUSPECT
+        return Standing.CLEAN
 
     def failed(self, client_id: str, address: str | None) -> None:
         now = self._clock()

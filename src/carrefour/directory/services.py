@@ -73,7 +73,7 @@ def register_institution(
         repo.bump_version(connection)
         created = repo.institution_by_cbe(connection, cbe)
         assert created is not None
-        change = audit.Change("institution", cbe, None, institution_state(created))
+        change = audit.Change(audit.Kind.INSTITUTION, cbe, None, institution_state(created))
         audit.commit(connection, stamp or audit.local_stamp("admin-register-institution"), [change])
     return created
 
@@ -96,7 +96,7 @@ def set_institution_active(
         after = repo.institution_by_cbe(connection, compact)
         assert after is not None
         change = audit.Change(
-            "institution", compact, institution_state(before), institution_state(after)
+            audit.Kind.INSTITUTION, compact, institution_state(before), institution_state(after)
         )
         audit.commit(connection, stamp or audit.local_stamp(action), [change])
     return after
@@ -283,7 +283,8 @@ def delete_deliberation(
         grant = repo.to_deliberation(row)
         connection.execute(delete(deliberations).where(deliberations.c.id == deliberation_id))
         repo.bump_version(connection)
-        change = audit.Change("deliberation", deliberation_key(grant), _grant_state(grant), None)
+        key, state = deliberation_key(grant), _grant_state(grant)
+        change = audit.Change(audit.Kind.DELIBERATION, key, state, None)
         audit.commit(connection, stamp or audit.local_stamp("admin-delete-deliberation"), [change])
 
 
@@ -330,7 +331,7 @@ def save_all(
             key = deliberation_key(grant)
             old = before_grants.get(key)
             changes.append(audit.Change(
-                "deliberation", key, None if old is None else _grant_state(old),
+                audit.Kind.DELIBERATION, key, None if old is None else _grant_state(old),
                 _grant_state(grant),
             ))
         for row in rows:
@@ -338,7 +339,8 @@ def save_all(
             key = availability_key(row)
             was = before_rows.get(key)
             changes.append(audit.Change(
-                "availability", key, None if was is None else _row_state(was), _row_state(row)
+                audit.Kind.AVAILABILITY, key, None if was is None else _row_state(was),
+                _row_state(row),
             ))
         audit.commit(connection, stamp or audit.local_stamp("admin-load-reference"), changes)
 

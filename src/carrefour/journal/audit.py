@@ -18,6 +18,7 @@ import json
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, insert, select
@@ -32,6 +33,16 @@ from carrefour.journal.writer import record_now
 
 T = TypeVar("T")
 
+class Kind(StrEnum):
+    """The kinds of objects whose changes the audit trail keeps."""
+
+    INSTITUTION = "institution"  # key: the CBE number
+    CREDENTIALS = "credentials"  # key: the client id
+    DELIBERATION = "deliberation"  # key: reference|client_kind|service
+    AVAILABILITY = "availability"  # key: service|source_kind
+    SUBSCRIPTION = "subscription"  # key: the subscription's id
+
+
 OPERATOR_ROLE = "operator"
 CLI_CLIENT = "cli"  # the journal's client for a command run on the hub's own machine
 
@@ -40,7 +51,7 @@ CLI_CLIENT = "cli"  # the journal's client for a command run on the hub's own ma
 class Change:
     """One object's state before and after (None: it did not exist / no longer exists)."""
 
-    kind: str
+    kind: Kind
     key: str
     before: Mapping[str, Any] | None
     after: Mapping[str, Any] | None
@@ -110,7 +121,7 @@ def commit(
         {
             "ticket": stamp.ticket,
             "position": position,
-            "kind": change.kind,
+            "kind": str(change.kind),
             "key": change.key,
             "before_state": canonical_state(change.before),
             "after_state": canonical_state(change.after),

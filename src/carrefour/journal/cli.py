@@ -201,8 +201,6 @@ def _consultations_table(records: list[JournalRecord]) -> Table:
     return table
 
 
-AUDIT_KINDS = ("institution", "credentials", "deliberation", "availability", "subscription")
-
 
 @app.command("audit")
 def audit_command(
@@ -233,8 +231,8 @@ def audit_command(
 def _trail(
     engine: Engine, stamp: Stamp, kind: str | None, key: str | None, limit: int
 ) -> list[journal_audit.AuditRecord]:
-    if kind is not None and kind not in AUDIT_KINDS:
-        raise InvalidInput(f"The kind must be one of: {', '.join(AUDIT_KINDS)}.")
+    if kind is not None and kind not in set(journal_audit.Kind):
+        raise InvalidInput(f"The kind must be one of: {', '.join(journal_audit.Kind)}.")
     if key is not None and kind is None:
         raise InvalidInput("Give the --kind of the object whose --key is given.")
     records = journal_audit.trail(engine, kind=kind, key=key, limit=limit)

@@ -137,7 +137,7 @@ class Signal:
         with self._engine.begin() as connection:
             made = repository.insert_subscription(connection, values)
             cbe = stamp.act.client
-            change = audit.Change("subscription", str(made.id), None, made.state(cbe))
+            change = audit.Change(audit.Kind.SUBSCRIPTION, str(made.id), None, made.state(cbe))
             audit.commit(connection, stamp, [change])
             return made
 
@@ -167,7 +167,7 @@ class Signal:
             repository.deactivate_subscription(connection, subscription_id)
             ended = repository.subscription_by_id(connection, subscription_id)
             cbe = stamp.act.client
-            change = audit.Change("subscription", str(subscription_id),
+            change = audit.Change(audit.Kind.SUBSCRIPTION, str(subscription_id),
                                   own[subscription_id].state(cbe), ended.state(cbe))
             audit.commit(connection, stamp, [change])
 
