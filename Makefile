@@ -34,10 +34,11 @@ lint: $(STAMP)  ## Ruff and mypy --strict
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## Benchmarks: hub against direct source (figures go to docs/benchmarks.md)
+bench: $(STAMP)  ## Benchmarks: hub against direct source, deliveries, catalogue, auth flood (docs/benchmarks.md)
 	$(BIN)/python -m bench.consultations
 	$(BIN)/python -m bench.deliveries
 	$(BIN)/python -m bench.catalogue --fan-out
+	$(BIN)/python -m bench.auth_flood
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

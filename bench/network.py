@@ -29,6 +29,7 @@ class Network:
     client_id: str  # the demo CPAS
     client_secret: str
     niss: tuple[str, ...]  # persons the National Register has a file on
+    client_ids: tuple[str, ...] = ()  # every client id the seed issued
 
 
 def seed(data_dir: Path, *, persons: int, seed: int, sample: int) -> Network:
@@ -46,7 +47,8 @@ def seed(data_dir: Path, *, persons: int, seed: int, sample: int) -> Network:
     client_id, secret = _demo_credentials(report)
     return Network(data_dir=data_dir, database_url=database_url, source=source,
                    client_id=client_id, client_secret=secret,
-                   niss=_registered(source.database_url, sample=sample, seed=seed))
+                   niss=_registered(source.database_url, sample=sample, seed=seed),
+                   client_ids=tuple(c.client_id for c in report.credentials))
 
 
 def free_port() -> int:

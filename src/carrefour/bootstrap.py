@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
+from carrefour.auth.guard import Authenticator
+from carrefour.auth.hashing import HashPool
+from carrefour.auth.throttle import FailureThrottle, ThrottlePolicy
 from carrefour.catalogue.model import Catalogue, default_catalogue
 from carrefour.config import JournalSettings, Settings
 from carrefour.db import build_engine
@@ -46,6 +49,7 @@ class Hub:
     delivery: DeliveryWorker
     delivery_policy: DeliveryPolicy
     sealer: Sealer
+    auth: Authenticator
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
 
     async def start(self) -> None:
@@ -63,6 +67,7 @@ class Hub:
         self.sealer.stop()  # seals what was journaled, on its own thread
         await self.gateway.stop()
         self.exchange.close()
+        self.auth.close()
         if self.owns_engine:
             self.engine.dispose()
 
@@ -116,5 +121,23 @@ def build_hub(
     return Hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
         signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,
+        auth=build_authenticator(settings, engine, reference, journal),
         owns_engine=owns_engine,
+    )
+
+
+def build_authenticator(
+    settings: Settings, engine: Engine, reference: ReferenceCache, journal: JournalWriter
+) -> Authenticator:
+    throttle = FailureThrottle(
+        ThrottlePolicy(
+            client_failures=settings.auth_client_failures,
+            address_failures=settings.auth_address_failures,
+            window_seconds=settings.auth_failure_window_seconds,
+        )
+    )
+    pool = HashPool(threads=settings.auth_hash_threads, queue=settings.auth_hash_queue)
+    return Authenticator(
+        engine=engine, reference=reference, journal=journal, throttle=throttle, pool=pool,
+        refusal_delay=settings.auth_refusal_delay_seconds,
     )

@@ -9,14 +9,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from carrefour.auth.cli import app as credentials_app
+from carrefour.directory.cli import institution_app, reference_app
 from carrefour.journal.cli import app as journal_app
 from carrefour.signal.cli import app as signal_app
 from carrefour.signal.cli import deliver as deliver_command
 
 app = typer.Typer(help="Carrefour, a crossroads bank for social security.", no_args_is_help=True)
-reference_app = typer.Typer(help="Deliberations and availability (the reference tables).")
 app.add_typer(journal_app, name="journal", help="Check and search the journal.")
 app.add_typer(reference_app, name="reference")
+app.add_typer(credentials_app, name="credentials")
+app.add_typer(institution_app, name="institution")
 app.add_typer(signal_app, name="signal",
               help="Mutations pushed to subscribers: backlog, replay, purge.")
 app.command("deliver")(deliver_command)
@@ -45,20 +48,10 @@ def init(database_url: DatabaseUrl = None) -> None:
 
     engine = build_engine(_settings(database_url).database_url)
     upgrade(engine)
-    grants, rows = load_reference_file(engine)
+    grants, rows = load_reference_file(engine)  # journaled as the local operator's load
     console.print(
         f"[green]Database ready[/]; {grants} deliberation grants, {rows} availability rows."
     )
-
-
-@reference_app.command("load")
-def reference_load(path: Path, database_url: DatabaseUrl = None) -> None:
-    """Load deliberations and availability rows from a TOML file."""
-    from carrefour.db import build_engine
-    from carrefour.directory.files import load_reference_file
-
-    grants, rows = load_reference_file(build_engine(_settings(database_url).database_url), path)
-    console.print(f"Loaded {grants} deliberation grants and {rows} availability rows.")
 
 
 @app.command()

@@ -85,6 +85,16 @@ class Settings:
     # The journal's keys and checkpoints; None: read from the environment when the hub is built
     # (JournalSettings.from_env), so that every writer of a process uses the same key.
     journal: JournalSettings | None = None
+    # Authentication (token endpoint, SOAP HTTP Basic): failures allowed per client id and
+    # per client address within the window before attempts are refused (429, answered after
+    # the refusal delay); the dedicated threads that check secrets and how many checks may
+    # wait for them (beyond: 503).
+    auth_client_failures: int = 10
+    auth_address_failures: int = 50
+    auth_failure_window_seconds: float = 300.0
+    auth_refusal_delay_seconds: float = 1.0  # a throttled attempt's answer waits this long
+    auth_hash_threads: int = 1
+    auth_hash_queue: int = 8
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -104,6 +114,12 @@ class Settings:
             if env.get("CARREFOUR_CBSS_SCHEMAS")
             else None,
             journal=JournalSettings.from_env(env),
+            auth_client_failures=int(env.get("CARREFOUR_AUTH_CLIENT_FAILURES", "10")),
+            auth_address_failures=int(env.get("CARREFOUR_AUTH_ADDRESS_FAILURES", "50")),
+            auth_failure_window_seconds=float(env.get("CARREFOUR_AUTH_FAILURE_WINDOW", "300")),
+            auth_refusal_delay_seconds=float(env.get("CARREFOUR_AUTH_REFUSAL_DELAY", "1")),
+            auth_hash_threads=int(env.get("CARREFOUR_AUTH_HASH_THREADS", "1")),
+            auth_hash_queue=int(env.get("CARREFOUR_AUTH_HASH_QUEUE", "8")),
         )
 
 

@@ -99,6 +99,18 @@ class PayloadTooLarge(CarrefourError):
     title = "The request body is too large"
 
 
+class UnsupportedGrantType(InvalidInput):
+    code = "unsupported-grant-type"
+    status = 400
+    title = "The OAuth2 grant type is not supported"
+
+
+class InvalidScope(InvalidInput):
+    code = "invalid-scope"
+    status = 400
+    title = "The requested scope exceeds what the client was granted"
+
+
 # --- identity of the caller ------------------------------------------------------------------
 class Unauthenticated(CarrefourError):
     code = "unauthenticated"
@@ -111,10 +123,35 @@ class InvalidCredentials(Unauthenticated):
     title = "The client credentials are not valid"
 
 
+class ClientRevoked(InvalidCredentials):
+    code = "client-revoked"
+    title = "The client credentials were revoked"
+
+
+class TooManyAttempts(CarrefourError):
+    """Carries ``retry_after`` (seconds) in ``extra``: the problem document's member and the
+    ``Retry-After`` header."""
+
+    code = "too-many-attempts"
+    status = 429
+    title = "Too many failed authentication attempts; wait before trying again"
+
+
+class AuthenticationBusy(CarrefourError):
+    code = "authentication-busy"
+    status = 503
+    title = "The hub is checking too many credentials at once; try again shortly"
+
+
 class Forbidden(CarrefourError):
     code = "forbidden"
     status = 403
     title = "The institution may not do this"
+
+
+class InstitutionDisabled(Forbidden):
+    code = "institution-disabled"
+    title = "The institution is disabled in the directory"
 
 
 class NotAuthenticSource(Forbidden):
@@ -241,9 +278,15 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     UnknownRole,
     EndDateRequired,
     PayloadTooLarge,
+    UnsupportedGrantType,
+    InvalidScope,
     Unauthenticated,
     InvalidCredentials,
+    ClientRevoked,
+    TooManyAttempts,
+    AuthenticationBusy,
     Forbidden,
+    InstitutionDisabled,
     NotAuthenticSource,
     NotRecordOwner,
     NotFound,

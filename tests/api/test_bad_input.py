@@ -122,7 +122,9 @@ def test_a_nul_character_anywhere_in_a_body_is_refused(network: Network) -> None
 def test_a_nul_character_in_a_client_id_is_wrong_credentials(network: Network) -> None:
     response = httpx.post(f"{network.url}/oauth/token", data={
         "grant_type": "client_credentials", "client_id": "inst\x00", "client_secret": "x"})
-    assert_problem(response, 401, "invalid-credentials")
+    assert response.status_code == 400, response.text  # RFC 6749 §5.2: form-field credentials
+    assert (response.json()["error"], response.json()["code"]) == (
+        "invalid_client", "invalid-credentials")
 
 
 # --- a flood of digits for a NISS ------------------------------------------------------------

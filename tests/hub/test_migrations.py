@@ -53,7 +53,7 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0006"
+    assert version == "0007"
 
 
 def an_entry() -> JournalEntry:
@@ -80,7 +80,10 @@ def journal_unkeyed(engine: Engine, count: int, *, columns_missing: tuple[str, .
         connection.execute(journal_head.insert(), [{"id": 1, "last_seq": count, "last_hash": link}])
 
 
-@pytest.mark.parametrize(("revision", "columns_missing"), [("0002", ("reference",)), ("0003", ())])
+@pytest.mark.parametrize(
+    ("revision", "columns_missing"),
+    [("0002", ("reference", "audit_digest")), ("0003", ("audit_digest",))],
+)
 def test_an_unkeyed_journal_of_an_older_revision_still_verifies_and_continues_keyed(
     empty_database: Engine, revision: str, columns_missing: tuple[str, ...]
 ) -> None:

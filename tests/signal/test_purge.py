@@ -225,7 +225,7 @@ def test_purging_through_the_api_needs_the_admin_scope_and_is_journaled(net: Sig
     assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
     entry = by_ticket(net.engine, refused.json()["ticket"])
     assert entry is not None
-    assert (entry.entry.action, entry.entry.outcome) == ("purge-payloads", "forbidden")
+    assert (entry.entry.action, entry.entry.outcome) == ("admin-purge", "forbidden")
     with net.client("operator") as client:
         done = client.post("/v1/admin/signal/purge")
     assert done.status_code == 200, done.text

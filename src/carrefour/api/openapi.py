@@ -110,9 +110,16 @@ def _declare_problems(operation: dict[str, Any], statuses: set[int]) -> None:
     declared = {int(s) for s in responses if s.isdigit() and int(s) >= 400}
     for status in sorted(statuses | declared):
         described = responses.get(str(status), {})
+        own = {  # a body of the route's own (the token endpoint's RFC 6749 errors) stays
+            media: content for media, content in described.get("content", {}).items()
+            if not str(content.get("schema", {}).get("$ref", "")).endswith("ValidationError")
+        }
         responses[str(status)] = {
             "description": described.get("description") or TITLES.get(status, "Problem"),
-            "content": {MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}}},
+            "content": {
+                **own,
+                MEDIA_TYPE: {"schema": {"$ref": f"#/components/schemas/{PROBLEM}"}},
+            },
         }
 
 

@@ -18,12 +18,30 @@ MEDIA_TYPE = "application/problem+json"
 
 
 def problem(
-    *, code: str, title: str, status: int, detail: str, extra: dict[str, Any] | None = None
+    *,
+    code: str,
+    title: str,
+    status: int,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
     body["code"] = code
     body.update(extra or {})
-    return Response(orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE)
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
+
+
+def problem_fields(error: CarrefourError) -> dict[str, Any]:
+    """The members a refusal adds to its problem document (its ticket, a retry delay...)."""
+    return {k: v for k, v in error.extra.items() if isinstance(v, str | int | float)}
+
+
+def retry_headers(error: CarrefourError) -> dict[str, str]:
+    wait = error.extra.get("retry_after")
+    return {"Retry-After": str(wait)} if isinstance(wait, int) else {}
 
 
 async def _carrefour_error(_request: Request, error: Exception) -> Response:
@@ -33,19 +51,21 @@ async def _carrefour_error(_request: Request, error: Exception) -> Response:
         title=error.title,
         status=error.status,
         detail=error.detail,
-        extra={k: v for k, v in error.extra.items() if isinstance(v, str | int | float)},
+        extra=problem_fields(error),
+        headers=retry_headers(error),
     )
 
 
-async def _validation_error(_request: Request, error: Exception) -> Response:
+async def _validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     problems = [_describe(e) for e in error.errors()]
+    ticket = getattr(request.state, "ticket", None)  # an operator's call journals it
     return problem(
         code="invalid-input",
         title="The request is not valid",
         status=422,
         detail="; ".join(problems),
-        extra={"errors": problems},
+        extra={"errors": problems, **({"ticket": ticket} if ticket else {})},
     )
 
 

@@ -155,6 +155,7 @@ class InstitutionOut(BaseModel):
     role: str
     endpoint: str | None
     postal_code: str | None
+    active: bool = True
 
 
 class CredentialsIn(Strict):
@@ -166,6 +167,32 @@ class CredentialsIn(Strict):
 class CredentialsOut(BaseModel):
     client_id: str
     client_secret: str = Field(description="Shown once; only its hash is kept")
+
+
+class CredentialsStateOut(BaseModel):
+    client_id: str
+    institution: str = Field(description="CBE number of the institution")
+    scopes: list[str]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+class AuditOut(BaseModel):
+    """One object's change and the journal entry that vouches for it."""
+
+    seq: int
+    ticket: str
+    occurred_at: dt.datetime
+    channel: str
+    action: str
+    client: str
+    end_user_id: str | None
+    end_user_role: str | None
+    outcome: str
+    kind: str
+    key: str
+    before: dict[str, Any] | None = Field(description="null: the object did not exist")
+    after: dict[str, Any] | None = Field(description="null: the object was deleted")
 
 
 class DeliberationIn(Strict):

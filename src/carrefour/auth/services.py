@@ -8,18 +8,29 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import jwt
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Connection, Engine, select, update
 
+from carrefour.auth.hashing import SecretHasher
 from carrefour.auth.roles import check_role
 from carrefour.auth.tables import credentials
-from carrefour.errors import Forbidden, InvalidCredentials, Unauthenticated
+from carrefour.directory.repository import bump_version
+from carrefour.directory.tables import institutions
+from carrefour.errors import (
+    ClientRevoked,
+    Forbidden,
+    InstitutionDisabled,
+    InvalidCredentials,
+    NotFound,
+    Unauthenticated,
+)
+from carrefour.journal import audit
+from carrefour.journal.recorded import Stamp
 
 _ALGORITHM = "HS256"
-_hasher = PasswordHasher()
+HASHER = SecretHasher()  # argon2id with argon2-cffi's default parameters
 
 
 class Scope(StrEnum):
@@ -79,8 +90,10 @@ def create_credentials(
     scopes: Iterable[Scope],
     client_id: str | None = None,
     client_secret: str | None = None,
+    stamp: Stamp | None = None,
 ) -> NewCredentials:
-    """Create a client id and secret for an institution; only the secret's hash is kept."""
+    """Create a client id and secret for an institution; only the secret's hash is kept.
+    Journaled (``stamp``: who acts, by default the local operator) without the secret."""
     client_id = client_id or f"inst-{institution_id}-{secrets.token_hex(4)}"
     client_secret = client_secret or secrets.token_urlsafe(24)
     with engine.begin() as connection:
@@ -88,12 +101,120 @@ def create_credentials(
             credentials.insert().values(
                 client_id=client_id,
                 institution_id=institution_id,
-                secret_hash=_hasher.hash(client_secret),
+                secret_hash=HASHER.hash(client_secret),
                 scopes=sorted(str(s) for s in scopes),
                 created_at=dt.datetime.now(dt.UTC),
             )
         )
+        state = _state(connection, client_id)
+        change = audit.Change(audit.Kind.CREDENTIALS, client_id, None, state)
+        audit.commit(connection, stamp or audit.local_stamp("admin-add-credentials"), [change])
     return NewCredentials(client_id, client_secret)
+
+
+def revoke_credentials(
+    engine: Engine, client_id: str, *, stamp: Stamp | None = None
+) -> dict[str, Any]:
+    """Revoke client credentials: their tokens and HTTP Basic use are refused from now on
+    (at once in this process; other hub processes see it at their next reference check)."""
+    with engine.begin() as connection:
+        before = _state(connection, client_id)
+        if before is None:
+            raise NotFound(f"No client credentials have the id {client_id!r}.")
+        connection.execute(
+            update(credentials)
+            .where(credentials.c.client_id == client_id, credentials.c.revoked_at.is_(None))
+            .values(revoked_at=dt.datetime.now(dt.UTC))
+        )
+        bump_version(connection)
+        after = _state(connection, client_id)
+        assert after is not None
+        change = audit.Change(audit.Kind.CREDENTIALS, client_id, before, after)
+        audit.commit(connection, stamp or audit.local_stamp("admin-revoke-credentials"), [change])
+    return after
+
+
+def _state(connection: Connection, client_id: str) -> dict[str, Any] | None:
+    """What the audit trail keeps of credentials: never the secret nor its hash."""
+    query = (
+        select(credentials.c.client_id, institutions.c.cbe, credentials.c.scopes,
+               credentials.c.created_at, credentials.c.revoked_at)
+        .select_from(credentials.join(institutions))
+        .where(credentials.c.client_id == client_id)
+    )
+    row = connection.execute(query).mappings().first()
+    if row is None:
+        return None
+    return {
+        "client_id": row["client_id"],
+        "institution": row["cbe"],
+        "scopes": sorted(str(s) for s in row["scopes"]),
+        "created_at": _aware(row["created_at"]),
+        "revoked_at": None if row["revoked_at"] is None else _aware(row["revoked_at"]),
+    }
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredClient:
+    """Client credentials as stored, with the standing of their institution."""
+
+    client_id: str
+    institution_id: int
+    secret_hash: str
+    scopes: frozenset[str]
+    revoked: bool
+    institution_active: bool
+
+
+def lookup_client(engine: Engine, client_id: str) -> StoredClient | None:
+    if "\x00" in client_id:  # no client id holds one, and the database cannot look it up
+        return None
+    query = (
+        select(credentials, institutions.c.active)
+        .select_from(credentials.join(institutions))
+        .where(credentials.c.client_id == client_id)
+    )
+    with engine.connect() as connection:
+        row = connection.execute(query).mappings().first()
+    if row is None:
+        return None
+    return StoredClient(
+        client_id=row["client_id"],
+        institution_id=int(row["institution_id"]),
+        secret_hash=row["secret_hash"],
+        scopes=frozenset(str(s) for s in row["scopes"]),
+        revoked=row["revoked_at"] is not None,
+        institution_active=bool(row["active"]),
+    )
+
+
+def check_client(
+    stored: StoredClient | None, client_secret: str, *, hasher: SecretHasher
+) -> Caller:
+    """The caller, if the secret is right and the client in good standing. The secret is
+    checked first, always (an unknown id against the dummy hash): every refusal costs one
+    hash, and only the holder of the right secret learns that a client was revoked."""
+    matched = hasher.verify(None if stored is None else stored.secret_hash, client_secret)
+    if stored is None or not matched:
+        raise InvalidCredentials("The client id or secret is wrong.")
+    if stored.revoked:
+        raise ClientRevoked("These client credentials were revoked.")
+    if not stored.institution_active:
+        raise InstitutionDisabled("The institution of these credentials is disabled.")
+    return Caller(
+        client_id=stored.client_id, institution_id=stored.institution_id, scopes=stored.scopes
+    )
+
+
+def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
+    """The caller that client credentials stand for; raises :class:`InvalidCredentials`
+    (or a subclass) otherwise. Synchronous and unthrottled: the hub's entry points go through
+    :class:`carrefour.auth.guard.Authenticator`."""
+    return check_client(lookup_client(engine, client_id), client_secret, hasher=HASHER)
 
 
 def issue_token(
@@ -101,8 +222,15 @@ def issue_token(
 ) -> IssuedToken:
     """Exchange valid client credentials for a signed token valid ``ttl_seconds``."""
     caller = verify_client(engine, client_id=client_id, client_secret=client_secret)
+    return sign_token(caller, secret=secret, ttl_seconds=ttl_seconds)
+
+
+def sign_token(
+    caller: Caller, *, secret: str, ttl_seconds: int, scopes: frozenset[str] | None = None
+) -> IssuedToken:
+    """A signed token for ``caller`` with its scopes (or the subset ``scopes``)."""
     now = int(time.time())
-    scope = " ".join(sorted(caller.scopes))
+    scope = " ".join(sorted(caller.scopes if scopes is None else scopes))
     claims = {
         "sub": caller.client_id,
         "inst": caller.institution_id,
@@ -112,37 +240,6 @@ def issue_token(
     }
     token = jwt.encode(claims, secret, algorithm=_ALGORITHM)
     return IssuedToken(access_token=token, expires_in=ttl_seconds, scope=scope)
-
-
-def verify_client(engine: Engine, *, client_id: str, client_secret: str) -> Caller:
-    """The caller that client credentials stand for (the token endpoint, and HTTP Basic on
-    the SOAP endpoints); raises :class:`InvalidCredentials` otherwise."""
-    if "\x00" in client_id:  # no client id holds one, and the database cannot look it up
-        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
-    with engine.connect() as connection:
-        row = (
-            connection.execute(select(credentials).where(credentials.c.client_id == client_id))
-            .mappings()
-            .first()
-        )
-    if (
-        row is None
-        or row["revoked_at"] is not None
-        or not _verify(row["secret_hash"], client_secret)
-    ):
-        raise InvalidCredentials("The client id or secret is wrong, or the client was revoked.")
-    return Caller(
-        client_id=client_id,
-        institution_id=int(row["institution_id"]),
-        scopes=frozenset(str(s) for s in row["scopes"]),
-    )
-
-
-def _verify(secret_hash: str, client_secret: str) -> bool:
-    try:
-        return _hasher.verify(secret_hash, client_secret)
-    except (VerificationError, InvalidHashError):
-        return False
 
 
 class TokenVerifier:

@@ -3,6 +3,12 @@
 Institutions, deliberations and availability change rarely and are read on every exchange;
 the hub keeps them in memory and reloads them when the database's reference version moves
 (checked at most once per ``check_every`` seconds, so several hub processes converge).
+
+The snapshot also carries the standing of callers: the revoked client ids, and which
+institutions are disabled. :meth:`ReferenceSnapshot.admit` is checked on every request, so a
+revocation or a disabling made in this process (which calls :meth:`ReferenceCache.invalidate`)
+is enforced at once, and one made by another process (another hub worker, the CLI) within
+``check_every`` seconds.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from sqlalchemy import Engine
 from carrefour.db import reading
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import Availability, Deliberation, Institution
-from carrefour.errors import UnknownInstitution
+from carrefour.errors import ClientRevoked, InstitutionDisabled, UnknownInstitution
 
 
 @dataclass(frozen=True)
@@ -28,12 +34,23 @@ class ReferenceSnapshot:
     sources_by_kind: dict[str, list[Institution]]
     deliberations_by_service: dict[str, list[Deliberation]]
     availability: dict[tuple[str, str], Availability]
+    revoked_clients: frozenset[str] = frozenset()
 
     def institution(self, institution_id: int) -> Institution:
         found = self.institutions.get(institution_id)
-        if found is None or not found.active:
+        if found is None:
             raise UnknownInstitution(f"The institution {institution_id} is not in the directory.")
+        if not found.active:
+            raise InstitutionDisabled(f"The institution {found.cbe} is disabled.")
         return found
+
+    def admit(self, client_id: str, institution_id: int) -> None:
+        """Refuse a revoked client, or a client of a disabled institution (two look-ups)."""
+        if client_id in self.revoked_clients:
+            raise ClientRevoked("These client credentials were revoked; their tokens too.")
+        found = self.institutions.get(institution_id)
+        if found is not None and not found.active:
+            raise InstitutionDisabled(f"The institution {found.cbe} is disabled.")
 
 
 def load_snapshot(engine: Engine) -> ReferenceSnapshot:
@@ -42,6 +59,7 @@ def load_snapshot(engine: Engine) -> ReferenceSnapshot:
         institutions = repo.all_institutions(connection)
         grants = repo.all_deliberations(connection)
         rows = repo.all_availability(connection)
+        revoked = repo.revoked_client_ids(connection)
     sources: dict[str, list[Institution]] = defaultdict(list)
     for institution in institutions:
         if institution.role.is_source and institution.active:
@@ -56,6 +74,7 @@ def load_snapshot(engine: Engine) -> ReferenceSnapshot:
         sources_by_kind=dict(sources),
         deliberations_by_service=dict(by_service),
         availability={(a.service, a.source_kind): a for a in rows},
+        revoked_clients=frozenset(revoked),
     )
 
 

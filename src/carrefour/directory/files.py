@@ -15,6 +15,7 @@ from carrefour.catalogue.model import Catalogue, default_catalogue
 from carrefour.directory.domain import Availability, Deliberation
 from carrefour.directory.services import save_all
 from carrefour.errors import InvalidInput
+from carrefour.journal.recorded import Stamp
 from carrefour.limits import check_no_nul
 
 
@@ -86,12 +87,22 @@ def _date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value))
 
 
-def load_reference_file(engine: Engine, path: Path | None = None) -> tuple[int, int]:
-    """Load a reference file (default: the one shipped for the catalogue); counts loaded."""
-    text = path.read_text(encoding="utf-8") if path else default_reference_text()
+def load_reference_file(
+    engine: Engine, path: Path | None = None, *, stamp: Stamp | None = None
+) -> tuple[int, int]:
+    """Load a reference file (default: the one shipped for the catalogue); counts loaded.
+    Journaled (``stamp``: who acts, by default the local operator) with what changed."""
+    text = _read(path) if path else default_reference_text()
     grants, rows = parse_reference(text)
-    save_all(engine, grants, rows)
+    save_all(engine, grants, rows, stamp=stamp)
     return len(grants), len(rows)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput(f"The reference file {path} cannot be read: {error}.") from None
 
 
 REFERENCE_FILES = ("authorizations.toml", "authorizations-cpas.toml")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, RowMapping, func, select, update
 
+from carrefour.auth.tables import credentials
 from carrefour.directory.domain import Availability, Deliberation, Institution, Integration, Role
 from carrefour.directory.tables import (
     availability,
@@ -110,6 +111,11 @@ def all_deliberations(connection: Connection) -> list[Deliberation]:
 def all_availability(connection: Connection) -> list[Availability]:
     rows = connection.execute(select(availability).order_by(availability.c.id)).mappings()
     return [to_availability(r) for r in rows]
+
+
+def revoked_client_ids(connection: Connection) -> list[str]:
+    query = select(credentials.c.client_id).where(credentials.c.revoked_at.is_not(None))
+    return list(connection.execute(query).scalars())
 
 
 def current_version(connection: Connection) -> int:

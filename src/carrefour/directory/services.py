@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, select, update
 from stdnum.be import vat
@@ -26,8 +27,10 @@ from carrefour.directory.tables import availability, deliberations, institutions
 from carrefour.errors import Conflict, InvalidCbeNumber, InvalidCode, InvalidInput, NotFound
 from carrefour.identification import repository as bis_repository
 from carrefour.identification.niss import Niss, NissKind
+from carrefour.journal import audit
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry
+from carrefour.journal.recorded import Stamp
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,7 +57,11 @@ def parse_cbe(raw: str) -> str:
         ) from None
 
 
-def register_institution(engine: Engine, spec: InstitutionSpec) -> Institution:
+def register_institution(
+    engine: Engine, spec: InstitutionSpec, *, stamp: Stamp | None = None
+) -> Institution:
+    """Register an institution; journaled (``stamp``: who acts, by default the local
+    operator) with its state, in the same transaction."""
     cbe = parse_cbe(spec.cbe)
     if reference.sector(spec.sector, spec.subsector) is None:
         raise InvalidCode(f"The sector {spec.sector}/{spec.subsector} is not in the sector list.")
@@ -66,8 +73,51 @@ def register_institution(engine: Engine, spec: InstitutionSpec) -> Institution:
         connection.execute(institutions.insert().values(**_institution_values(spec, cbe)))
         repo.bump_version(connection)
         created = repo.institution_by_cbe(connection, cbe)
-    assert created is not None
+        assert created is not None
+        change = audit.Change(audit.Kind.INSTITUTION, cbe, None, institution_state(created))
+        audit.commit(connection, stamp or audit.local_stamp("admin-register-institution"), [change])
     return created
+
+
+def set_institution_active(
+    engine: Engine, cbe: str, *, active: bool, stamp: Stamp | None = None
+) -> Institution:
+    """Disable or enable an institution (its tokens and credentials are refused while it is
+    disabled, and a disabled source is no longer routed to); journaled with both states."""
+    compact = parse_cbe(cbe)
+    action = "admin-enable-institution" if active else "admin-disable-institution"
+    with engine.begin() as connection:
+        before = repo.institution_by_cbe(connection, compact)
+        if before is None:
+            raise NotFound(f"No institution with CBE number {compact} is registered.")
+        connection.execute(
+            update(institutions).where(institutions.c.id == before.id).values(active=active)
+        )
+        repo.bump_version(connection)
+        after = repo.institution_by_cbe(connection, compact)
+        assert after is not None
+        change = audit.Change(
+            audit.Kind.INSTITUTION, compact, institution_state(before), institution_state(after)
+        )
+        audit.commit(connection, stamp or audit.local_stamp(action), [change])
+    return after
+
+
+def institution_state(institution: Institution) -> dict[str, Any]:
+    """What the audit trail keeps of an institution (the source token only as present)."""
+    return {
+        "cbe": institution.cbe,
+        "name_fr": institution.name_fr,
+        "name_nl": institution.name_nl,
+        "sector": institution.sector,
+        "subsector": institution.subsector,
+        "kind": institution.kind,
+        "role": str(institution.role),
+        "endpoint": institution.endpoint,
+        "has_source_token": institution.source_token is not None,
+        "postal_code": institution.postal_code,
+        "active": institution.active,
+    }
 
 
 def _institution_values(spec: InstitutionSpec, cbe: str) -> dict[str, object]:
@@ -223,14 +273,21 @@ def save_deliberation(connection: Connection, grant: Deliberation) -> None:
     repo.bump_version(connection)
 
 
-def delete_deliberation(engine: Engine, deliberation_id: int) -> None:
+def delete_deliberation(
+    engine: Engine, deliberation_id: int, *, stamp: Stamp | None = None
+) -> None:
     with engine.begin() as connection:
-        gone = connection.execute(
-            delete(deliberations).where(deliberations.c.id == deliberation_id)
-        ).rowcount
-        if not gone:
+        row = connection.execute(
+            select(deliberations).where(deliberations.c.id == deliberation_id)
+        ).mappings().first()
+        if row is None:
             raise NotFound(f"There is no deliberation grant with id {deliberation_id}.")
+        grant = repo.to_deliberation(row)
+        connection.execute(delete(deliberations).where(deliberations.c.id == deliberation_id))
         repo.bump_version(connection)
+        key, state = deliberation_key(grant), _grant_state(grant)
+        change = audit.Change(audit.Kind.DELIBERATION, key, state, None)
+        audit.commit(connection, stamp or audit.local_stamp("admin-delete-deliberation"), [change])
 
 
 def save_availability(connection: Connection, row: Availability) -> None:
@@ -258,9 +315,50 @@ def list_availability(engine: Engine) -> list[Availability]:
         return repo.all_availability(connection)
 
 
-def save_all(engine: Engine, grants: Sequence[Deliberation], rows: Sequence[Availability]) -> None:
+def save_all(
+    engine: Engine,
+    grants: Sequence[Deliberation],
+    rows: Sequence[Availability],
+    *,
+    stamp: Stamp | None = None,
+) -> None:
+    """Save grants and availability rows in one transaction, journaled with the state before
+    and after of every grant and row that changed."""
     with engine.begin() as connection:
+        before_grants = {deliberation_key(g): g for g in repo.all_deliberations(connection)}
+        before_rows = {availability_key(r): r for r in repo.all_availability(connection)}
+        changes = []
         for grant in grants:
             save_deliberation(connection, grant)
+            key = deliberation_key(grant)
+            old = before_grants.get(key)
+            changes.append(audit.Change(
+                audit.Kind.DELIBERATION, key, None if old is None else _grant_state(old),
+                _grant_state(grant),
+            ))
         for row in rows:
             save_availability(connection, row)
+            key = availability_key(row)
+            was = before_rows.get(key)
+            changes.append(audit.Change(
+                audit.Kind.AVAILABILITY, key, None if was is None else _row_state(was),
+                _row_state(row),
+            ))
+        audit.commit(connection, stamp or audit.local_stamp("admin-load-reference"), changes)
+
+
+def deliberation_key(grant: Deliberation) -> str:
+    return f"{grant.reference}|{grant.client_kind}|{grant.service}"
+
+
+def availability_key(row: Availability) -> str:
+    return f"{row.service}|{row.source_kind}"
+
+
+def _grant_state(grant: Deliberation) -> dict[str, Any]:
+    return repo.deliberation_values(grant)
+
+
+def _row_state(row: Availability) -> dict[str, Any]:
+    codes = None if row.quality_codes is None else sorted(row.quality_codes)
+    return {"service": row.service, "source_kind": row.source_kind, "quality_codes": codes}

@@ -5,7 +5,9 @@ key (kept outside the database, :mod:`carrefour.journal.keys`); the single-row h
 last sequence number and link. :func:`verify` recomputes every link with the key and checks the
 chain against the signed checkpoints (:mod:`carrefour.journal.checkpoints`), which seal its end
 at intervals outside the database: an altered entry, a deleted entry (in the middle, at the end,
-or all of them) and links recomputed without the key are all reported, entry by entry.
+or all of them) and links recomputed without the key are all reported, entry by entry, and so
+are altered, deleted or added audit rows of administrative changes (their entry hashes their
+digest).
 Appending locks the head (``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite ``BEGIN
 IMMEDIATE`` already serialises writers), so several hub processes can write to the same
 database and still form one chain.
@@ -28,6 +30,7 @@ from carrefour.journal.codec import (
     GENESIS_HASH,
     KEYED,
     UNKEYED,
+    audit_digest,
     chain_hash,
     entry_from_row,
     entry_to_row,
@@ -35,7 +38,7 @@ from carrefour.journal.codec import (
 )
 from carrefour.journal.entries import JournalEntry
 from carrefour.journal.keys import ChainKey, JournalKeyError, key_for_writing
-from carrefour.journal.tables import journal_entries, journal_head
+from carrefour.journal.tables import audit_changes, journal_entries, journal_head
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +131,8 @@ class Problem:
 
     ``kind``: altered, broken-link, missing, head-mismatch, unkeyed-after-keyed, wrong-key,
     checkpoint-mismatch (an entry differs from what a checkpoint sealed), checkpoint (a
-    checkpoint that cannot be trusted). ``seq`` is 0 when no entry is concerned.
+    checkpoint that cannot be trusted), and for the audit rows of administrative changes
+    audit-altered, audit-missing, audit-unvouched. ``seq`` is 0 when no entry is concerned.
     """
 
     seq: int
@@ -196,6 +200,7 @@ def verify(
     walker.finish(head)
     if head is not None:
         _check_beyond_head(engine, walker)
+    _check_audit(engine, walker, upto=upto)
     return walker.report(head, anchors)
 
 
@@ -233,6 +238,32 @@ def _check_beyond_head(engine: Engine, walker: _ChainWalker) -> None:
         walker.add(stray, "head-mismatch", f"entry {stray} lies beyond the head of the journal")
 
 
+def _check_audit(engine: Engine, walker: _ChainWalker, *, upto: int) -> None:
+    """Every entry's audit rows match the digest it hashes; no row lacks such an entry.
+    Rows of entries appended after the head was read are left for the next run."""
+    entry = journal_entries.alias("entry")
+    query = (
+        select(audit_changes, entry.c.seq)
+        .select_from(audit_changes.outerjoin(entry, entry.c.ticket == audit_changes.c.ticket))
+        .where((entry.c.seq.is_(None)) | (entry.c.seq <= upto))
+        .order_by(audit_changes.c.ticket, audit_changes.c.position)
+    )
+    grouped: dict[str, list[RowMapping]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(query).mappings():
+            grouped.setdefault(row["ticket"], []).append(row)
+    for ticket, (seq, digest) in walker.vouched.items():
+        rows = grouped.pop(ticket, [])
+        if not rows:
+            walker.add(seq, "audit-missing", f"the audit rows of entry {seq} are missing")
+        elif audit_digest(ticket, rows) != digest:
+            walker.add(seq, "audit-altered", f"the audit rows of entry {seq} were altered")
+    for ticket, rows in grouped.items():
+        seq = rows[0]["seq"] or 0
+        walker.add(seq, "audit-unvouched", f"audit rows of ticket {ticket} are vouched for by "
+                   "no journal entry (added or moved)")
+
+
 @dataclass(slots=True)
 class _ChainWalker:
     max_problems: int
@@ -246,6 +277,7 @@ class _ChainWalker:
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     _altered: tuple[int, int] | None = None  # the run of unkeyed-looking links being met
+    vouched: dict[str, tuple[int, str]] = field(default_factory=dict)  # ticket: seq, digest
 
     def add(self, seq: int, kind: str, detail: str, *, last_seq: int | None = None) -> None:
         self.problem_count += 1
@@ -267,6 +299,8 @@ class _ChainWalker:
             self.add(seq, "broken-link", _broken_link_detail(seq))
         self._check_content(seq, row)
         self._check_sealed(seq, row["hash"])
+        if row["audit_digest"] is not None:
+            self.vouched[row["ticket"]] = (seq, row["audit_digest"])
         self.checked += 1
         self.expected_seq, self.prev_hash = seq + 1, row["hash"]
 

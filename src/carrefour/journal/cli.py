@@ -1,6 +1,6 @@
 """``carrefour journal ...``: verify the chain against its key and checkpoints, seal it with a
 checkpoint, print the public key an auditor holds, show an exchange by ticket, who consulted a
-NISS, trace a mutation by its event id.
+NISS, trace a mutation by its event id, the audit trail of administrative changes.
 
 Thin: each command parses its input, calls one function of the journal and prints the result.
 """
@@ -21,14 +21,17 @@ from sqlalchemy import Engine
 
 from carrefour.config import JournalSettings, Settings
 from carrefour.db import build_engine
-from carrefour.errors import InvalidNiss
+from carrefour.errors import CarrefourError, InvalidInput, InvalidNiss
 from carrefour.identification.niss import parse_niss
+from carrefour.journal import audit as journal_audit
 from carrefour.journal.anchors import Anchors
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
 from carrefour.journal.keys import JournalKeyError, public_pem, signing_key
+from carrefour.journal.recorded import Stamp
 from carrefour.journal.sealing import Seal, seal
 from carrefour.journal.services import JournalRecord, by_niss, by_reference, by_ticket
+from carrefour.journal.writer import record_now
 from carrefour.limits import INT64_MAX, MAX_PAGE
 
 app = typer.Typer(
@@ -221,6 +224,7 @@ def _record_table(record: JournalRecord) -> Table:
         "outcome": entry.outcome,
         "duration": f"{entry.duration_ms:.1f} ms",
         "reference": entry.reference or "-",
+        "audit digest": entry.audit_digest or "-",
         "hash": record.hash,
     }
     for name, value in fields.items():
@@ -296,3 +300,66 @@ def _consultations_table(records: list[JournalRecord]) -> Table:
             entry.reference or "-",  # a search-result: the ticket of the search
         )
     return table
+
+
+
+@app.command("audit")
+def audit_command(
+    kind: Annotated[str | None, typer.Option(help="institution, credentials, deliberation, "
+                                             "availability or subscription.")] = None,
+    key: Annotated[str | None, typer.Option(help="The object's key (CBE number, client id, "
+                                            "reference|client_kind|service...).")] = None,
+    database_url: DatabaseUrl = None,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many changes.")] = 100,
+) -> None:
+    """Who changed what, newest first, with each object's state before and after. Looking is
+    journaled (channel cli, the operating-system user)."""
+    console = Console()
+    with _engine(database_url) as engine:
+        try:
+            records = journal_audit.locally(
+                engine, "admin-audit", lambda stamp: _trail(engine, stamp, kind, key, limit)
+            )
+        except CarrefourError as error:
+            console.print(f"[red]{error.code}[/]: {error.detail}")
+            raise typer.Exit(code=1) from None
+    if not records:
+        console.print("No administrative change is journaled for this.")
+        return
+    console.print(_audit_table(records))
+
+
+def _trail(
+    engine: Engine, stamp: Stamp, kind: str | None, key: str | None, limit: int
+) -> list[journal_audit.AuditRecord]:
+    if kind is not None and kind not in set(journal_audit.Kind):
+        raise InvalidInput(f"The kind must be one of: {', '.join(journal_audit.Kind)}.")
+    if key is not None and kind is None:
+        raise InvalidInput("Give the --kind of the object whose --key is given.")
+    records = journal_audit.trail(engine, kind=kind, key=key, limit=limit)
+    reference = None if kind is None else f"{kind}:{key or '*'}"
+    record_now(engine, stamp.entry("ok", reference=reference))
+    stamp.sealed = True
+    return records
+
+
+def _audit_table(records: list[journal_audit.AuditRecord]) -> Table:
+    table = Table()
+    for name in ("seq", "time (UTC)", "action", "by", "object"):
+        table.add_column(name, overflow="fold")
+    table.add_column("before → after", overflow="fold")
+    for record in records:
+        by = f"{record.client} / {record.end_user_id or '-'} ({record.channel})"
+        table.add_row(str(record.seq), record.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                      record.action, by, f"{record.kind} {record.key}",
+                      _difference(record.before, record.after))
+    return table
+
+
+def _difference(before: dict[str, object] | None, after: dict[str, object] | None) -> str:
+    if before is None:
+        return "created"
+    if after is None:
+        return "deleted"
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in changed)

@@ -14,15 +14,17 @@ the rest as JSON with fixed separators and ASCII escapes. Everything hashed is e
 :func:`entry_from_row` reads back, on SQLite and on PostgreSQL.
 
 The reference came after the first entries were written: it is hashed, last, only when an
-entry has one, so that an entry without a reference hashes as it always did.
+entry has one, so that an entry without a reference hashes as it always did. The audit digest
+(an administrative change's before/after states) came later still: when an entry has one, the
+reference (null or not) and then the digest are hashed, so no value can pass for the other.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 from typing import Any
 
 from carrefour.journal.entries import JournalEntry
@@ -53,9 +55,42 @@ def canonical_bytes(seq: int, entry: JournalEntry, *, format_: str = FORMAT) -> 
         entry.outcome,
         repr(entry.duration_ms),
     ]
-    if entry.reference is not None:
+    if entry.audit_digest is not None:
+        fields += [entry.reference, entry.audit_digest]
+    elif entry.reference is not None:
         fields.append(entry.reference)
     return _json(fields).encode("ascii")
+
+
+AUDIT_FORMAT = "carrefour-audit/1"
+
+
+def audit_digest(ticket: str, changes: Sequence[Mapping[Any, Any]]) -> str:
+    """SHA-256 of the audit rows of one entry (position, kind, key, and the stored canonical
+    JSON texts of the states before and after), as hashed into the entry's chain hash."""
+    rows = [
+        [c["position"], c["kind"], c["key"], c["before_state"], c["after_state"]]
+        for c in changes
+    ]
+    return hashlib.sha256(_json([AUDIT_FORMAT, ticket, rows]).encode("ascii")).hexdigest()
+
+
+def canonical_state(state: Mapping[str, Any] | None) -> str | None:
+    """An object's state as canonical JSON (sorted keys, dates in ISO 8601), or None."""
+    if state is None:
+        return None
+    return json.dumps(
+        state, ensure_ascii=True, separators=(",", ":"), sort_keys=True, allow_nan=False,
+        default=_iso,
+    )
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return iso_utc(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a state value")
 
 
 def chain_hash(prev_hash: str, seq: int, entry: JournalEntry) -> str:
@@ -95,6 +130,7 @@ def entry_to_row(
         "outcome": entry.outcome,
         "duration_ms": entry.duration_ms,
         "reference": entry.reference,
+        "audit_digest": entry.audit_digest,
         "prev_hash": prev_hash,
         "hash": hash_,
     }
@@ -121,6 +157,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> JournalEntry:
         outcome=row["outcome"],
         duration_ms=row["duration_ms"],
         reference=row["reference"],
+        audit_digest=row.get("audit_digest"),
     )
 
 

@@ -3,7 +3,9 @@
 An entry says who asked (client institution, end user), for what (service, quality code,
 deliberation), about whom (NISS), whom the hub asked (sources), how it ended (outcome) and how
 long it took, and what it is about when that has its own identifier (reference: the event id of
-a mutation, which its intake and every delivery of it share). It never holds the data returned.
+a mutation, which its intake and every delivery of it share; the key of an object an operator
+changed). It never holds the data returned. An administrative change also carries the digest of
+its before/after states (``audit_digest``, see :mod:`carrefour.journal.audit`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,7 @@ class JournalEntry:
     outcome: str
     duration_ms: float
     reference: str | None = None
+    audit_digest: str | None = None
 
     def __post_init__(self) -> None:
         if self.occurred_at.utcoffset() is None:

@@ -43,9 +43,12 @@ class Stamp:
         self.niss = act.niss  # a use case that creates a number sets it here
         self.sources: tuple[str, ...] = ()  # CBE numbers of the sources the act asked
         self.ticket = new_ticket()
+        self.sealed = False  # set once the use case has written the entry in its transaction
         self._started = time.perf_counter()
 
-    def entry(self, outcome: str, *, reference: str | None = None) -> JournalEntry:
+    def entry(
+        self, outcome: str, *, reference: str | None = None, audit_digest: str | None = None
+    ) -> JournalEntry:
         act = self.act
         return JournalEntry(
             ticket=self.ticket,
@@ -63,6 +66,7 @@ class Stamp:
             outcome=outcome,
             duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
             reference=reference,
+            audit_digest=audit_digest,
         )
 
 

@@ -46,10 +46,25 @@ journal_entries = Table(
     Column("reference", Text),  # an event id: what the entry is about, when it has an id
     # 1: unkeyed SHA-256 link (written before the chain key), 2: HMAC-SHA256 with the chain key
     Column("format", SmallInteger, nullable=False, server_default=text("1")),
+    Column("audit_digest", Text),  # an administrative change: SHA-256 of its audit rows
 )
 Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)
 Index(None, journal_entries.c.reference, journal_entries.c.seq)
+
+# The states before and after of the objects an administrative change touched, one row per
+# object, under the ticket of its journal entry (which hashes their digest into the chain).
+audit_changes = Table(
+    "audit_changes",
+    metadata,
+    Column("ticket", Text, primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("kind", Text, nullable=False),  # institution, credentials, deliberation...
+    Column("key", Text, nullable=False),
+    Column("before_state", Text),  # canonical JSON; null: the object did not exist
+    Column("after_state", Text),  # canonical JSON; null: the object was deleted
+)
+Index(None, audit_changes.c.kind, audit_changes.c.key)
 
 journal_head = Table(
     "journal_head",

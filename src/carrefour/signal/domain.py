@@ -163,6 +163,18 @@ class Subscription:
     def mode(self) -> str:
         return "push" if self.endpoint else "pull"
 
+    def state(self, institution_cbe: str) -> dict[str, Any]:
+        """What the audit trail keeps of a subscription: never its signing secret."""
+        return {
+            "id": self.id,
+            "institution": institution_cbe,
+            "mutation_type": self.mutation_type,
+            "endpoint": self.endpoint,
+            "batch_max": self.batch_max,
+            "mode": self.mode,
+            "active": self.active,
+        }
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Recipient:

@@ -161,18 +161,19 @@ async def dead_letters(
 
 
 @router.post("/admin/signal/replay", tags=["admin"])
-async def replay(body: ReplayIn, caller: AdminCaller, hub: HubDep) -> dict[str, Any]:
+async def replay(body: ReplayIn, call: AdminCaller, hub: HubDep) -> dict[str, Any]:
     """Queue dead letters again (all, the given ids, or one subscription's). A dead letter
     whose payload was purged cannot be replayed (`dead-letter-purged`, 409)."""
     snapshot = await hub.reference.current()
     ticket, count = await asyncio.to_thread(
         admin.replay,
         hub.engine,
-        client=snapshot.institution(caller.institution_id).cbe,
+        client=snapshot.institution(call.caller.institution_id).cbe,
         channel="admin",
         ids=body.ids,
         subscription_id=body.subscription_id,
     )
+    call.stamp.sealed = True  # the replay journaled itself, under the ticket it answers
     hub.delivery.wake()
     return {"ticket": ticket, "queued": count}
 
@@ -183,9 +184,9 @@ class PurgedOut(BaseModel):
 
 
 @router.post("/admin/signal/purge", response_model=PurgedOut, tags=["admin"])
-async def purge(caller: CallerDep, hub: HubDep) -> PurgedOut:
+async def purge(call: AdminCaller, hub: HubDep) -> PurgedOut:
     """Purge now the payloads of every settled mutation (delivered, acknowledged, cancelled,
     or dead past `CARREFOUR_SIGNAL_RETENTION`); the worker also does it periodically. Scope
     `admin`; journaled, refusals included."""
-    done = await hub.signal.purge(caller)
+    done = await hub.signal.purge(call.caller)
     return PurgedOut(ticket=done.ticket, purged=done.value)

@@ -17,6 +17,7 @@ from carrefour.auth.services import Caller, Scope
 from carrefour.directory.cache import ReferenceCache
 from carrefour.directory.domain import Institution
 from carrefour.errors import InvalidInput, NotFound
+from carrefour.journal import audit
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
@@ -128,7 +129,7 @@ class Signal:
         institution = await self._institution(caller)
         kind = self.types.get(mutation_type)
 
-        async def work(_stamp: Stamp) -> Subscription:
+        async def work(stamp: Stamp) -> Subscription:
             caller.require(Scope.CONSULT)
             if kind.audience == APPLIED:
                 raise InvalidInput(
@@ -146,14 +147,19 @@ class Signal:
                 "batch_max": batch_max,
                 "created_at": dt.datetime.now(dt.UTC),
             }
-            return await asyncio.to_thread(self._insert_subscription, values)
+            return await asyncio.to_thread(self._insert_subscription, values, stamp)
 
         act = self._act(institution, "subscribe", kind.type)
-        return await journaled(self._journal, act, work)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    def _insert_subscription(self, values: Mapping[str, Any]) -> Subscription:
+    def _insert_subscription(self, values: Mapping[str, Any], stamp: Stamp) -> Subscription:
+        """The subscription and its journal entry (with its state: no secret), together."""
         with self._engine.begin() as connection:
-            return repository.insert_subscription(connection, values)
+            made = repository.insert_subscription(connection, values)
+            cbe = stamp.act.client
+            change = audit.Change(audit.Kind.SUBSCRIPTION, str(made.id), None, made.state(cbe))
+            audit.commit(connection, stamp, [change])
+            return made
 
     async def subscriptions(self, caller: Caller) -> list[Subscription]:
         caller.require(Scope.CONSULT)
@@ -166,19 +172,24 @@ class Signal:
     async def unsubscribe(self, caller: Caller, subscription_id: int) -> Ticketed[None]:
         institution = await self._institution(caller)
 
-        async def work(_stamp: Stamp) -> None:
+        async def work(stamp: Stamp) -> None:
             caller.require(Scope.CONSULT)
-            await asyncio.to_thread(self._end_subscription, institution.id, subscription_id)
+            await asyncio.to_thread(self._end_subscription, institution.id, subscription_id, stamp)
 
         act = self._act(institution, "unsubscribe", None)
-        return await journaled(self._journal, act, work)
+        return await journaled(self._journal, act, work, work_commits_entry=True)
 
-    def _end_subscription(self, institution_id: int, subscription_id: int) -> None:
+    def _end_subscription(self, institution_id: int, subscription_id: int, stamp: Stamp) -> None:
         with self._engine.begin() as connection:
-            own = repository.subscriptions_of(connection, institution_id)
-            if subscription_id not in {s.id for s in own}:
+            own = {s.id: s for s in repository.subscriptions_of(connection, institution_id)}
+            if subscription_id not in own:
                 raise NotFound(f"The institution has no subscription {subscription_id}.")
             repository.deactivate_subscription(connection, subscription_id)
+            ended = repository.subscription_by_id(connection, subscription_id)
+            cbe = stamp.act.client
+            change = audit.Change(audit.Kind.SUBSCRIPTION, str(subscription_id),
+                                  own[subscription_id].state(cbe), ended.state(cbe))
+            audit.commit(connection, stamp, [change])
 
     # --- pull feed ---------------------------------------------------------------------------
     async def feed(self, caller: Caller, *, cursor: int, limit: int) -> FeedPage:

@@ -56,6 +56,10 @@ ERRORS: dict[str, Code] = {
     "invalid-credentials": Code("30100002", None, "MSG00002", context=True),
     "unknown-institution": Code("30100003", None, "MSG00002", context=True),
     "forbidden": Code("30100004", NO_RESULT, "MSG00011"),
+    "client-revoked": Code("30100005", None, "MSG00002", context=True),
+    "institution-disabled": Code("30100006", None, "MSG00002", context=True),
+    "too-many-attempts": Code("30100007", None, "MSG00002", context=True),
+    "authentication-busy": Code("33000004", None, "MSG00003", context=True),
     # persons and the directory
     "not-found": Code("31000020", NO_DATA_FOUND, "MSG00001"),
     "unknown-person": Code("31007002", NO_DATA_FOUND, "MSG00001"),

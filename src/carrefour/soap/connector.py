@@ -107,7 +107,7 @@ async def _call(hub: Hub, request: SsdnRequest, transport: Transport) -> SoapCal
 
 async def _caller(hub: Hub, request: SsdnRequest, transport: Transport) -> Caller:
     if transport.authorization:
-        return await transport.verifier(transport.authorization)
+        return await transport.verifier(transport.authorization, address=transport.client_host)
     return await by_address(hub, request.user.org_unit, transport.client_host)
 
 

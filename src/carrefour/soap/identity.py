@@ -10,37 +10,41 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import hashlib
 import ipaddress
 import time
 
-from carrefour.auth.services import Caller, Scope, verify_client
+from carrefour.auth.services import Caller, Scope
 from carrefour.bootstrap import Hub
 from carrefour.directory.domain import Institution
 from carrefour.errors import Forbidden, InvalidCredentials, Unauthenticated
 
 CACHE_SECONDS = 300.0
+CHANNEL = "soap"
 
 
 class BasicVerifier:
     """Checks HTTP Basic credentials, remembering good ones for a few minutes (the secret hash
-    is deliberately slow to check, and clients send credentials on every request)."""
+    is deliberately slow to check, and clients send credentials on every request). The check
+    is the token endpoint's (throttled, on the bounded hash pool, journaled); a remembered
+    caller is still refused at once when its credentials are revoked or its institution
+    disabled (the reference snapshot is consulted on every request)."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
         self._known: dict[tuple[str, str], tuple[Caller, float]] = {}
 
-    async def __call__(self, header: str) -> Caller:
+    async def __call__(self, header: str, *, address: str | None = None) -> Caller:
         client_id, secret = _basic_credentials(header)
         key = (client_id, hashlib.sha256(secret.encode()).hexdigest())
         known = self._known.get(key)
         if known is not None and known[1] > time.monotonic():
+            await self._hub.auth.admit(known[0], channel=CHANNEL, address=address)
             return known[0]
-        caller = await asyncio.to_thread(
-            verify_client, self._hub.engine, client_id=client_id, client_secret=secret
+        caller = await self._hub.auth.authenticate(
+            client_id, secret, address=address, channel=CHANNEL
         )
         caller.require(Scope.CONSULT)
         if len(self._known) > 10_000:
@@ -75,11 +79,13 @@ async def by_address(hub: Hub, org_unit: str | None, client_host: str | None) ->
         raise Unauthenticated(
             f"The address {client_host} is not registered for the organisation {org_unit}."
         )
-    return Caller(
+    caller = Caller(
         client_id=f"address:{cbe}@{client_host}",
         institution_id=institution.id,
         scopes=frozenset({Scope.CONSULT.value}),
     )
+    await hub.auth.admit(caller, channel=CHANNEL, address=client_host)
+    return caller
 
 
 def check_org_unit(institution: Institution, org_unit: str | None) -> None:

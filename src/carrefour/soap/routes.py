@@ -54,7 +54,10 @@ async def tx25_wsdl(request: Request) -> Response:
 @router.post(wsdl.TX25_PATH)
 @router.post(wsdl.TX25_LEGACY_PATH)
 async def retrieve_ti(request: Request) -> Response:
-    exchange = tx25.Tx25Exchange(_hub(request), _verifier(request))
+    exchange = tx25.Tx25Exchange(
+        _hub(request), _verifier(request),
+        address=request.client.host if request.client else None,
+    )
     try:
         body = envelope.body_content(await read_body(request))
         answer = await exchange.answer(body, request.headers.get("authorization"))

@@ -21,13 +21,16 @@ from lxml import etree
 from carrefour.auth.services import Actor
 from carrefour.bootstrap import Hub
 from carrefour.errors import (
+    AuthenticationBusy,
     CarrefourError,
+    InstitutionDisabled,
     InvalidInput,
     InvalidNiss,
     InvalidXml,
     MissingValue,
     NoDeliberation,
     NotIntegrated,
+    TooManyAttempts,
     Unauthenticated,
 )
 from carrefour.journal.entries import new_ticket
@@ -67,6 +70,7 @@ class Tx25Exchange:
     received: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     request: etree._Element | None = None
     tickets: list[str] = field(default_factory=list)
+    address: str | None = None  # the client's, for the throttling of failed authentications
 
     async def answer(self, body: etree._Element, authorization: str | None) -> etree._Element:
         if body.tag != f"{{{V2}}}retrieveTIGroupsRequest":
@@ -92,7 +96,7 @@ class Tx25Exchange:
         try:
             if not authorization:
                 raise Unauthenticated("RetrieveTIGroups needs HTTP Basic authentication.")
-            caller = await self.verifier(authorization)
+            caller = await self.verifier(authorization, address=self.address)
             institution = (await self.hub.reference.current()).institution(caller.institution_id)
             check_org_unit(institution, _customer_cbe(self.request))
         except CarrefourError as error:
@@ -157,6 +161,12 @@ class Tx25Exchange:
         fault = Fault("Client" if client_error else "Server", error.detail, detail)
         if isinstance(error, Unauthenticated):
             return Tx25Fault(fault, 401, {"WWW-Authenticate": 'Basic realm="Carrefour"'})
+        if isinstance(error, InstitutionDisabled):
+            return Tx25Fault(Fault("Client", error.detail, detail), 403)
+        if isinstance(error, TooManyAttempts | AuthenticationBusy):
+            wait = str(error.extra.get("retry_after", 1))
+            return Tx25Fault(Fault("Client", error.detail, detail), error.status,
+                             {"Retry-After": wait})
         return Tx25Fault(fault, 500)
 
 
