@@ -33,12 +33,18 @@ def authentication_act(channel: str, client_id: str | None, address: str | None)
     return Act(
         channel=channel,
         action=ACTION,
-        client=(client_id or "-")[:MAX_CLIENT],
+        client=_journaled_id(client_id),
         end_user_id=address,
         end_user_role="client-address" if address else None,
         service=None,
         niss=None,
     )
+
+
+def _journaled_id(client_id: str | None) -> str:
+    """The attempted client id as the journal keeps it: cut, and with any NUL character (which
+    no database text column stores) shown as U+FFFD."""
+    return (client_id or "-")[:MAX_CLIENT].replace("\x00", "\ufffd")
 
 
 class Authenticator:
