@@ -33,7 +33,7 @@ def authentication_act(channel: str, client_id: str | None, address: str | None)
     return Act(
         channel=channel,
         action=ACTION,
-        client=_journaled_id(client_id),
+        client=journaled_id(client_id),
         end_user_id=address,
         end_user_role="client-address" if address else None,
         service=None,
@@ -41,7 +41,7 @@ def authentication_act(channel: str, client_id: str | None, address: str | None)
     )
 
 
-def _journaled_id(client_id: str | None) -> str:
+def journaled_id(client_id: str | None) -> str:
     """The attempted client id as the journal keeps it: cut, and with any NUL character (which
     no database text column stores) shown as U+FFFD."""
     return (client_id or "-")[:MAX_CLIENT].replace("\x00", "\ufffd")

@@ -8,7 +8,7 @@ import binascii
 from dataclasses import dataclass, replace
 from urllib.parse import unquote_plus
 
-from carrefour.auth.guard import MAX_CLIENT, Authenticator, authentication_act
+from carrefour.auth.guard import Authenticator, authentication_act, journaled_id
 from carrefour.auth.services import Caller, IssuedToken, sign_token
 from carrefour.errors import (
     AuthenticationBusy,
@@ -55,7 +55,7 @@ async def issue(
     async def work(stamp: Stamp) -> IssuedToken:
         _check_lengths(request)
         client_id, secret = client_credentials(request)
-        stamp.act = replace(stamp.act, client=client_id[:MAX_CLIENT])
+        stamp.act = replace(stamp.act, client=journaled_id(client_id))
         if not request.grant_type:
             raise InvalidInput("The grant_type parameter is required.")
         if request.grant_type != GRANT_TYPE:
