@@ -35,8 +35,8 @@ from carrefour.errors import CarrefourError
 from carrefour.exchange.ports import SourceRequest
 from carrefour.exchange.routing import route
 from carrefour.identification.niss import parse_niss
-from carrefour.simulation.app import HANDLERS, source_engine
-from carrefour.simulation.protocol import Source, SourceIdentity
+from carrefour.simulation.sources.app import HANDLERS, source_engine
+from carrefour.simulation.sources.protocol import Source, SourceIdentity
 
 SERVICES = ("health-insurance", "job-seeker", "tax-assessment", "unemployment")
 

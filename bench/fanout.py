@@ -24,10 +24,10 @@ from bench.network import free_port
 from bench.servers import _running, hub_command, hub_environment
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
-from carrefour.simulation.app import create_source_app
 from carrefour.simulation.network import DEMO_CPAS_SLUG
-from carrefour.simulation.seed import SeedReport, SourceDatabase, seed_network
-from carrefour.simulation.sources_db import writer_engine
+from carrefour.simulation.seeding.seed import SeedReport, SourceDatabase, seed_network
+from carrefour.simulation.seeding.sources_db import writer_engine
+from carrefour.simulation.sources.app import create_source_app
 
 DELAY = 0.050
 PERSONS = 20_000

@@ -15,8 +15,8 @@ from sqlalchemy import create_engine, select
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER
-from carrefour.simulation.schema import persons
-from carrefour.simulation.seed import SeedReport, SourceDatabase, seed_network
+from carrefour.simulation.seeding.seed import SeedReport, SourceDatabase, seed_network
+from carrefour.simulation.sources.schema import persons
 
 SERVICE = "legal-data"
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -66,35 +64,18 @@ def serve(
     run_hub(host=host, port=port, workers=workers)
 
 
-@app.command()
-def demo(
-    persons: Annotated[int, typer.Option(min=100, help="Persons in the population")] = 5000,
-    seed: Annotated[int, typer.Option(help="Seed of the population")] = 1,
-    port: Annotated[int, typer.Option(help="Port of the hub")] = 8000,
-    base_port: Annotated[int, typer.Option(help="Source i listens on base port + i")] = 8100,
-    check: Annotated[bool, typer.Option(help="Run the example requests, then stop")] = False,
-) -> None:
-    """Start the whole network on SQLite with simulated sources, and print how to use it."""
-    from carrefour.config import DEFAULT_DATA_DIR
-    from carrefour.demo import DemoOptions, run_demo
-
-    data_dir = Path(os.environ.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
-    options = DemoOptions(
-        data_dir=data_dir, persons=persons, seed=seed, port=port, base_port=base_port
-    )
-    run_demo(options, check=check, console=console)
-
-
 def main() -> None:
     _mount_optional()
     app()
 
 
 def _mount_optional() -> None:
-    """Sub-apps of the simulated network (sources, seeding, demo)."""
-    from carrefour.simulation.cli import register
+    """Commands of installed extensions (the entry-point group ``carrefour.cli``: the simulated
+    network's ``source``, ``seed`` and ``demo``), so that the hub imports none of them."""
+    from importlib.metadata import entry_points
 
-    register(app)
+    for extension in entry_points(group="carrefour.cli"):
+        extension.load()(app)
 
 
 if __name__ == "__main__":

@@ -23,10 +23,10 @@ from carrefour.bootstrap import build_hub
 from carrefour.config import Settings
 from carrefour.directory import repository as repo
 from carrefour.directory.tables import institutions
-from carrefour.simulation.app import create_source_app
 from carrefour.simulation.network import DEMO_CPAS_SLUG, SOURCES, institution
-from carrefour.simulation.seed import SeedReport, seed_network
-from carrefour.simulation.sources_db import writer_engine
+from carrefour.simulation.seeding.seed import SeedReport, seed_network
+from carrefour.simulation.seeding.sources_db import writer_engine
+from carrefour.simulation.sources.app import create_source_app
 from tests.conftest import _empty_all_tables
 from tests.servers import serving
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from carrefour.simulation import dossiers
-from carrefour.simulation.dossiers_social import job_seekers
-from carrefour.simulation.municipal_cpas import municipal_cpas
 from carrefour.simulation.network import CLIENTS, REGIONAL_SERVICES, SOURCES
-from carrefour.simulation.population import Population, generate_population
-from carrefour.simulation.record_rows import record_rows
+from carrefour.simulation.population import dossiers
+from carrefour.simulation.population.dossiers_social import job_seekers
+from carrefour.simulation.population.population import Population, generate_population
+from carrefour.simulation.seeding.municipal_cpas import municipal_cpas
+from carrefour.simulation.seeding.record_rows import record_rows
 
 PERSONS = 6_000
 

@@ -12,7 +12,7 @@ import pytest
 from carrefour.catalogue.model import Service, default_catalogue
 from carrefour.directory.domain import Deliberation, cpas_limit
 from carrefour.directory.files import default_reference_text, parse_reference
-from carrefour.simulation.kinds import RECORD_SERVICES
+from carrefour.simulation.sources.kinds import RECORD_SERVICES
 from tests.catalogue.conftest import CatalogueNetwork
 
 CATALOGUE = default_catalogue()

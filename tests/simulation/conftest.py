@@ -9,19 +9,19 @@ from typing import Any
 
 import pytest
 
-from carrefour.simulation import schema
-from carrefour.simulation.app import create_source_app
-from carrefour.simulation.directory_seed import source_token
 from carrefour.simulation.network import SOURCES, SimulatedInstitution
-from carrefour.simulation.population import Population, generate_population
-from carrefour.simulation.seed import source_database_url
-from carrefour.simulation.sources_db import (
+from carrefour.simulation.population.population import Population, generate_population
+from carrefour.simulation.seeding.directory_seed import source_token
+from carrefour.simulation.seeding.seed import source_database_url
+from carrefour.simulation.seeding.sources_db import (
     insert_chunks,
     name_key_rows,
     source_rows,
     write_source,
     writer_engine,
 )
+from carrefour.simulation.sources import schema
+from carrefour.simulation.sources.app import create_source_app
 from tests.people import niss
 from tests.servers import serving
 

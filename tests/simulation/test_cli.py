@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from carrefour.directory.tables import institutions
 from carrefour.simulation.cli import register
-from carrefour.simulation.municipal_cpas import municipal_cpas
 from carrefour.simulation.network import NETWORK
+from carrefour.simulation.seeding.municipal_cpas import municipal_cpas
 
 main = typer.Typer()
 register(main)

@@ -7,10 +7,10 @@ from collections import Counter
 
 from carrefour.identification.niss import Gender, parse_niss
 from carrefour.reference import postal_codes
-from carrefour.simulation.households import REFERENCE_DATE
-from carrefour.simulation.names import PROVINCES, Region, name_pools, region_of
 from carrefour.simulation.network import mutualities
-from carrefour.simulation.population import Population, generate_population
+from carrefour.simulation.population.households import REFERENCE_DATE
+from carrefour.simulation.population.names import PROVINCES, Region, name_pools, region_of
+from carrefour.simulation.population.population import Population, generate_population
 from tests.simulation.conftest import PERSONS, SEED
 
 

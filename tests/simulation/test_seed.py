@@ -13,11 +13,11 @@ from carrefour.auth.services import authenticate, issue_token
 from carrefour.auth.tables import credentials
 from carrefour.directory.domain import cpas_limit
 from carrefour.directory.tables import deliberations, institutions, integrations
-from carrefour.simulation import schema
-from carrefour.simulation.municipal_cpas import municipal_cpas
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NETWORK, SOURCES, institution
-from carrefour.simulation.seed import SeedReport, seed_network
-from carrefour.simulation.sources_db import writer_engine
+from carrefour.simulation.seeding.municipal_cpas import municipal_cpas
+from carrefour.simulation.seeding.seed import SeedReport, seed_network
+from carrefour.simulation.seeding.sources_db import writer_engine
+from carrefour.simulation.sources import schema
 
 TODAY = dt.date(2025, 3, 14)
 PERSONS = 1_000

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from carrefour.simulation.app import create_source_app
 from carrefour.simulation.network import institution
-from carrefour.simulation.population import Person, Population
+from carrefour.simulation.population.population import Person, Population
+from carrefour.simulation.sources.app import create_source_app
 from tests.people import CAROL
 from tests.servers import serving
 from tests.simulation.conftest import DUPONT, token

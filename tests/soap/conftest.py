@@ -25,9 +25,9 @@ from carrefour.config import Settings
 from carrefour.directory.domain import Role
 from carrefour.directory.files import load_reference_file
 from carrefour.directory.services import InstitutionSpec, register_institution
-from carrefour.simulation import schema
-from carrefour.simulation.app import create_source_app
-from carrefour.simulation.sources_db import insert_chunks, name_key_rows, writer_engine
+from carrefour.simulation.seeding.sources_db import insert_chunks, name_key_rows, writer_engine
+from carrefour.simulation.sources import schema
+from carrefour.simulation.sources.app import create_source_app
 from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
 from tests.conftest import SHARED, _empty_all_tables
 from tests.exchange.conftest import cbe

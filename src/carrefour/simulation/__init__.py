@@ -4,9 +4,9 @@ and the seeding of the hub's directory to match. See ``docs/source-protocol.md``
 
 from __future__ import annotations
 
-from carrefour.simulation.app import create_source_app, serve_source
-from carrefour.simulation.population import Population, generate_population
-from carrefour.simulation.seed import SeedReport, seed_network
+from carrefour.simulation.population.population import Population, generate_population
+from carrefour.simulation.seeding.seed import SeedReport, seed_network
+from carrefour.simulation.sources.app import create_source_app, serve_source
 
 __all__ = [
     "Population",

@@ -1,5 +1,5 @@
-"""Command line of the simulation: ``carrefour source ...`` (:data:`app`) and
-``carrefour seed`` (:data:`seed_app`), mounted by the main CLI."""
+"""Command line of the simulation: ``carrefour source ...`` (:data:`app`), ``carrefour seed``
+and ``carrefour demo``, mounted on the main CLI through the ``carrefour.cli`` entry point."""
 
 from __future__ import annotations
 
@@ -20,10 +20,10 @@ from sqlalchemy import Engine, inspect, select
 from carrefour.config import DEFAULT_DATA_DIR, default_database_url
 from carrefour.db import build_engine
 from carrefour.directory.tables import institutions
-from carrefour.simulation.app import serve_source
 from carrefour.simulation.network import SOURCE_KINDS, SOURCES
-from carrefour.simulation.population import Progress as ProgressCallback
-from carrefour.simulation.seed import DEFAULT_BASE_PORT, SeedReport, seed_network
+from carrefour.simulation.population.population import Progress as ProgressCallback
+from carrefour.simulation.seeding.seed import DEFAULT_BASE_PORT, SeedReport, seed_network
+from carrefour.simulation.sources.app import serve_source
 
 app = typer.Typer(help="Run simulated authentic sources.", no_args_is_help=True)
 seed_app = typer.Typer(help="Seed the simulated network.", invoke_without_command=True)
@@ -182,10 +182,30 @@ def show_report(report: SeedReport) -> None:
     console.print("Start the sources with: carrefour source serve-network")
 
 
+def demo(
+    persons: Annotated[int, typer.Option(min=100, help="Persons in the population")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the population")] = 1,
+    port: Annotated[int, typer.Option(help="Port of the hub")] = 8000,
+    base_port: Annotated[int, typer.Option(help="Source i listens on base port + i")] = 8100,
+    check: Annotated[bool, typer.Option(help="Run the example requests, then stop")] = False,
+) -> None:
+    """Start the whole network on SQLite with simulated sources, and print how to use it."""
+    from carrefour.config import DEFAULT_DATA_DIR
+    from carrefour.simulation.demo.run import DemoOptions, run_demo
+
+    data_dir = Path(os.environ.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    options = DemoOptions(
+        data_dir=data_dir, persons=persons, seed=seed, port=port, base_port=base_port
+    )
+    run_demo(options, check=check, console=console)
+
+
 def register(main: typer.Typer) -> None:
-    """Mount ``carrefour source ...`` and ``carrefour seed`` on the main command line."""
-    from carrefour.simulation.signal_cli import register as register_signal
+    """Mount ``carrefour source ...``, ``carrefour seed`` and ``carrefour demo`` on the main
+    command line (the entry point ``carrefour.cli: simulation`` of pyproject.toml)."""
+    from carrefour.simulation.demo.cli import register as register_signal
 
     register_signal(app)
     main.add_typer(app, name="source")
     main.command("seed")(seed)
+    main.command("demo")(demo)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carrefour.directory.domain import Role
-from carrefour.simulation import kinds
+from carrefour.simulation.sources import kinds
 
 NATIONAL_REGISTER = "national-register"
 ONEM = "onem"

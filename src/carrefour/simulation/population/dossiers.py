@@ -15,8 +15,8 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
-from carrefour.simulation.households import REFERENCE_DATE, Person
-from carrefour.simulation.population import Population
+from carrefour.simulation.population.households import REFERENCE_DATE, Person
+from carrefour.simulation.population.population import Population
 
 Record = dict[str, Any]
 

@@ -23,11 +23,11 @@ from rich.panel import Panel
 from rich.progress import Progress
 
 from carrefour.db import build_engine
-from carrefour.demo_guide import examples, run_examples, token_command
 from carrefour.migrations import upgrade
-from carrefour.simulation.directory_seed import DemoCredentials
-from carrefour.simulation.mutations import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
-from carrefour.simulation.seed import SeedReport, seed_network
+from carrefour.simulation.demo.guide import examples, run_examples, token_command
+from carrefour.simulation.demo.trickle import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
+from carrefour.simulation.seeding.directory_seed import DemoCredentials
+from carrefour.simulation.seeding.seed import SeedReport, seed_network
 
 
 @dataclass(frozen=True, kw_only=True)

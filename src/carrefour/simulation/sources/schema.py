@@ -16,8 +16,8 @@ from sqlalchemy import (
     Text,
 )
 
-from carrefour.simulation import records
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
+from carrefour.simulation.sources import records
 
 national_register = MetaData()
 onem = MetaData()

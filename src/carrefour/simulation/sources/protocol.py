@@ -1,8 +1,8 @@
 """The source protocol as seen from a source (``docs/source-protocol.md``): reading a
 consultation, checking it against the catalogue, and the dispatch to the source's handlers.
 
-Framework-free: the HTTP adapter (:mod:`carrefour.simulation.app`) maps the errors raised here
-to problem documents.
+Framework-free: the HTTP adapter (:mod:`carrefour.simulation.sources.app`) maps the errors
+raised here to problem documents.
 """
 
 from __future__ import annotations

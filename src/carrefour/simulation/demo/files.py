@@ -11,9 +11,9 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 
-from carrefour.simulation.directory_seed import HOUSEHOLD_MEMBER, RIS, CpasFile
 from carrefour.simulation.network import CPAS, DEMO_CPAS_SLUG, NETWORK, SimulatedInstitution
-from carrefour.simulation.population import Household, Person, Population
+from carrefour.simulation.population.population import Household, Person, Population
+from carrefour.simulation.seeding.directory_seed import HOUSEHOLD_MEMBER, RIS, CpasFile
 
 
 def demo_size(persons: int, *, demo: bool) -> int:

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from carrefour.simulation.seed import SeedReport
+from carrefour.simulation.seeding.seed import SeedReport
 
 END_USER = {"id": "sw-042", "role": "social-worker"}
 

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
-from carrefour.simulation.national_register import RELATIONSHIP_ORDER, address
-from carrefour.simulation.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
-from carrefour.simulation.schema import persons
+from carrefour.simulation.sources.national_register import RELATIONSHIP_ORDER, address
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
+from carrefour.simulation.sources.schema import persons
 
 LIMIT = 200
 

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from carrefour.directory import repository as repo
-from carrefour.simulation.dossiers_social import JobSeeker
+from carrefour.simulation.population.dossiers_social import JobSeeker
 
 REGISTERED_JOB_SEEKER = 1  # quality code 1 of sectors 53 (VDAB), 54 (ACTIRIS), 55 (FOREM)
 

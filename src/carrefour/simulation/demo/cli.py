@@ -10,7 +10,7 @@ import typer
 
 from carrefour.config import Settings
 from carrefour.db import build_engine
-from carrefour.simulation.mutations import (
+from carrefour.simulation.demo.trickle import (
     CPAS_APP_OFFSET,
     PUBLISHERS,
     demo_cpas_persons,
@@ -18,7 +18,7 @@ from carrefour.simulation.mutations import (
     trickle,
     webhook_secret,
 )
-from carrefour.simulation.seed import DEFAULT_BASE_PORT
+from carrefour.simulation.seeding.seed import DEFAULT_BASE_PORT
 
 Seed = Annotated[int, typer.Option(help="Seed of the simulated network")]
 
@@ -40,7 +40,7 @@ def trickle_command(
 
 def cpas_app_command(seed: Seed = 1, base_port: int = DEFAULT_BASE_PORT) -> None:
     """The demo CPAS's application: receives, verifies and prints the pushed mutations."""
-    from carrefour.simulation.cpas_app import serve_cpas_app
+    from carrefour.simulation.demo.cpas_app import serve_cpas_app
 
     serve_cpas_app(secret=webhook_secret(seed), port=base_port + CPAS_APP_OFFSET)
 

@@ -16,9 +16,9 @@ from carrefour.identification.search import (
     matches,
     parse_search_criteria,
 )
-from carrefour.simulation.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
-from carrefour.simulation.schema import persons
-from carrefour.simulation.schema import phonetic_keys as keys_table
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
+from carrefour.simulation.sources.schema import persons
+from carrefour.simulation.sources.schema import phonetic_keys as keys_table
 
 RELATIONSHIP_ORDER = {"head": 0, "partner": 1, "child": 2, "other": 3}
 

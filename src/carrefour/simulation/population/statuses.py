@@ -8,8 +8,8 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from carrefour.simulation.households import REFERENCE_DATE, Household, Person
-from carrefour.simulation.names import Region
+from carrefour.simulation.population.households import REFERENCE_DATE, Household, Person
+from carrefour.simulation.population.names import Region
 
 # About 1.5 million of Belgium's 11.5 million inhabitants had temporary unemployment in the
 # Covid years (DOMAIN.md): 13 % of the whole population, drawn among those of working age.

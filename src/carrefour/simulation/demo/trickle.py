@@ -1,6 +1,6 @@
 """The signal function in the simulated network: the National Register and the ONEM publish a
 steady trickle of realistic mutations about persons the demo CPAS holds files on, and the demo
-CPAS subscribes with an endpoint (its application: :mod:`carrefour.simulation.cpas_app`).
+CPAS subscribes with an endpoint (its application: :mod:`carrefour.simulation.demo.cpas_app`).
 
 Credentials and the subscription's secret are derived from the seed, like the other demo
 secrets (for a simulation only).
@@ -20,8 +20,8 @@ from sqlalchemy import Engine, insert, select
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.directory.tables import institutions, integrations
 from carrefour.signal.tables import subscriptions
-from carrefour.simulation.directory_seed import derive
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER, ONEM, institution
+from carrefour.simulation.seeding.directory_seed import derive
 
 CPAS_APP_OFFSET = 9  # the demo CPAS application listens on base port + 9
 PUBLISHERS = (NATIONAL_REGISTER, ONEM)

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
-from carrefour.simulation.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
-from carrefour.simulation.schema import members
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
+from carrefour.simulation.sources.schema import members
 
 _MEMBER = select(members).where(members.c.niss == bindparam("niss"))
 

@@ -1,6 +1,6 @@
 """The records of the social-benefit sources: disability allowances, child benefits, social
 energy tariff, pensions, job seekers (per region), work incapacity and living wages. Same rules
-as :mod:`carrefour.simulation.dossiers`: every draw is a hash of the NISS."""
+as :mod:`carrefour.simulation.population.dossiers`: every draw is a hash of the NISS."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from carrefour.simulation.dossiers import (
+from carrefour.simulation.network import REGIONAL_SERVICES
+from carrefour.simulation.population.dossiers import (
     Record,
     age,
     alive,
@@ -19,9 +20,8 @@ from carrefour.simulation.dossiers import (
     living_wage,
     rng_of,
 )
-from carrefour.simulation.households import REFERENCE_DATE, Household, Person
-from carrefour.simulation.network import REGIONAL_SERVICES
-from carrefour.simulation.population import Population
+from carrefour.simulation.population.households import REFERENCE_DATE, Household, Person
+from carrefour.simulation.population.population import Population
 
 JOB_SEEKER_SHARE = 0.03  # of persons aged 18-64 without an unemployment allowance
 

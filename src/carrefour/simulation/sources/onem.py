@@ -10,8 +10,8 @@ from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from carrefour.errors import InvalidPeriod
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
-from carrefour.simulation.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
-from carrefour.simulation.schema import unemployment_periods as periods_table
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
+from carrefour.simulation.sources.schema import unemployment_periods as periods_table
 
 _PERIODS = (
     select(periods_table)

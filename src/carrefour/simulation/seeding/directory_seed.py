@@ -22,8 +22,6 @@ from carrefour.auth.tables import credentials
 from carrefour.directory import repository as repo
 from carrefour.directory.domain import integration_period
 from carrefour.directory.tables import institutions, integrations
-from carrefour.simulation.dossiers_social import JobSeeker
-from carrefour.simulation.municipal_cpas import municipal_rows
 from carrefour.simulation.network import (
     BIS_REGISTER_ENDPOINT,
     CPAS,
@@ -33,9 +31,11 @@ from carrefour.simulation.network import (
     SimulatedInstitution,
     endpoint,
 )
-from carrefour.simulation.population import Population
-from carrefour.simulation.regional_directory import job_seeker_integrations
-from carrefour.simulation.sources_db import Advance, insert_chunks
+from carrefour.simulation.population.dossiers_social import JobSeeker
+from carrefour.simulation.population.population import Population
+from carrefour.simulation.seeding.municipal_cpas import municipal_rows
+from carrefour.simulation.seeding.regional_directory import job_seeker_integrations
+from carrefour.simulation.seeding.sources_db import Advance, insert_chunks
 
 MUTUALITY_SECTOR, INSURABILITY = 11, 1  # quality code 1 of sector 11: health-care insurability
 RIS, HOUSEHOLD_MEMBER = 2, 5  # CPAS quality codes: RIS, household member without aid

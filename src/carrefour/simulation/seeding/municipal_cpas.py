@@ -17,8 +17,8 @@ from typing import Any
 
 from carrefour.directory.domain import Role
 from carrefour.reference import postal_codes
-from carrefour.simulation.names import PROVINCES, Region, display_locality
 from carrefour.simulation.network import CLIENTS, CPAS, SimulatedInstitution
+from carrefour.simulation.population.names import PROVINCES, Region, display_locality
 
 CPAS_SECTOR, CPAS_SUBSECTOR = 17, 1
 

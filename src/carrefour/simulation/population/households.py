@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from carrefour.identification.niss import check_digits
-from carrefour.simulation.names import (
+from carrefour.simulation.population.names import (
     FOREIGN_BIRTH_PLACES,
     NamePools,
     Region,

@@ -25,17 +25,17 @@ from starlette.routing import Route
 
 from carrefour.errors import CarrefourError
 from carrefour.exchange.ports import SourceAnswer
-from carrefour.simulation import address_search, mutuality, national_register, onem, records
-from carrefour.simulation.kinds import RECORD_KINDS
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
-from carrefour.simulation.protocol import (
+from carrefour.simulation.sources import address_search, mutuality, national_register, onem, records
+from carrefour.simulation.sources.kinds import RECORD_KINDS
+from carrefour.simulation.sources.protocol import (
     Handler,
     Source,
     SourceIdentity,
     authorize,
     parse_consultation,
 )
-from carrefour.simulation.schema import PERSON_TABLES
+from carrefour.simulation.sources.schema import PERSON_TABLES
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateTable
 
 from carrefour.identification.phonetic import phonetic_keys
-from carrefour.simulation import schema
-from carrefour.simulation.kinds import RECORD_KINDS
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM, SimulatedInstitution
-from carrefour.simulation.population import Person, Population
-from carrefour.simulation.record_rows import record_rows
+from carrefour.simulation.population.population import Person, Population
+from carrefour.simulation.seeding.record_rows import record_rows
+from carrefour.simulation.sources import schema
+from carrefour.simulation.sources.kinds import RECORD_KINDS
 
 CHUNK = 10_000
 LOAD_CACHE_KIB = 1_048_576

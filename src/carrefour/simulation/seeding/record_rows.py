@@ -7,10 +7,11 @@ from typing import Any
 
 from sqlalchemy import Table
 
-from carrefour.simulation import dossiers, dossiers_social, kinds, records
-from carrefour.simulation.dossiers import Record
 from carrefour.simulation.network import SimulatedInstitution
-from carrefour.simulation.population import Population
+from carrefour.simulation.population import dossiers, dossiers_social
+from carrefour.simulation.population.dossiers import Record
+from carrefour.simulation.population.population import Population
+from carrefour.simulation.sources import kinds, records
 
 Generator = Callable[[Population, SimulatedInstitution], dict[str, Iterator[Record]]]
 

@@ -16,17 +16,17 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from carrefour.directory.files import load_reference_file
-from carrefour.simulation.demo import cpas_files, examples
-from carrefour.simulation.directory_seed import (
+from carrefour.simulation.demo.files import cpas_files, examples
+from carrefour.simulation.network import SOURCES, SimulatedInstitution, endpoint
+from carrefour.simulation.population.dossiers_social import job_seekers
+from carrefour.simulation.population.population import Population, Progress, generate_population
+from carrefour.simulation.seeding.directory_seed import (
     DemoCredentials,
     demo_credentials,
     source_token,
     write_directory,
 )
-from carrefour.simulation.dossiers_social import job_seekers
-from carrefour.simulation.network import SOURCES, SimulatedInstitution, endpoint
-from carrefour.simulation.population import Population, Progress, generate_population
-from carrefour.simulation.sources_db import (
+from carrefour.simulation.seeding.sources_db import (
     clear_database,
     source_rows,
     write_source,

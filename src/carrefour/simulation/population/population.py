@@ -7,15 +7,20 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from carrefour.simulation.households import (
+from carrefour.simulation.network import mutualities
+from carrefour.simulation.population.households import (
     REFERENCE_DATE,
     Address,
     Household,
     Person,
     generate_households,
 )
-from carrefour.simulation.network import mutualities
-from carrefour.simulation.statuses import Insurance, UnemploymentPeriod, insurance, unemployment
+from carrefour.simulation.population.statuses import (
+    Insurance,
+    UnemploymentPeriod,
+    insurance,
+    unemployment,
+)
 
 __all__ = [
     "REFERENCE_DATE",

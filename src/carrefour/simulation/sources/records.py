@@ -16,8 +16,8 @@ from sqlalchemy import Column, Connection, MetaData, String, Table, Text, bindpa
 
 from carrefour.catalogue.model import default_catalogue
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
-from carrefour.simulation.kinds import RECORD_KINDS, RECORD_SERVICES, Lookup, record_tables
-from carrefour.simulation.protocol import NOT_FOUND, Handler, SourceIdentity, found
+from carrefour.simulation.sources.kinds import RECORD_KINDS, RECORD_SERVICES, Lookup, record_tables
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found
 
 _TABLES: dict[tuple[str, str], Table] = {}
 

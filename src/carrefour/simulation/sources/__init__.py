@@ -1,0 +1,2 @@
+"""The simulated authentic sources: each an HTTP service speaking the source protocol,
+with its own database."""
