@@ -21,11 +21,13 @@ install: $(STAMP)  ## Create the virtual environment and install Carrefour
 demo: $(STAMP)  ## Start the whole network (SQLite, simulated sources) and print how to use it
 	$(BIN)/carrefour demo
 
-test: $(STAMP)  ## Run the test suite (PostgreSQL when CARREFOUR_TEST_DATABASE_URL is set)
-	$(BIN)/pytest -q
+TEST_WORKERS ?= 2
+
+test: $(STAMP)  ## Run the test suite on TEST_WORKERS processes (PostgreSQL when CARREFOUR_TEST_DATABASE_URL is set)
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 test-postgres: $(STAMP)  ## Run the test suite on the local PostgreSQL
-	CARREFOUR_TEST_DATABASE_URL=$${CARREFOUR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/test} $(BIN)/pytest -q
+	CARREFOUR_TEST_DATABASE_URL=$${CARREFOUR_TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1/test} $(BIN)/pytest -q -n $(TEST_WORKERS)
 
 fuzz: $(STAMP)  ## Only the fuzz run of the API (part of make test; CARREFOUR_FUZZ_EXAMPLES=20)
 	$(BIN)/pytest -q -m fuzz
