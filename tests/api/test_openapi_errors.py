@@ -22,7 +22,7 @@ METHODS = {"get", "post", "put", "patch", "delete"}
 
 @pytest.fixture
 def document(network: Network) -> dict[str, Any]:
-    response = httpx.get(f"{network.url}/openapi.json")
+    response = httpx.get(f"{network.url}/openapi.json", timeout=60)
     assert response.status_code == 200
     return dict(response.json())
 

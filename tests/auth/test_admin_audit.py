@@ -267,7 +267,7 @@ def test_a_key_without_a_kind_is_refused(door: Door) -> None:
 @pytest.fixture
 def admin_routes(door: Door) -> list[tuple[str, str, str]]:
     """Every operator endpoint the OpenAPI document lists: method, path, route name."""
-    document = httpx.get(f"{door.url}/openapi.json").json()
+    document = httpx.get(f"{door.url}/openapi.json", timeout=60).json()
     found = []
     for path, operations in document["paths"].items():
         if not path.startswith("/v1/admin"):

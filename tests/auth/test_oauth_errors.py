@@ -104,6 +104,6 @@ def test_an_overlong_parameter_is_an_invalid_request(door: Door) -> None:
 
 
 def test_the_openapi_document_declares_the_token_errors(door: Door) -> None:
-    document = httpx.get(f"{door.url}/openapi.json").json()
+    document = httpx.get(f"{door.url}/openapi.json", timeout=60).json()
     responses = document["paths"]["/oauth/token"]["post"]["responses"]
     assert {"200", "400", "401", "429", "503"} <= set(responses)

@@ -10,7 +10,7 @@ from tests.exchange.conftest import Network
 def test_the_openapi_document_describes_the_consultation_and_its_security(
     network: Network,
 ) -> None:
-    document = httpx.get(f"{network.url}/openapi.json").json()
+    document = httpx.get(f"{network.url}/openapi.json", timeout=60).json()
     consult = document["paths"]["/v1/consultations"]["post"]
     schema = consult["requestBody"]["content"]["application/json"]["schema"]
     assert set(schema["required"]) == {"service", "capacity", "end_user"}

@@ -195,7 +195,7 @@ def test_the_listing_needs_the_callers_capacity(network: Network) -> None:
 
 
 def test_the_openapi_document_says_which_fields_may_be_absent(network: Network) -> None:
-    document = httpx.get(f"{network.url}/openapi.json").json()
+    document = httpx.get(f"{network.url}/openapi.json", timeout=60).json()
     listing = document["paths"]["/v1/persons/{niss}/integrations"]["get"]
     assert "capacity" in {p["name"] for p in listing["parameters"] if p["required"]}
     row = document["components"]["schemas"]["ListedIntegrationOut"]
