@@ -14,12 +14,14 @@ import logging
 import re
 import sys
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import orjson
 
 from carrefour.config import ObservabilitySettings
-from carrefour.journal.entries import JournalEntry
+
+if TYPE_CHECKING:  # the journal's writer logs through this module
+    from carrefour.journal.entries import JournalEntry
 
 EXCHANGE_LOGGER = "carrefour.exchange"
 _exchanges = logging.getLogger(EXCHANGE_LOGGER)

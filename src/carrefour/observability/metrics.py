@@ -30,6 +30,9 @@ class HubMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self._scraped: list[Collector] = []
+        self._exchange_children: dict[tuple[str, ...], tuple[Counter, Histogram]] = {}
+        self._source_children: dict[tuple[str, ...], tuple[Counter, Histogram, Gauge]] = {}
+        self._entry_children: dict[tuple[str, str, str], Counter] = {}
         counter, histogram = self._factories()
         self.exchanges = counter(
             "carrefour_exchanges", "Consultations answered or refused",
@@ -85,26 +88,42 @@ class HubMetrics:
         return counter, histogram
 
     # --- recording (the hot path) -------------------------------------------------------------
+    # The labelled children are kept in plain dictionaries: ``labels()`` costs a lock and a
+    # tuple per call, a dictionary look-up does not.
     def exchange(
         self, *, service: str | None, outcome: str, client_kind: str | None, channel: str,
         seconds: float,
     ) -> None:
-        name = service or UNKNOWN
-        self.exchanges.labels(name, outcome, client_kind or UNKNOWN, channel).inc()
-        self.exchange_seconds.labels(name).observe(seconds)
+        key = (service or UNKNOWN, outcome, client_kind or UNKNOWN, channel)
+        children = self._exchange_children.get(key)
+        if children is None:
+            children = self._exchange_children[key] = (
+                self.exchanges.labels(*key), self.exchange_seconds.labels(key[0]))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def source(self, *, source: str, kind: str, status: str, seconds: float) -> None:
-        self.source_requests.labels(source, kind, status).inc()
-        self.source_seconds.labels(source, kind).observe(seconds)
-        self.source_up.labels(source, kind).set(1 if status in _REACHED else 0)
+        key = (source, kind, status)
+        children = self._source_children.get(key)
+        if children is None:
+            children = self._source_children[key] = (
+                self.source_requests.labels(*key), self.source_seconds.labels(source, kind),
+                self.source_up.labels(source, kind))
+        children[0].inc()
+        children[1].observe(seconds)
+        children[2].set(1 if status in _REACHED else 0)
 
     def journal_committed(
         self, *, size: int, seconds: float, entries: Iterable[tuple[str, str, str]]
     ) -> None:
         self.journal_batch.observe(size)
         self.journal_commit_seconds.observe(seconds)
-        for channel, action, outcome in entries:
-            self.journal_entries.labels(channel, action, outcome).inc()
+        counted = self._entry_children
+        for key in entries:
+            child = counted.get(key)
+            if child is None:
+                child = counted[key] = self.journal_entries.labels(*key)
+            child.inc()
 
     def authentication_refused(self, *, channel: str, code: str, throttled: bool) -> None:
         (self.auth_throttled if throttled else self.auth_failures).labels(channel, code).inc()
