@@ -32,11 +32,10 @@ from carrefour.errors import (
     CarrefourError,
     InvalidCode,
     InvalidInput,
-    SourceTimeout,
-    SourceUnavailable,
-    UnknownPerson,
 )
 from carrefour.exchange import composite
+from carrefour.exchange.answers import MAX_RESULTS as MAX_RESULTS
+from carrefour.exchange.answers import limit_collection, raise_for_nothing
 from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
 from carrefour.exchange.merge import covered, keep_granted, merge, persons_found
 from carrefour.exchange.ports import SourceRequest
@@ -105,7 +104,6 @@ class _Trace:
     found: tuple[str, ...] = ()  # the persons a search returned, each journaled too
 
 
-MAX_RESULTS = "max_results"
 SEARCH_RESULT = "search-result"
 """The action of the journal entry that records, under a person's own NISS, that a search
 returned that person (its ``reference`` is the search's ticket)."""
@@ -359,9 +357,9 @@ def _answer(
     answered = [o for o in outcomes if o.status is Status.OK]
     failed = [o for o in outcomes if o.status in (Status.UNAVAILABLE, Status.TIMEOUT)]
     if not answered:
-        _raise_for_nothing(outcomes, failed)
+        raise_for_nothing(outcomes, failed)
     shown = covered(service, merge(service, [o.data for o in answered]), grant)
-    _limit_collection(service, shown, parameters)
+    limit_collection(service, shown, parameters)
     trace.found = persons_found(service, shown)
     data = keep_granted(service, shown, grant)
     return ConsultationResult(
@@ -379,27 +377,6 @@ def _answer(
 
 def _replaced_by(trace: _Trace) -> str | None:
     return trace.niss if trace.asked is not None else None
-
-
-def _raise_for_nothing(outcomes: Sequence[SourceOutcome], failed: Sequence[SourceOutcome]) -> None:
-    if not failed:
-        raise UnknownPerson("No authentic source holds data on this person for this service.")
-    names = ", ".join(f"{o.institution.name_fr} ({o.detail})" for o in failed)
-    if all(o.status is Status.TIMEOUT for o in failed) and len(failed) == len(outcomes):
-        raise SourceTimeout(f"The authentic source did not answer in time: {names}.")
-    raise SourceUnavailable(f"The authentic source could not answer: {names}.")
-
-
-def _limit_collection(
-    service: Service, data: dict[str, Any], parameters: Mapping[str, Any]
-) -> None:
-    """At most ``max_results`` items (default 20) for a service that takes that parameter
-    (the searches); a service without it answers every item."""
-    if service.collection and isinstance(data.get(service.collection), list) and any(
-        p.name == MAX_RESULTS for p in service.parameters
-    ):
-        limit = int(parameters.get(MAX_RESULTS, 20))
-        data[service.collection] = data[service.collection][:limit]
 
 
 def _report(outcome: SourceOutcome) -> SourceReport:
