@@ -39,7 +39,8 @@ def shell_lines(words: Sequence[str], *, width: int = WIDTH) -> str:
 def comment(text: str, *, width: int = WIDTH) -> str:
     """A ``# `` comment wrapped at ``width`` columns."""
     return "\n".join(textwrap.wrap(text, width=width, initial_indent="# ",
-                                    subsequent_indent="#   "))
+                                    subsequent_indent="#   ", break_long_words=False,
+                                    break_on_hyphens=False))  # a path stays whole
 
 
 @dataclass(frozen=True)
