@@ -74,8 +74,9 @@ def test_stopping_the_demo_stops_every_process_of_the_network(
     base_port = free_port_block(24)
     command = [sys.executable, "-m", "carrefour.cli", "demo", "--persons", "100",
                "--port", str(base_port + 23), "--base-port", str(base_port)]
-    demo = subprocess.Popen(command, env={**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {**os.environ, "CARREFOUR_DATA_DIR": "var"}  # as `make demo` has it: short paths
+    demo = subprocess.Popen(command, env=env, cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
     ready = threading.Event()
     output: list[str] = []
 
@@ -93,7 +94,7 @@ def test_stopping_the_demo_stops_every_process_of_the_network(
         network = _descendants(demo.pid)
         assert len(network) >= 5  # sources (and their workers), hub, CPAS app, trickle
         assert max(len(line.rstrip("\n")) for line in output) <= 80
-        assert (tmp_path / "demo-signal.log").exists()
+        assert (tmp_path / "var" / "demo-signal.log").exists()
         demo.send_signal(stop_with)
         assert demo.wait(timeout=30) is not None
         deadline = time.monotonic() + 15
