@@ -17,7 +17,7 @@ Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 def scrape(network: Network, token: str | None = METRICS_TOKEN) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    return httpx.get(f"{network.url}/metrics", headers=headers)
+    return httpx.get(f"{network.url}/metrics", headers=headers, timeout=30)
 
 
 def samples(network: Network) -> Samples:
@@ -81,7 +81,7 @@ def test_authentication_failures_are_counted(network: Network) -> None:
     name = "carrefour_authentication_failures_total"
     before = value(samples(network), name, channel="rest", code="invalid-credentials")
     for _ in range(2):
-        refused = httpx.post(f"{network.url}/oauth/token", data={
+        refused = httpx.post(f"{network.url}/oauth/token", timeout=30, data={
             "grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"})
         assert refused.json()["error"] == "invalid_client"
     after = value(samples(network), name, channel="rest", code="invalid-credentials")

@@ -20,7 +20,7 @@ def resolved(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]
 def test_every_service_has_a_data_and_a_parameters_schema_and_a_valid_example(
     network: Network,
 ) -> None:
-    document = httpx.get(f"{network.url}/openapi.json").json()
+    document = httpx.get(f"{network.url}/openapi.json", timeout=30).json()
     schemas = document["components"]["schemas"]
     body = document["paths"]["/v1/consultations"]["post"]["requestBody"]
     content = body["content"]["application/json"]
@@ -36,7 +36,7 @@ def test_every_service_has_a_data_and_a_parameters_schema_and_a_valid_example(
 
 
 def test_the_documented_example_is_a_consultation_the_hub_accepts(network: Network) -> None:
-    document = httpx.get(f"{network.url}/openapi.json").json()
+    document = httpx.get(f"{network.url}/openapi.json", timeout=30).json()
     example = document["paths"]["/v1/consultations"]["post"]["requestBody"]["content"][
         "application/json"]["examples"]["legal-data"]["value"]
     network.sources["national-register"].files["legal-data"] = {
@@ -49,7 +49,7 @@ def test_the_documented_example_is_a_consultation_the_hub_accepts(network: Netwo
 
 
 def test_the_token_flow_is_the_oauth2_client_credentials_flow(network: Network) -> None:
-    document = httpx.get(f"{network.url}/openapi.json").json()
+    document = httpx.get(f"{network.url}/openapi.json", timeout=30).json()
     flows = document["components"]["securitySchemes"]["HTTPBearer"]["flows"]
     assert flows["clientCredentials"]["tokenUrl"] == "/oauth/token"
     assert set(flows["clientCredentials"]["scopes"]) == {"consult", "publish", "admin"}
