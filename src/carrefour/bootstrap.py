@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
@@ -27,6 +27,9 @@ from carrefour.identification.succession import NissReplacementApplier, Successi
 from carrefour.journal.keys import chain_key, use_key
 from carrefour.journal.sealing import Sealer
 from carrefour.journal.writer import JournalWriter
+from carrefour.observability.metrics import HubMetrics
+from carrefour.observability.outbox import OutboxCollector
+from carrefour.observability.tracing import Tracing, build_tracing
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
@@ -51,6 +54,8 @@ class Hub:
     sealer: Sealer
     auth: Authenticator
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
+    metrics: HubMetrics = field(default_factory=HubMetrics)
+    tracing: Tracing = field(default_factory=Tracing)
 
     async def start(self) -> None:
         await self.gateway.start()
@@ -68,6 +73,7 @@ class Hub:
         await self.gateway.stop()
         self.exchange.close()
         self.auth.close()
+        self.tracing.close()
         if self.owns_engine:
             self.engine.dispose()
 
@@ -78,18 +84,27 @@ def build_hub(
     engine: Engine | None = None,
     today: Callable[[], dt.date] = dt.date.today,
     delivery: DeliveryPolicy | None = None,
+    tracing: Tracing | None = None,
 ) -> Hub:
+    """The hub of ``settings``; ``tracing``, when given, replaces the configured one."""
     owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
     registers = Registers(BisRegisterSource(engine),
                           PersonDirectorySource(engine, reference, today))
-    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers})
+    metrics = HubMetrics()
+    metrics.scrape_also(OutboxCollector(engine))
+    tracing = tracing or build_tracing(settings.observability)
+    gateway = SourceGateway(
+        local={BIS_REGISTER_ENDPOINT: registers}, metrics=metrics, tracing=tracing
+    )
     journal_settings = settings.journal or JournalSettings.from_env()
     use_key(engine, chain_key(journal_settings, create=True))
     sealer = Sealer.from_settings(engine, journal_settings)
-    journal = JournalWriter(engine, batch_max=settings.journal_batch_max, sealer=sealer)
+    journal = JournalWriter(
+        engine, batch_max=settings.journal_batch_max, sealer=sealer, metrics=metrics
+    )
     exchange = Exchange(
         engine=engine,
         catalogue=catalogue,
@@ -98,6 +113,8 @@ def build_hub(
         journal=journal,
         source_timeout=settings.source_timeout_seconds,
         today=today,
+        metrics=metrics,
+        tracing=tracing,
     )
     access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     types = default_mutation_types()
@@ -121,13 +138,14 @@ def build_hub(
     return Hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
         signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,
-        auth=build_authenticator(settings, engine, reference, journal),
-        owns_engine=owns_engine,
+        auth=build_authenticator(settings, engine, reference, journal, metrics),
+        owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
 
 
 def build_authenticator(
-    settings: Settings, engine: Engine, reference: ReferenceCache, journal: JournalWriter
+    settings: Settings, engine: Engine, reference: ReferenceCache, journal: JournalWriter,
+    metrics: HubMetrics | None = None,
 ) -> Authenticator:
     throttle = FailureThrottle(
         ThrottlePolicy(
@@ -139,5 +157,5 @@ def build_authenticator(
     pool = HashPool(threads=settings.auth_hash_threads, queue=settings.auth_hash_queue)
     return Authenticator(
         engine=engine, reference=reference, journal=journal, throttle=throttle, pool=pool,
-        refusal_delay=settings.auth_refusal_delay_seconds,
+        refusal_delay=settings.auth_refusal_delay_seconds, metrics=metrics,
     )

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
+from carrefour import __version__
 from carrefour.auth.cli import app as credentials_app
 from carrefour.directory.cli import institution_app, reference_app
 from carrefour.journal.cli import app as journal_app
 from carrefour.signal.cli import app as signal_app
 from carrefour.signal.cli import deliver as deliver_command
 
-app = typer.Typer(help="Carrefour, a crossroads bank for social security.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from carrefour.config import Settings
+
+app = typer.Typer(
+    help="Carrefour, a crossroads bank for social security.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # one line on failure (carrefour.cli_errors), no traceback
+)
 app.add_typer(journal_app, name="journal", help="Check and search the journal.")
 app.add_typer(reference_app, name="reference")
 app.add_typer(credentials_app, name="credentials")
@@ -28,13 +36,29 @@ DatabaseUrl = Annotated[
 ]
 
 
-def _settings(database_url: str | None = None):  # type: ignore[no-untyped-def]
+def _settings(database_url: str | None = None) -> Settings:
     from dataclasses import replace
 
     from carrefour.config import Settings
 
     settings = Settings.from_env()
     return replace(settings, database_url=database_url) if database_url else settings
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        console.print(f"carrefour {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True,
+                           help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Carrefour, a crossroads bank for social security."""
 
 
 @app.command()
@@ -56,17 +80,25 @@ def init(database_url: DatabaseUrl = None) -> None:
 def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
-    workers: Annotated[int, typer.Option(help="Hub processes")] = 1,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Hub processes")] = 1,
+    database_url: DatabaseUrl = None,
 ) -> None:
     """Run the hub's HTTP API."""
     from carrefour.server import run_hub
 
-    run_hub(host=host, port=port, workers=workers)
+    run_hub(host=host, port=port, workers=workers, database_url=database_url)
 
 
 def main() -> None:
-    _mount_optional()
-    app()
+    from carrefour.cli_errors import fail
+
+    try:
+        _mount_optional()
+        app()
+    except SystemExit:
+        raise
+    except BaseException as error:  # one line, never a traceback (carrefour.cli_errors)
+        raise SystemExit(fail(error)) from None
 
 
 def _mount_optional() -> None:

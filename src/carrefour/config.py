@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from carrefour.limits import MAX_BODY_BYTES
-
-DEFAULT_DATA_DIR = Path("var")
+from carrefour.settings import DEFAULT_DATA_DIR as DEFAULT_DATA_DIR
+from carrefour.settings import (
+    EnvironmentSettings,
+    SettingsError,
+    read_environment,
+)
 
 
 def default_database_url(data_dir: Path = DEFAULT_DATA_DIR) -> str:
@@ -43,27 +46,42 @@ class JournalSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> JournalSettings:
-        env = os.environ if environ is None else environ
-        folder = cls.in_folder(Path(env.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR))))
-        signing = _path(env, "CARREFOUR_JOURNAL_SIGNING_KEY_FILE") or folder.signing_key_file
-        tsa_certificate = _path(env, "CARREFOUR_JOURNAL_TSA_CERTIFICATE")
+        return cls.of(read_environment(environ))
+
+    @classmethod
+    def of(cls, env: EnvironmentSettings) -> JournalSettings:
+        folder = cls.in_folder(env.data_dir)
+        signing = env.journal_signing_key_file or folder.signing_key_file
         return cls(
-            key=env.get("CARREFOUR_JOURNAL_KEY") or None,
-            key_file=_path(env, "CARREFOUR_JOURNAL_KEY_FILE") or folder.key_file,
+            key=env.journal_key,
+            key_file=env.journal_key_file or folder.key_file,
             signing_key_file=signing,
-            public_key_file=_path(env, "CARREFOUR_JOURNAL_PUBLIC_KEY_FILE")
-            or signing.with_suffix(".pub"),
-            checkpoint_file=_path(env, "CARREFOUR_JOURNAL_CHECKPOINTS") or folder.checkpoint_file,
-            checkpoint_every=int(env.get("CARREFOUR_JOURNAL_CHECKPOINT_EVERY", "10000")),
-            checkpoint_seconds=float(env.get("CARREFOUR_JOURNAL_CHECKPOINT_SECONDS", "30")),
-            tsa_url=env.get("CARREFOUR_JOURNAL_TSA_URL") or None,
-            tsa_certificate_file=tsa_certificate,
+            public_key_file=env.journal_public_key_file or signing.with_suffix(".pub"),
+            checkpoint_file=env.journal_checkpoints or folder.checkpoint_file,
+            checkpoint_every=env.journal_checkpoint_every,
+            checkpoint_seconds=env.journal_checkpoint_seconds,
+            tsa_url=env.journal_tsa_url,
+            tsa_certificate_file=env.journal_tsa_certificate,
         )
 
 
-def _path(env: Mapping[str, str], name: str) -> Path | None:
-    value = env.get(name)
-    return Path(value) if value else None
+@dataclass(frozen=True, kw_only=True)
+class ObservabilitySettings:
+    """Metrics, logs and traces (docs/observability.md)."""
+
+    metrics_token: str | None = None  # the bearer token a scraper sends to /metrics
+    log_format: str = "auto"  # json | text | auto (text on a terminal, JSON otherwise)
+    log_level: str = "info"
+    tracing: str = "off"  # off | otlp | console
+    otlp_endpoint: str | None = None  # e.g. http://collector:4318 (OTLP over HTTP)
+    service_name: str = "carrefour-hub"
+
+    @classmethod
+    def of(cls, env: EnvironmentSettings) -> ObservabilitySettings:
+        return cls(
+            metrics_token=env.metrics_token, log_format=env.log_format, log_level=env.log_level,
+            tracing=env.tracing, otlp_endpoint=env.otlp_endpoint, service_name=env.service_name,
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -95,32 +113,37 @@ class Settings:
     auth_refusal_delay_seconds: float = 1.0  # a throttled attempt's answer waits this long
     auth_hash_threads: int = 1
     auth_hash_queue: int = 8
+    observability: ObservabilitySettings = field(default_factory=lambda: ObservabilitySettings())
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if environ is None else environ)
-        data_dir = Path(env.get("CARREFOUR_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the environment (validated by :mod:`carrefour.settings`)."""
+        env = read_environment(environ)
         return cls(
-            database_url=env.get("CARREFOUR_DATABASE_URL", default_database_url(data_dir)),
-            token_secret=env.get("CARREFOUR_TOKEN_SECRET") or _persistent_secret(data_dir),
-            token_ttl_seconds=int(env.get("CARREFOUR_TOKEN_TTL", "900")),
-            source_timeout_seconds=float(env.get("CARREFOUR_SOURCE_TIMEOUT", "5")),
-            max_body_bytes=int(env.get("CARREFOUR_MAX_BODY_BYTES", str(MAX_BODY_BYTES))),
-            data_dir=data_dir,
-            soap_client_addresses=parse_client_addresses(
-                env.get("CARREFOUR_SOAP_CLIENT_ADDRESSES", "")
-            ),
-            cbss_schemas_dir=Path(env["CARREFOUR_CBSS_SCHEMAS"])
-            if env.get("CARREFOUR_CBSS_SCHEMAS")
-            else None,
-            journal=JournalSettings.from_env(env),
-            auth_client_failures=int(env.get("CARREFOUR_AUTH_CLIENT_FAILURES", "10")),
-            auth_address_failures=int(env.get("CARREFOUR_AUTH_ADDRESS_FAILURES", "50")),
-            auth_failure_window_seconds=float(env.get("CARREFOUR_AUTH_FAILURE_WINDOW", "300")),
-            auth_refusal_delay_seconds=float(env.get("CARREFOUR_AUTH_REFUSAL_DELAY", "1")),
-            auth_hash_threads=int(env.get("CARREFOUR_AUTH_HASH_THREADS", "1")),
-            auth_hash_queue=int(env.get("CARREFOUR_AUTH_HASH_QUEUE", "8")),
+            database_url=env.database_url or default_database_url(env.data_dir),
+            token_secret=env.token_secret or _persistent_secret(env.data_dir),
+            token_ttl_seconds=env.token_ttl,
+            source_timeout_seconds=env.source_timeout,
+            max_body_bytes=env.max_body_bytes,
+            data_dir=env.data_dir,
+            soap_client_addresses=_client_addresses(env.soap_client_addresses),
+            cbss_schemas_dir=env.cbss_schemas,
+            journal=JournalSettings.of(env),
+            auth_client_failures=env.auth_client_failures,
+            auth_address_failures=env.auth_address_failures,
+            auth_failure_window_seconds=env.auth_failure_window,
+            auth_refusal_delay_seconds=env.auth_refusal_delay,
+            auth_hash_threads=env.auth_hash_threads,
+            auth_hash_queue=env.auth_hash_queue,
+            observability=ObservabilitySettings.of(env),
         )
+
+
+def _client_addresses(text: str) -> tuple[tuple[str, str], ...]:
+    try:
+        return parse_client_addresses(text)
+    except ValueError as error:
+        raise SettingsError(f"invalid setting {error}") from None
 
 
 def parse_client_addresses(text: str) -> tuple[tuple[str, str], ...]:

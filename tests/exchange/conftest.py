@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from carrefour.api.app import create_app
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.bootstrap import build_hub
-from carrefour.config import Settings
+from carrefour.config import ObservabilitySettings, Settings
 from carrefour.directory.domain import Institution, Role
 from carrefour.directory.files import load_reference_file
 from carrefour.directory.services import InstitutionSpec, register_institution
@@ -74,6 +74,7 @@ class Network:
 
 USER = {"id": "sw-042", "role": "social-worker"}
 SECRET = "test-signing-secret-0123456789abcdef"
+METRICS_TOKEN = "test-scrape-token-0123456789"
 
 SOURCES = {
     # name: (serial, kind, sector, subsector)
@@ -124,6 +125,15 @@ def _doubles() -> Iterator[dict[str, tuple[SourceDouble, str]]]:
 
 @pytest.fixture
 def network(engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]]) -> Iterator[Network]:
+    with open_network(engine, _doubles) as net:
+        yield net
+
+
+@contextmanager
+def open_network(
+    engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]], **hub_options: Any
+) -> Iterator[Network]:
+    """The network on ``engine``; ``hub_options`` go to ``build_hub`` (e.g. ``tracing``)."""
     with ExitStack() as stack:
         doubles: dict[str, SourceDouble] = {}
         institutions: dict[str, Institution] = {}
@@ -148,9 +158,10 @@ def network(engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]]) -> It
         )
         load_reference_file(engine)
         settings = Settings(
-            database_url=str(engine.url), token_secret=SECRET, source_timeout_seconds=1.0
+            database_url=str(engine.url), token_secret=SECRET, source_timeout_seconds=1.0,
+            observability=ObservabilitySettings(metrics_token=METRICS_TOKEN),
         )
-        hub = build_hub(settings, engine=engine)
+        hub = build_hub(settings, engine=engine, **hub_options)
         url = stack.enter_context(serving(create_app(hub)))
         net = Network(url=url, engine=engine, sources=doubles, institutions=institutions)
         for who, scopes in (

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +21,13 @@ class SourceDouble:
     delay: float = 0.0
     broken: bool = False
     calls: list[dict[str, Any]] = field(default_factory=list)
+    on_request: Callable[[Mapping[str, str]], None] | None = None  # sees each call's headers
 
     def reset(self) -> None:
         self.files.clear()
         self.calls.clear()
         self.delay, self.broken = 0.0, False
+        self.on_request = None
 
     def app(self) -> Starlette:
         return Starlette(routes=[Route("/v1/consult", self._consult, methods=["POST"])])
@@ -34,6 +37,8 @@ class SourceDouble:
             return JSONResponse({"title": "unauthorised"}, status_code=401)
         body = await request.json()
         self.calls.append(body)
+        if self.on_request is not None:
+            self.on_request(request.headers)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.broken:

@@ -53,7 +53,7 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0007"
+    assert version == "0016"
 
 
 def an_entry() -> JournalEntry:
@@ -82,7 +82,8 @@ def journal_unkeyed(engine: Engine, count: int, *, columns_missing: tuple[str, .
 
 @pytest.mark.parametrize(
     ("revision", "columns_missing"),
-    [("0002", ("reference", "audit_digest")), ("0003", ("audit_digest",))],
+    [("0002", ("reference", "audit_digest", "trace_id")),
+     ("0003", ("audit_digest", "trace_id"))],
 )
 def test_an_unkeyed_journal_of_an_older_revision_still_verifies_and_continues_keyed(
     empty_database: Engine, revision: str, columns_missing: tuple[str, ...]

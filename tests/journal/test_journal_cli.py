@@ -68,7 +68,8 @@ def test_verify_reads_the_database_url_from_the_environment(
     result = runner.invoke(
         app,
         ["verify"],
-        env={"CARREFOUR_DATABASE_URL": database_url, "CARREFOUR_TOKEN_SECRET": "test"},
+        env={"CARREFOUR_DATABASE_URL": database_url,
+             "CARREFOUR_TOKEN_SECRET": "test-token-secret-0123456789"},
     )
 
     assert result.exit_code == 0, result.output

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from carrefour import __version__
 from carrefour.api import (
+    docs,
     openapi,
     problems,
     routes_admin,
@@ -20,6 +21,8 @@ from carrefour.api import (
 from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.observability import routes as observability_routes
+from carrefour.observability.tracing import TracingMiddleware
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
 
@@ -45,6 +48,8 @@ def create_app(hub: Hub) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the package by api.docs (no CDN)
+        redoc_url=None,
     )
     app.state.hub = hub
     app.state.verify_token = TokenVerifier(hub.settings.token_secret)
@@ -52,9 +57,13 @@ def create_app(hub: Hub) -> FastAPI:
     app.add_middleware(
         BodyLimit, max_bytes=hub.settings.max_body_bytes, exempt=soap_routes.OWN_BODY_LIMIT
     )
+    if hub.tracing.enabled:  # outermost: the server span covers the whole request
+        app.add_middleware(TracingMiddleware, tracing=hub.tracing)
     for module in (routes_auth, routes_exchange, routes_bis, routes_catalogue, routes_admin):
         app.include_router(module.router)
     app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
+    app.include_router(observability_routes.router)
     openapi.install(app)
+    docs.install(app)
     return app

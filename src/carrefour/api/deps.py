@@ -78,8 +78,12 @@ async def get_caller(request: Request, credentials: Credentials) -> Caller:
             "Send an access token: 'Authorization: Bearer <token>' (get one at /oauth/token)."
         )
     verify: TokenVerifier = request.app.state.verify_token
-    caller = verify(credentials.credentials)
     hub: Hub = request.app.state.hub
+    try:
+        caller = verify(credentials.credentials)
+    except CarrefourError as error:
+        hub.auth.refused("rest", error)
+        raise
     await hub.auth.admit(caller, channel="rest", address=client_address(request))
     return caller
 

@@ -16,6 +16,7 @@ from fastapi.openapi.utils import get_openapi
 
 from carrefour.api.deps import TOKEN_URL
 from carrefour.api.problems import MEDIA_TYPE
+from carrefour.api.service_schemas import with_services
 
 PROBLEM = "Problem"
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -66,7 +67,9 @@ def install(app: FastAPI) -> None:
                 description=app.description,
                 routes=app.routes,
             )
-            app.openapi_schema = with_problems(document)
+            document = with_problems(document)
+            hub = getattr(app.state, "hub", None)
+            app.openapi_schema = with_services(document, hub.catalogue) if hub else document
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

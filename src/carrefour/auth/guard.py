@@ -24,6 +24,7 @@ from carrefour.errors import (
 )
 from carrefour.journal.recorded import Act, Stamp, journaled
 from carrefour.journal.writer import JournalWriter
+from carrefour.observability.metrics import HubMetrics
 
 ACTION = "authenticate"
 MAX_CLIENT = 80  # characters of an attempted client id that the journal keeps
@@ -58,7 +59,9 @@ class Authenticator:
         pool: HashPool,
         hasher: SecretHasher | None = None,
         refusal_delay: float = 0.0,
+        metrics: HubMetrics | None = None,
     ) -> None:
+        self.metrics = metrics or HubMetrics()
         self._engine = engine
         self._reference = reference
         self.journal = journal
@@ -73,12 +76,19 @@ class Authenticator:
         """The caller the credentials stand for; journaled, refusals included."""
 
         async def work(_stamp: Stamp) -> Caller:
-            return await self.check(client_id, secret, address=address)
+            return await self.check(client_id, secret, address=address, channel=channel)
 
         act = authentication_act(channel, client_id, address)
         return (await journaled(self.journal, act, work)).value
 
-    async def check(self, client_id: str, secret: str, *, address: str | None) -> Caller:
+    def refused(self, channel: str, error: CarrefourError) -> None:
+        """Count a refused authentication (a failure, or an attempt refused unchecked)."""
+        throttled = isinstance(error, (TooManyAttempts, AuthenticationBusy))
+        self.metrics.authentication_refused(channel=channel, code=error.code, throttled=throttled)
+
+    async def check(
+        self, client_id: str, secret: str, *, address: str | None, channel: str = "rest"
+    ) -> Caller:
         """Throttle first (no hash work for an id or address that must wait), then the secret
         on the hash pool, queued by the attempt's standing. A failure counts against the id
         and the address, an attempt the full pool could not take against the address; both
@@ -88,10 +98,12 @@ class Authenticator:
             self.throttle.check(client_id, address)
             standing = self.throttle.standing(client_id, address)
             caller = await self.pool.run(self._verify, client_id, secret, standing=standing)
-        except (InvalidCredentials, InstitutionDisabled):
+        except (InvalidCredentials, InstitutionDisabled) as failed:
             self.throttle.failed(client_id, address)
+            self.refused(channel, failed)
             raise
         except (TooManyAttempts, AuthenticationBusy) as refused:
+            self.refused(channel, refused)
             if isinstance(refused, AuthenticationBusy):
                 self.throttle.unchecked(address)
             await asyncio.sleep(self.refusal_delay)
@@ -112,6 +124,7 @@ class Authenticator:
             stamp = Stamp(authentication_act(channel, caller.client_id, address))
             await self.journal.record(stamp.entry(error.code))
             error.extra["ticket"] = stamp.ticket
+            self.refused(channel, error)
             raise
 
     def close(self) -> None:

@@ -4,6 +4,7 @@ hub's own registers, in process. Transport errors are translated here into outco
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -14,6 +15,8 @@ import orjson
 
 from carrefour.directory.domain import Institution
 from carrefour.exchange.ports import LocalSource, SourceAnswer, SourceRequest
+from carrefour.observability.metrics import HubMetrics
+from carrefour.observability.tracing import CLIENT, Tracing
 
 LOCAL_SCHEME = "local:"
 
@@ -36,8 +39,13 @@ class SourceOutcome:
 class SourceGateway:
     """One pooled HTTP client for every source; local sources by their ``local:`` endpoint."""
 
-    def __init__(self, *, local: Mapping[str, LocalSource] | None = None) -> None:
+    def __init__(
+        self, *, local: Mapping[str, LocalSource] | None = None,
+        metrics: HubMetrics | None = None, tracing: Tracing | None = None,
+    ) -> None:
         self._local = dict(local or {})
+        self._metrics = metrics or HubMetrics()
+        self._tracing = tracing or Tracing()
         self._session: aiohttp.ClientSession | None = None
 
     async def start(self) -> None:
@@ -52,6 +60,17 @@ class SourceGateway:
             self._session = None
 
     async def ask(
+        self, institution: Institution, request: SourceRequest, *, timeout: float
+    ) -> SourceOutcome:
+        started = time.perf_counter()
+        with self._tracing.span(f"source {institution.kind}", kind=CLIENT,
+                                **{"carrefour.source": institution.cbe}):
+            outcome = await self._ask(institution, request, timeout=timeout)
+        self._metrics.source(source=institution.cbe, kind=institution.kind,
+                             status=outcome.status.value, seconds=time.perf_counter() - started)
+        return outcome
+
+    async def _ask(
         self, institution: Institution, request: SourceRequest, *, timeout: float
     ) -> SourceOutcome:
         endpoint = institution.endpoint or ""
@@ -89,6 +108,7 @@ class SourceGateway:
             "parameters": dict(request.parameters),
         }
         headers = {"Authorization": f"Bearer {token or ''}"}
+        self._tracing.inject(headers)  # traceparent, when tracing is on
         try:
             async with self._session.post(
                 f"{endpoint.rstrip('/')}/v1/consult", json=body, headers=headers

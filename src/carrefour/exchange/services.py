@@ -32,11 +32,10 @@ from carrefour.errors import (
     CarrefourError,
     InvalidCode,
     InvalidInput,
-    SourceTimeout,
-    SourceUnavailable,
-    UnknownPerson,
 )
 from carrefour.exchange import composite
+from carrefour.exchange.answers import MAX_RESULTS as MAX_RESULTS
+from carrefour.exchange.answers import limit_collection, raise_for_nothing
 from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
 from carrefour.exchange.merge import covered, keep_granted, merge, persons_found
 from carrefour.exchange.ports import SourceRequest
@@ -45,6 +44,8 @@ from carrefour.identification.niss import Niss, parse_niss
 from carrefour.identification.successors import SuccessorReader
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.writer import JournalWriter
+from carrefour.observability.metrics import HubMetrics
+from carrefour.observability.tracing import Tracing, current_trace_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class _Trace:
 
     ticket: str
     started: float
+    service: str | None = None  # the service, once the catalogue knows it
     institution: Institution | None = None
     niss: str | None = None  # the number consulted (journaled)
     asked: str | None = None  # the number asked about, when it was replaced by ``niss``
@@ -102,7 +104,6 @@ class _Trace:
     found: tuple[str, ...] = ()  # the persons a search returned, each journaled too
 
 
-MAX_RESULTS = "max_results"
 SEARCH_RESULT = "search-result"
 """The action of the journal entry that records, under a person's own NISS, that a search
 returned that person (its ``reference`` is the search's ticket)."""
@@ -119,8 +120,12 @@ class Exchange:
         journal: JournalWriter,
         source_timeout: float,
         today: Callable[[], dt.date] = dt.date.today,
+        metrics: HubMetrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self._engine = engine
+        self._metrics = metrics or HubMetrics()
+        self._tracing = tracing or Tracing()
         self._catalogue = catalogue
         self._reference = reference_cache
         self._gateway = gateway
@@ -154,35 +159,41 @@ class Exchange:
     async def _consult(
         self, caller: Caller, request: Consultation, trace: _Trace
     ) -> ConsultationResult:
-        service = self._catalogue.get(request.service, request.version)
-        snapshot = await self._reference.current()
-        institution = trace.institution = snapshot.institution(caller.institution_id)
-        if request.end_user.listed_role:
-            check_role(request.end_user.role, sector=institution.sector)
-        niss = await self._followed(self._checked_niss(service, request), trace)
-        _check_capacity(institution, request.capacity)
-        parameters = validate_parameters(service, request.parameters)
+        span = self._tracing.span
+        with span("validate"):
+            service = self._catalogue.get(request.service, request.version)
+            trace.service = service.name
+            snapshot = await self._reference.current()
+            institution = trace.institution = snapshot.institution(caller.institution_id)
+            if request.end_user.listed_role:
+                check_role(request.end_user.role, sector=institution.sector)
+            niss = await self._followed(self._checked_niss(service, request), trace)
+            _check_capacity(institution, request.capacity)
+            parameters = validate_parameters(service, request.parameters)
         today = self._today()
-        integrations = await self._integrations(niss) if _needs_directory(service, snapshot) else []
-        if service.requires_integration:
-            check_finality(
-                integrations, institution_id=institution.id, capacity=request.capacity, today=today
-            )
+        with span("finality"):
+            integrations = (await self._integrations(niss)
+                            if _needs_directory(service, snapshot) else [])
+            if service.requires_integration:
+                check_finality(integrations, institution_id=institution.id,
+                               capacity=request.capacity, today=today)
         if service.composite:
             asker = composite.Asker(institution=institution, capacity=request.capacity,
                                     niss_kind=niss.kind if niss else None,
                                     integrations=integrations, today=today)
             return await self._consult_composite(service, snapshot, asker, trace)
-        grant = self._authorise(snapshot, service, institution, request.capacity, today)
+        with span("authorization"):
+            grant = self._authorise(snapshot, service, institution, request.capacity, today)
         trace.deliberation = grant.reference
-        targets = route(
-            service,
-            niss_kind=niss.kind if niss else None,
-            availability=snapshot.availability,
-            sources_by_kind=snapshot.sources_by_kind,
-            integrations=integrations,
-            today=today,
-        )
+        with span("routing"):
+            targets = route(
+                service,
+                niss_kind=niss.kind if niss else None,
+                availability=snapshot.availability,
+                sources_by_kind=snapshot.sources_by_kind,
+                integrations=integrations,
+                today=today,
+            )
         trace.sources = tuple(t.cbe for t in targets)
         ask = SourceRequest(
             ticket=trace.ticket,
@@ -192,8 +203,10 @@ class Exchange:
             parameters=parameters,
             client=institution.cbe,
         )
-        outcomes = await self._ask_all(targets, ask)
-        return _answer(service, trace, grant, outcomes, parameters)
+        with span("sources"):
+            outcomes = await self._ask_all(targets, ask)
+        with span("merge"):
+            return _answer(service, trace, grant, outcomes, parameters)
 
     async def _consult_composite(
         self, service: Service, snapshot: ReferenceSnapshot, asker: composite.Asker,
@@ -292,12 +305,19 @@ class Exchange:
             sources=trace.sources,
             outcome=outcome,
             duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
+            trace_id=current_trace_id(),
         )
-        if not trace.found:
-            await self._journal.record(entry)
-            return
-        entries = [entry, *_search_results(entry, trace.found)]
-        await asyncio.gather(*(self._journal.record(e) for e in entries))
+        with self._tracing.span("journal"):
+            if not trace.found:
+                await self._journal.record(entry)
+            else:
+                entries = [entry, *_search_results(entry, trace.found)]
+                await asyncio.gather(*(self._journal.record(e) for e in entries))
+        self._metrics.exchange(
+            service=trace.service, outcome=outcome, channel=channel,
+            client_kind=trace.institution.kind if trace.institution else None,
+            seconds=time.perf_counter() - trace.started,
+        )
 
 
 def _search_results(search: JournalEntry, found: Sequence[str]) -> list[JournalEntry]:
@@ -337,9 +357,9 @@ def _answer(
     answered = [o for o in outcomes if o.status is Status.OK]
     failed = [o for o in outcomes if o.status in (Status.UNAVAILABLE, Status.TIMEOUT)]
     if not answered:
-        _raise_for_nothing(outcomes, failed)
+        raise_for_nothing(outcomes, failed)
     shown = covered(service, merge(service, [o.data for o in answered]), grant)
-    _limit_collection(service, shown, parameters)
+    limit_collection(service, shown, parameters)
     trace.found = persons_found(service, shown)
     data = keep_granted(service, shown, grant)
     return ConsultationResult(
@@ -357,27 +377,6 @@ def _answer(
 
 def _replaced_by(trace: _Trace) -> str | None:
     return trace.niss if trace.asked is not None else None
-
-
-def _raise_for_nothing(outcomes: Sequence[SourceOutcome], failed: Sequence[SourceOutcome]) -> None:
-    if not failed:
-        raise UnknownPerson("No authentic source holds data on this person for this service.")
-    names = ", ".join(f"{o.institution.name_fr} ({o.detail})" for o in failed)
-    if all(o.status is Status.TIMEOUT for o in failed) and len(failed) == len(outcomes):
-        raise SourceTimeout(f"The authentic source did not answer in time: {names}.")
-    raise SourceUnavailable(f"The authentic source could not answer: {names}.")
-
-
-def _limit_collection(
-    service: Service, data: dict[str, Any], parameters: Mapping[str, Any]
-) -> None:
-    """At most ``max_results`` items (default 20) for a service that takes that parameter
-    (the searches); a service without it answers every item."""
-    if service.collection and isinstance(data.get(service.collection), list) and any(
-        p.name == MAX_RESULTS for p in service.parameters
-    ):
-        limit = int(parameters.get(MAX_RESULTS, 20))
-        data[service.collection] = data[service.collection][:limit]
 
 
 def _report(outcome: SourceOutcome) -> SourceReport:

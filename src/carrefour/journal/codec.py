@@ -17,6 +17,8 @@ The reference came after the first entries were written: it is hashed, last, onl
 entry has one, so that an entry without a reference hashes as it always did. The audit digest
 (an administrative change's before/after states) came later still: when an entry has one, the
 reference (null or not) and then the digest are hashed, so no value can pass for the other.
+The trace id (OpenTelemetry, when tracing is on) came last: when an entry has one, the
+reference and the digest (null or not) and then the trace id are hashed.
 """
 
 from __future__ import annotations
@@ -55,7 +57,9 @@ def canonical_bytes(seq: int, entry: JournalEntry, *, format_: str = FORMAT) -> 
         entry.outcome,
         repr(entry.duration_ms),
     ]
-    if entry.audit_digest is not None:
+    if entry.trace_id is not None:
+        fields += [entry.reference, entry.audit_digest, entry.trace_id]
+    elif entry.audit_digest is not None:
         fields += [entry.reference, entry.audit_digest]
     elif entry.reference is not None:
         fields.append(entry.reference)
@@ -131,6 +135,7 @@ def entry_to_row(
         "duration_ms": entry.duration_ms,
         "reference": entry.reference,
         "audit_digest": entry.audit_digest,
+        "trace_id": entry.trace_id,
         "prev_hash": prev_hash,
         "hash": hash_,
     }
@@ -158,6 +163,7 @@ def entry_from_row(row: Mapping[Any, Any]) -> JournalEntry:
         duration_ms=row["duration_ms"],
         reference=row["reference"],
         audit_digest=row.get("audit_digest"),
+        trace_id=row.get("trace_id"),
     )
 
 

@@ -77,6 +77,7 @@ class JournalEntry:
     duration_ms: float
     reference: str | None = None
     audit_digest: str | None = None
+    trace_id: str | None = None  # the OpenTelemetry trace the exchange was part of
 
     def __post_init__(self) -> None:
         if self.occurred_at.utcoffset() is None:

@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 from carrefour.errors import CarrefourError
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.writer import JournalWriter
+from carrefour.observability.tracing import current_trace_id
 
 T = TypeVar("T")
 
@@ -67,6 +68,7 @@ class Stamp:
             duration_ms=round((time.perf_counter() - self._started) * 1000, 3),
             reference=reference,
             audit_digest=audit_digest,
+            trace_id=current_trace_id(),
         )
 
 

@@ -47,6 +47,7 @@ journal_entries = Table(
     # 1: unkeyed SHA-256 link (written before the chain key), 2: HMAC-SHA256 with the chain key
     Column("format", SmallInteger, nullable=False, server_default=text("1")),
     Column("audit_digest", Text),  # an administrative change: SHA-256 of its audit rows
+    Column("trace_id", Text),  # the OpenTelemetry trace id (32 hex digits), when traced
 )
 Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)

@@ -13,6 +13,7 @@ checkpoints on its own thread.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
@@ -24,6 +25,8 @@ from carrefour.errors import JournalUnavailable
 from carrefour.journal.chain import UNAVAILABLE, append
 from carrefour.journal.entries import JournalEntry
 from carrefour.journal.sealing import Sealer
+from carrefour.observability.logs import log_exchanges
+from carrefour.observability.metrics import HubMetrics
 
 log = logging.getLogger(__name__)
 
@@ -34,10 +37,12 @@ class JournalWriter:
     """Journals entries from concurrent requests, many per transaction."""
 
     def __init__(
-        self, engine: Engine, *, batch_max: int = 512, sealer: Sealer | None = None
+        self, engine: Engine, *, batch_max: int = 512, sealer: Sealer | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self._engine = engine
         self._sealer = sealer
+        self._metrics = metrics
         self._batches: GroupCommit[JournalEntry, int] = GroupCommit(
             name="journal-writer",
             write=self._write,
@@ -61,7 +66,15 @@ class JournalWriter:
         return await self._batches.submit(entry)
 
     async def _write(self, entries: list[JournalEntry]) -> list[Outcome]:
+        started = time.perf_counter()
         outcomes = await self._batches.in_thread(write_batch, self._engine, entries)
+        committed = [e for e, o in zip(entries, outcomes, strict=True) if isinstance(o, int)]
+        if self._metrics is not None:
+            self._metrics.journal_committed(
+                size=len(entries), seconds=time.perf_counter() - started,
+                entries=[(e.channel, e.action, e.outcome) for e in committed],
+            )
+        log_exchanges(committed)
         if self._sealer is not None:
             seqs = [outcome for outcome in outcomes if isinstance(outcome, int)]
             if seqs:

@@ -31,11 +31,11 @@ from sqlalchemy import Engine
 
 from carrefour.directory.cache import ReferenceCache
 from carrefour.journal.chain import append as journal_append
+from carrefour.settings import SettingsError, read_environment
 from carrefour.signal import outbox
 from carrefour.signal.cloudevents import encode
 from carrefour.signal.domain import MutationTypes
 from carrefour.signal.egress import REFUSED, EndpointGuard, EndpointRefused, GuardedResolver
-from carrefour.signal.endpoints import SETTING as ALLOWED_ENDPOINTS
 from carrefour.signal.endpoints import AllowList
 from carrefour.signal.expiry import HUB, notice_expiries
 from carrefour.signal.journaling import attempt_entry, event_of
@@ -73,29 +73,32 @@ class DeliveryPolicy:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeliveryPolicy:
-        env = os.environ if environ is None else environ
-
-        def number(name: str, default: float) -> float:
-            return float(env.get(f"CARREFOUR_SIGNAL_{name}", default))
-
-        defaults = cls()
+        """The policy of the environment (validated by :mod:`carrefour.settings`)."""
+        env = read_environment(environ)
         return cls(
-            enabled=env.get("CARREFOUR_SIGNAL_WORKER", "1") not in ("0", "false", "no"),
-            lease_seconds=number("LEASE", defaults.lease_seconds),
-            timeout_seconds=number("TIMEOUT", defaults.timeout_seconds),
-            backoff_base_seconds=number("BACKOFF_BASE", defaults.backoff_base_seconds),
-            backoff_cap_seconds=number("BACKOFF_CAP", defaults.backoff_cap_seconds),
-            dead_after_seconds=number("DEAD_AFTER", defaults.dead_after_seconds),
-            poll_seconds=number("POLL", defaults.poll_seconds),
-            allowed_endpoints=AllowList.parse(env.get(ALLOWED_ENDPOINTS, "")),
-            retention_seconds=number("RETENTION", defaults.retention_seconds),
-            purge_every_seconds=number("PURGE_EVERY", defaults.purge_every_seconds),
+            enabled=env.signal_worker,
+            lease_seconds=env.signal_lease,
+            timeout_seconds=env.signal_timeout,
+            backoff_base_seconds=env.signal_backoff_base,
+            backoff_cap_seconds=env.signal_backoff_cap,
+            dead_after_seconds=env.signal_dead_after,
+            poll_seconds=env.signal_poll,
+            allowed_endpoints=_allowed(env.signal_allowed_endpoints),
+            retention_seconds=env.signal_retention,
+            purge_every_seconds=env.signal_purge_every,
         )
 
     def backoff(self, attempts: int) -> dt.timedelta:
         """Exponential back-off with "equal jitter": half fixed, half random."""
         ceiling = min(self.backoff_cap_seconds, self.backoff_base_seconds * 2 ** (attempts - 1))
         return dt.timedelta(seconds=ceiling / 2 + random.uniform(0, ceiling / 2))
+
+
+def _allowed(text: str) -> AllowList:
+    try:
+        return AllowList.parse(text)
+    except ValueError as error:
+        raise SettingsError(f"invalid setting {error}") from None
 
 
 def utc_now() -> dt.datetime:

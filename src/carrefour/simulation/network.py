@@ -7,6 +7,7 @@ are the real institutions' numbers; the others are made up for the simulation.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from carrefour.directory.domain import Role
@@ -158,8 +159,13 @@ def mutualities() -> tuple[SimulatedInstitution, ...]:
     return tuple(s for s in SOURCES if s.kind == MUTUALITY)
 
 
-def endpoint(member: SimulatedInstitution, *, base_port: int, host: str = "127.0.0.1") -> str:
-    """Where a simulated source listens: ``http://host:{base_port + offset}``."""
+SOURCE_HOST = "CARREFOUR_SIMULATION_SOURCE_HOST"  # e.g. a container's name (deploy/compose.yaml)
+
+
+def endpoint(member: SimulatedInstitution, *, base_port: int, host: str | None = None) -> str:
+    """Where a simulated source listens: ``http://host:{base_port + offset}``; the host is
+    ``CARREFOUR_SIMULATION_SOURCE_HOST`` when set, else the loopback address."""
     if member.port_offset is None:
         raise ValueError(f"{member.slug} is not a simulated source")
+    host = host or os.environ.get(SOURCE_HOST) or "127.0.0.1"
     return f"http://{host}:{base_port + member.port_offset}"

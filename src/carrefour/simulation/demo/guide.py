@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shlex
+import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,6 +16,31 @@ import httpx
 from carrefour.simulation.seeding.seed import SeedReport
 
 END_USER = {"id": "sw-042", "role": "social-worker"}
+WIDTH = 80  # every line of the guide fits a terminal of 80 columns, to paste as it is
+
+
+def shell_lines(words: Sequence[str], *, width: int = WIDTH) -> str:
+    """A command of ``words`` (already quoted), broken with `` \\`` into lines of at most
+    ``width`` columns where the words allow it (a word longer than a line stays whole)."""
+    lines, line = [], ""
+    for word in words:
+        last = word.splitlines()[0] if word else word
+        if line and len(line) + 1 + len(last) + 2 > width:
+            lines.append(line + " \\")
+            line = "  " + word
+        else:
+            line = f"{line} {word}" if line else word
+        if "\n" in word:
+            line = word.splitlines()[-1] if not line.startswith("  ") else line
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def comment(text: str, *, width: int = WIDTH) -> str:
+    """A ``# `` comment wrapped at ``width`` columns."""
+    return "\n".join(textwrap.wrap(text, width=width, initial_indent="# ",
+                                    subsequent_indent="#   ", break_long_words=False,
+                                    break_on_hyphens=False))  # a path stays whole
 
 
 @dataclass(frozen=True)
@@ -24,10 +51,16 @@ class Example:
     expect: int
 
     def curl(self, hub: str) -> str:
-        return (
-            f'curl -s -X POST {hub}{self.path} -H "Authorization: Bearer $TOKEN" '
-            f"-H 'Content-Type: application/json' -d {shlex.quote(json.dumps(self.body))}"
-        )
+        body = shlex.quote(_folded_json(self.body))
+        return shell_lines([f"curl -s -X POST {hub}{self.path}",
+                            '-H "Authorization: Bearer $TOKEN"',
+                            "-H 'Content-Type: application/json'", f"-d {body}"])
+
+
+def _folded_json(body: dict[str, Any], *, width: int = WIDTH - 10) -> str:
+    """The body on one line when it is short, else indented over several."""
+    flat = json.dumps(body)
+    return flat if len(flat) <= width else json.dumps(body, indent=2)
 
 
 def examples(report: SeedReport) -> list[Example]:
@@ -111,11 +144,11 @@ def _consult(service: str, niss: str) -> dict[str, Any]:
 
 
 def token_command(hub: str, client_id: str, client_secret: str) -> str:
-    return (
-        f"TOKEN=$(curl -s -X POST {hub}/oauth/token -d grant_type=client_credentials "
-        f"-d client_id={client_id} -d client_secret={client_secret} "
-        "| python3 -c 'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')"
-    )
+    return shell_lines([
+        f"TOKEN=$(curl -s -X POST {hub}/oauth/token", "-d grant_type=client_credentials",
+        f"-d client_id={client_id}", f"-d client_secret={client_secret}", "|",
+        "python3 -c 'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')",
+    ])
 
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:

@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import IO
 
 import httpx
 from rich.console import Console
-from rich.panel import Panel
 from rich.progress import Progress
 
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
-from carrefour.simulation.demo.guide import examples, run_examples, token_command
+from carrefour.simulation.demo.guide import (
+    comment,
+    examples,
+    run_examples,
+    shell_lines,
+    token_command,
+)
 from carrefour.simulation.demo.trickle import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
@@ -77,15 +85,49 @@ def environment(options: DemoOptions) -> dict[str, str]:
     return env
 
 
-def signal_children(command: list[str], env: dict[str, str], options: DemoOptions
-                    ) -> list[subprocess.Popen[bytes]]:
-    """The demo CPAS application and the trickle of mutations from the sources."""
+def signal_log(options: DemoOptions) -> Path:
+    return options.data_dir / "demo-signal.log"
+
+
+def hub_log(options: DemoOptions) -> Path:
+    return options.data_dir / "demo-hub.log"
+
+
+def signal_children(command: list[str], env: dict[str, str], options: DemoOptions,
+                    log: IO[bytes]) -> list[subprocess.Popen[bytes]]:
+    """The demo CPAS application and the trickle of mutations from the sources, writing to
+    ``log`` rather than over the guide."""
     seed, hub = str(options.seed), f"http://127.0.0.1:{options.port}"
     return [
-        subprocess.Popen([*command, "source", "cpas-app", "--seed", seed,
-                          "--base-port", str(options.base_port)], env=env),
-        subprocess.Popen([*command, "source", "trickle", "--seed", seed, "--hub", hub], env=env),
+        _child([*command, "source", "cpas-app", "--seed", seed,
+                "--base-port", str(options.base_port)], env, output=log),
+        _child([*command, "source", "trickle", "--seed", seed, "--hub", hub], env, output=log),
     ]
+
+
+def _child(command: list[str], env: dict[str, str], *, output: IO[bytes] | None = None
+           ) -> subprocess.Popen[bytes]:
+    """A process of the network in a process group of its own: the demo stops it and every
+    process it started (the sources' workers) together."""
+    return subprocess.Popen(command, env=env, start_new_session=True, stdout=output,
+                            stderr=subprocess.STDOUT if output else None)
+
+
+def stop(children: list[subprocess.Popen[bytes]], *, grace: float = 10) -> None:
+    """SIGTERM to each child's process group, then SIGKILL to what is left after ``grace``."""
+    for child in children:
+        _signal_group(child, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for child in children:
+        with suppress(subprocess.TimeoutExpired):
+            child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        _signal_group(child, signal.SIGKILL)  # the group's stragglers, if any
+        child.wait()
+
+
+def _signal_group(child: subprocess.Popen[bytes], number: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(child.pid, number)
 
 
 @contextmanager
@@ -93,21 +135,16 @@ def running_network(options: DemoOptions) -> Iterator[list[subprocess.Popen[byte
     """The sources and the hub as child processes, stopped when the block ends."""
     command = [sys.executable, "-m", "carrefour.cli"]
     env = environment(options)
-    children = [
-        subprocess.Popen([*command, "source", "serve-network"], env=env),
-        subprocess.Popen([*command, "serve", "--port", str(options.port)], env=env),
-        *signal_children(command, env, options),
-    ]
-    try:
-        yield children
-    finally:
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+    children: list[subprocess.Popen[bytes]] = []
+    with signal_log(options).open("ab") as log, hub_log(options).open("ab") as hub:
+        try:
+            children.append(_child([*command, "source", "serve-network"], env))
+            children.append(_child([*command, "serve", "--port", str(options.port)], env,
+                                   output=hub))  # a JSON line per exchange
+            children.extend(signal_children(command, env, options, log))
+            yield children
+        finally:
+            stop(children)
 
 
 def wait_until_up(
@@ -137,45 +174,36 @@ def health_urls(report: SeedReport, hub: str) -> list[str]:
 
 
 def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> None:
+    """The guide: every line fits 80 columns, so that each command pastes as it is."""
     hub = f"http://127.0.0.1:{options.port}"
     cpas, operator = _credentials(report)
-    console.print(
-        Panel.fit(
-            f"Hub                {hub}\n"
-            f"API docs           {hub}/docs   (OpenAPI: {hub}/openapi.json)\n"
-            + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources),
-            title=f"Carrefour is running — {report.persons:,} persons, seed {report.seed}",
-        )
-    )
-    console.print(
-        f"Demo CPAS ({cpas.name}): client_id [bold]{cpas.client_id}[/], "
-        f"client_secret [bold]{cpas.client_secret}[/]"
-    )
-    console.print(
-        f"Operator (admin): client_id {operator.client_id}, "
-        f"client_secret {operator.client_secret}\n"
-    )
-    console.print("# 1. Get a token (valid 15 minutes)", style="bold")
-    console.print(token_command(hub, cpas.client_id, cpas.client_secret), soft_wrap=True)
+    say = partial(console.print, soft_wrap=True, highlight=False)
+    say(comment(f"Carrefour is running: {report.persons:,} persons, seed {report.seed}"),
+        style="bold green")
+    say(f"Hub                {hub}\nAPI docs           {hub}/docs  {hub}/redoc\n"
+        + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources))
+    say(f"Demo CPAS ({cpas.name}):\n  client_id     {cpas.client_id}\n"
+        f"  client_secret {cpas.client_secret}")
+    say(f"Operator (admin):\n  client_id     {operator.client_id}\n"
+        f"  client_secret {operator.client_secret}\n")
+    say(comment("1. Get a token (valid 15 minutes)"), style="bold")
+    say(token_command(hub, cpas.client_id, cpas.client_secret))
     for number, example in enumerate(examples(report), start=2):
-        console.print(f"\n# {number}. {example.title}", style="bold")
-        console.print(example.curl(hub), soft_wrap=True)
-    console.print("\n# The journal: every exchange above has its entry and ticket", style="bold")
-    env = f"CARREFOUR_DATABASE_URL=sqlite:///{options.data_dir / 'carrefour.sqlite3'}"
-    console.print(
-        f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal verify", soft_wrap=True
-    )
-    console.print(
-        f"{env} {shlex.quote(sys.executable)} -m carrefour.cli journal "
-        f"who-consulted {report.examples['not_integrated']}",
-        soft_wrap=True,
-    )
-    console.print("\n# Mutations flow: the sources publish, the demo CPAS application receives",
-                  style="bold")
-    console.print(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/   "
-                  f"# the latest events; backlog: {env} {shlex.quote(sys.executable)} "
-                  "-m carrefour.cli signal backlog", soft_wrap=True)
-    console.print("\nPress Ctrl-C to stop the network.", style="dim")
+        say("\n" + comment(f"{number}. {example.title}"), style="bold")
+        say(example.curl(hub))
+    cli = [f"CARREFOUR_DATABASE_URL=sqlite:///{options.data_dir / 'carrefour.sqlite3'}",
+           shlex.quote(sys.executable), "-m carrefour.cli"]
+    say("\n" + comment("The journal: every exchange above has its entry and ticket"),
+        style="bold")
+    say(shell_lines([*cli, "journal verify"]))
+    say(shell_lines([*cli, f"journal who-consulted {report.examples['not_integrated']}"]))
+    say("\n" + comment("Mutations flow: the sources publish, the demo CPAS application "
+                       "receives (their log: " + str(signal_log(options)) + ")"), style="bold")
+    say(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/")
+    say(shell_lines([*cli, "signal backlog"]))
+    say("\n" + comment(f"The hub's log, a JSON line per exchange: {hub_log(options)}"),
+        style="bold")
+    say("\nPress Ctrl-C to stop the network.", style="dim")
 
 
 def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
@@ -184,7 +212,12 @@ def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
     return cpas, operator
 
 
+def _interrupt(_number: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops the network as Ctrl-C does
+
+
 def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
     report = prepare(options, console)
     hub = f"http://127.0.0.1:{options.port}"
     with running_network(options) as children:

@@ -1,0 +1,55 @@
+"""The interactive documentation, served from the package: Swagger UI at ``/docs`` and ReDoc at
+``/redoc``, with their scripts and styles from the ``fastapi-offline`` distribution (Swagger UI,
+Apache-2.0; ReDoc, MIT) under ``/docs/assets``. Nothing is fetched from a CDN or a font
+service, so the pages work on a network without internet access."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+from fastapi import FastAPI
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import HTMLResponse
+
+ASSETS = "/docs/assets"
+OAUTH2_REDIRECT = "/docs/oauth2-redirect"
+SWAGGER_PARAMETERS = {
+    "validatorUrl": None,  # Swagger UI would send the document to an online validator
+    "persistAuthorization": True,
+    "displayRequestDuration": True,
+}
+
+
+def install(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
+    """Add ``/docs``, ``/redoc`` and their assets; ``app`` is built with no docs of its own."""
+    folder = files("fastapi_offline") / "static"
+    app.mount(ASSETS, StaticFiles(directory=str(folder)), name="docs-assets")
+    title = f"{app.title} {app.version}"
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url, title=f"{title} — Swagger UI",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon.png",
+            oauth2_redirect_url=OAUTH2_REDIRECT,
+            swagger_ui_parameters=SWAGGER_PARAMETERS,
+        )
+
+    @app.get(OAUTH2_REDIRECT, include_in_schema=False)
+    async def oauth2_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    async def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url, title=f"{title} — ReDoc",
+            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS}/favicon.png", with_google_fonts=False,
+        )

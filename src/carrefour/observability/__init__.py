@@ -1,0 +1,1 @@
+"""What the hub's operators watch: Prometheus metrics, structured logs, OpenTelemetry traces."""
