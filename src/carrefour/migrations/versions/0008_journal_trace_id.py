@@ -1,6 +1,6 @@
 """journal: the OpenTelemetry trace id beside the ticket
 
-Revision ID: 0016
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02 04:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
