@@ -89,11 +89,13 @@ def _journaled(net: SignalNet, action: str) -> list[tuple[str, str | None]]:
     return [(r.outcome, r.reference) for r in rows]
 
 
+BY_HAND = replace(MANUAL, backoff_base_seconds=600)  # a first retry 2.5 to 5 minutes later
+
+
 class TestByHand:
     @pytest.fixture
     def policy(self, _receivers: dict[str, tuple[Receiver, str]]) -> DeliveryPolicy:
-        # the test drives the workers; a first retry 5 to 10 minutes after a failure
-        return allowing_receivers(replace(MANUAL, backoff_base_seconds=600), _receivers)
+        return allowing_receivers(BY_HAND, _receivers)  # the test drives the workers
 
     def test_the_first_success_after_failures_releases_the_rest(self, net: SignalNet) -> None:
         net.subscribe()
@@ -103,12 +105,12 @@ class TestByHand:
         net.publish(ALICE)
         net.publish(BOB)
         clock = Clock()
-        run_cycles([worker(net, clock)])  # both fail: next try in 5 to 10 minutes
+        run_cycles([worker(net, clock, BY_HAND)])  # both fail: next try minutes later
         net.receiver().failing = False
         net.publish(CAROL)
         clock.catch_up()
-        run_cycles([worker(net, clock)])  # CAROL's succeeds: ALICE's and BOB's are due now
-        run_cycles([worker(net, clock)])
+        run_cycles([worker(net, clock, BY_HAND)])  # CAROL's succeeds: ALICE's and BOB's are due now
+        run_cycles([worker(net, clock, BY_HAND)])
 
         assert len(net.receiver().events()) == 3
 
@@ -119,16 +121,16 @@ class TestByHand:
         net.receiver().failing = True
         net.publish(ALICE)
         clock = Clock()
-        run_cycles([worker(net, clock)])
+        run_cycles([worker(net, clock, BY_HAND)])
         net.receiver().failing = False
-        run_cycles([worker(net, clock)])
+        run_cycles([worker(net, clock, BY_HAND)])
         waiting = len(net.receiver().events())
         unknown = CliRunner().invoke(cli, ["signal", "retry", "999999",
                                            "--database-url", database_url])
         retried = CliRunner().invoke(cli, ["signal", "retry", str(subscription),
                                            "--database-url", database_url])
         clock.catch_up()
-        run_cycles([worker(net, clock)])
+        run_cycles([worker(net, clock, BY_HAND)])
 
         assert waiting == 0
         assert unknown.exit_code == 1 and "no subscription 999999" in unknown.output
