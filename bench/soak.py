@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import tempfile
 import threading
 import time
@@ -69,6 +70,8 @@ def main(
     """Soak: consultations and mutations at a constant rate, p99 and memory per minute."""
     console = Console(width=130) if not Console().is_terminal else Console()
     with tempfile.TemporaryDirectory(prefix="carrefour-soak-") as folder:
+        # what this process journals is linked with the key of the hub's data folder
+        os.environ["CARREFOUR_DATA_DIR"] = folder
         if database_url:
             _empty(database_url)
         with console.status(f"Seeding {persons:,} persons"):
@@ -114,20 +117,23 @@ def _soak(network: net.Network, console: Console, *, minutes: int, rate: int,
                           f"{rate}/s consultations, {mutation_rate}/s mutations.")
             mutations = Publisher(hub, network, publisher, rate=mutation_rate)
             mutations.start(seconds=minutes * MINUTE + 5)
-            rows = []
+            measured = []
             for index in range(minutes):
                 result = run_wrk(wrk, load, connections=connections, threads=1,
                                  seconds=MINUTE, rate=rate)
-                rows.append(Minute(index=index + 1, consultations=result,
-                                   mutation_ms=mutations.minute_p99(index),
-                                   rss_mib=process_tree_rss(hub.pid)))
-                console.print(rows[-1].line())
+                measured.append((result, process_tree_rss(hub.pid)))
+                console.print(f"minute {index + 1}: {result.rate:,.0f} consultations/s, p99 "
+                              f"{result.latency_ms['p99']:.1f} ms, hub {measured[-1][1]:.0f} MiB")
+            load_average = os.getloadavg()[1]
             mutations.join()
     finally:
         receiver.terminate()
         receiver.wait(timeout=10)
+    rows = [Minute(index=n + 1, consultations=result, mutation_ms=mutations.minute_p99(n),
+                   rss_mib=rss) for n, (result, rss) in enumerate(measured)]
     return SoakRun(machine=machine, backend=network.database_url.split(":")[0].split("+")[0],
                    rate=rate, mutation_rate=mutation_rate, workers=workers, minutes=rows,
+                   load_average=load_average,
                    mutations_sent=mutations.sent, mutations_accepted=mutations.accepted)
 
 

@@ -17,7 +17,7 @@ END = "<!-- bench:soak:end -->"
 HEADER = (
     "| date (UTC) | commit | machine | database | minutes | rates (consult. / mutations) "
     "| consultation p99 per minute (ms) | mutation p99 per minute (ms) | hub RSS per minute (MiB) "
-    "| failed | targets |\n"
+    "| failed (consult. + mutations) | targets |\n"
     "|---|---|---|---|--:|---|---|---|---|--:|---|\n"
 )
 P99_TARGET_MS = 100.0
@@ -35,12 +35,6 @@ class Minute:
     def p99(self) -> float:
         return self.consultations.latency_ms["p99"]
 
-    def line(self) -> str:
-        result = self.consultations
-        mutations = f"{self.mutation_ms:.0f} ms" if self.mutation_ms is not None else "-"
-        return (f"minute {self.index}: {result.rate:,.0f} consultations/s, p50 "
-                f"{result.latency_ms['p50']:.1f} ms, p99 {self.p99:.1f} ms, "
-                f"{result.failures} failed; mutations p99 {mutations}; hub {self.rss_mib:.0f} MiB")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -53,6 +47,7 @@ class SoakRun:
     minutes: list[Minute]
     mutations_sent: int
     mutations_accepted: int
+    load_average: float  # of the machine over the last 5 minutes of the run
     when: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
 
     @property
@@ -87,7 +82,8 @@ def show(console: Console, run: SoakRun) -> None:
                       f"{m.rss_mib:.0f}")
     console.print(table)
     verdict = "[green]targets met[/]" if run.passed else f"[red]missed: {_missed(run)}[/]"
-    console.print(f"{run.machine.summary()}, commit {run.machine.commit}: {verdict}")
+    console.print(f"{run.machine.summary()}, load average {run.load_average:.1f}, commit "
+                  f"{run.machine.commit}: {verdict}")
 
 
 def _missed(run: SoakRun) -> str:
@@ -102,7 +98,8 @@ def markdown_row(run: SoakRun) -> str:
         return " / ".join("-" if v is None else f"{v:.0f}" for v in values)
 
     cells = [
-        run.when.strftime("%Y-%m-%d %H:%M"), f"`{run.machine.commit}`", run.machine.summary(),
+        run.when.strftime("%Y-%m-%d %H:%M"), f"`{run.machine.commit}`",
+        f"{run.machine.summary()}; load average {run.load_average:.1f}",
         run.backend, str(len(run.minutes)), f"{run.rate}/s / {run.mutation_rate}/s",
         series([m.p99 for m in run.minutes]), series([m.mutation_ms for m in run.minutes]),
         series([m.rss_mib for m in run.minutes]), str(run.failures),
