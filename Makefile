@@ -36,11 +36,17 @@ lint: $(STAMP)  ## Ruff and mypy --strict
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## Benchmarks: hub against direct source, deliveries, catalogue, auth flood (docs/benchmarks.md)
+SOAK_MINUTES ?= 3
+
+bench: $(STAMP)  ## Benchmarks: hub against direct source, deliveries, catalogue, auth flood, soak (docs/benchmarks.md)
 	$(BIN)/python -m bench.consultations
 	$(BIN)/python -m bench.deliveries
 	$(BIN)/python -m bench.catalogue --fan-out
 	$(BIN)/python -m bench.auth_flood
+	$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES)
+	@if [ -n "$$CARREFOUR_BENCH_DATABASE_URL" ]; then \
+		$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --database-url "$$CARREFOUR_BENCH_DATABASE_URL"; \
+	else echo "Soak on PostgreSQL skipped: set CARREFOUR_BENCH_DATABASE_URL (an empty database; it is emptied)"; fi
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

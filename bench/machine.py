@@ -64,13 +64,31 @@ def _commit(repository: Path) -> str:
 
 def process_tree_cpu(pid: int) -> float:
     """CPU seconds (user + system) used so far by ``pid`` and its living descendants."""
+    return sum(_cpu_of(member) for member in _family(pid))
+
+
+def process_tree_rss(pid: int) -> float:
+    """Resident memory (MiB) of ``pid`` and its living descendants, now."""
+    return sum(_rss_kib(member) for member in _family(pid)) / 1024
+
+
+def _family(pid: int) -> set[int]:
     parents = _parents()
     family, todo = set(), [pid]
     while todo:
         current = todo.pop()
         family.add(current)
         todo += [child for child, parent in parents.items() if parent == current]
-    return sum(_cpu_of(member) for member in family)
+    return family
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        lines = (PROC / str(pid) / "status").read_text().splitlines()
+    except OSError:
+        return 0
+    found = next((line for line in lines if line.startswith("VmRSS:")), "VmRSS: 0 kB")
+    return int(found.split()[1])
 
 
 def _parents() -> dict[int, int]:

@@ -32,9 +32,11 @@ class Network:
     client_ids: tuple[str, ...] = ()  # every client id the seed issued
 
 
-def seed(data_dir: Path, *, persons: int, seed: int, sample: int) -> Network:
-    """Seed a network in ``data_dir`` (SQLite) and pick ``sample`` persons of the register."""
-    database_url = f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
+def seed(data_dir: Path, *, persons: int, seed: int, sample: int,
+         database_url: str | None = None) -> Network:
+    """Seed a network in ``data_dir`` and pick ``sample`` persons of the register; the hub's
+    database is a SQLite file there unless ``database_url`` names an empty one."""
+    database_url = database_url or f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
     engine = build_engine(database_url)
     try:
         upgrade(engine)

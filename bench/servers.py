@@ -18,7 +18,7 @@ import httpx
 from bench.network import Network, free_port
 
 CARREFOUR = str(Path(sys.executable).with_name("carrefour"))
-START_TIMEOUT = 60.0
+START_TIMEOUT = 180.0  # a busy machine starts the hub slowly
 
 
 class ServerError(RuntimeError):
@@ -57,11 +57,13 @@ def running_source(network: Network) -> Iterator[Server]:
 
 
 @contextmanager
-def running_hub(network: Network, *, workers: int) -> Iterator[Server]:
+def running_hub(network: Network, *, workers: int, env: dict[str, str] | None = None
+                ) -> Iterator[Server]:
+    """The hub on a free port (``env``: more variables for it)."""
     port = free_port()
     with _running("hub", hub_command(port, workers=workers), url=f"http://127.0.0.1:{port}",
                   health="/health", log=network.data_dir / "hub.log",
-                  env=hub_environment(network)) as server:
+                  env={**hub_environment(network), **(env or {})}) as server:
         yield server
 
 

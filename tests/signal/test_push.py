@@ -119,11 +119,12 @@ def test_the_intake_and_the_deliveries_of_a_mutation_share_its_event_id(net: Sig
     net.subscribe()
     net.integrate(ALICE)
     published = net.publish(ALICE).json()
-    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 2)
+    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 3)
 
-    intake, delivery = by_reference(net.engine, published["event_id"])
+    intake, sending, delivery = by_reference(net.engine, published["event_id"])
 
     assert (intake.entry.action, intake.entry.ticket) == ("publish-mutation", published["ticket"])
+    assert (sending.entry.action, sending.entry.outcome) == ("send-mutation", "claimed: attempt 1")
     assert (delivery.entry.action, delivery.entry.niss) == ("deliver-mutation", ALICE)
     assert delivery.entry.end_user_id is None
     assert by_reference(net.engine, "an-event-nobody-published") == []
@@ -133,7 +134,7 @@ def test_an_operator_traces_a_mutation_by_its_event_id(net: SignalNet) -> None:
     net.subscribe()
     net.integrate(ALICE)
     published = net.publish(ALICE).json()
-    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 2)
+    eventually(lambda: len(by_reference(net.engine, published["event_id"])) == 3)
 
     with net.client("operator") as operator:
         traced = operator.get(f"/v1/admin/journal/events/{published['event_id']}")
@@ -142,7 +143,8 @@ def test_an_operator_traces_a_mutation_by_its_event_id(net: SignalNet) -> None:
         refused = cpas.get(f"/v1/admin/journal/events/{published['event_id']}")
 
     assert traced.status_code == 200, traced.text
-    assert [e["action"] for e in traced.json()] == ["publish-mutation", "deliver-mutation"]
+    assert [e["action"] for e in traced.json()] == [
+        "publish-mutation", "send-mutation", "deliver-mutation"]
     assert {e["reference"] for e in traced.json()} == {published["event_id"]}
     assert (unknown.status_code, unknown.json()["code"]) == (404, "not-found")
     assert refused.status_code == 403

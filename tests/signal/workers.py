@@ -27,6 +27,10 @@ class Clock:
     def advance(self, seconds: float) -> None:
         self.now += dt.timedelta(seconds=seconds)
 
+    def catch_up(self) -> None:
+        """At least the real time (what the intake and the operators' commands stamp)."""
+        self.now = max(self.now, dt.datetime.now(dt.UTC))
+
 
 def worker(net: SignalNet, clock: Clock, policy: DeliveryPolicy = MANUAL,
            name: str | None = None, resolver: AbstractResolver | None = None

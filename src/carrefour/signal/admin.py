@@ -1,19 +1,22 @@
 """The operators' view of the signal function: backlog per subscription and state, dead
-letters, replaying them (journaled with a ticket), and purging settled payloads."""
+letters, replaying them and retrying a subscription's deliveries now (journaled with a ticket),
+and purging settled payloads."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
-from carrefour.errors import DeadLetterPurged
+from carrefour.errors import DeadLetterPurged, NotFound
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry, new_ticket
-from carrefour.signal import outbox
+from carrefour.journal.recorded import Stamp
+from carrefour.signal import outbox, release
 from carrefour.signal.outbox import BacklogRow, DeadLetter
 from carrefour.signal.retention import purge_payloads
+from carrefour.signal.tables import subscriptions
 
 
 def backlog(engine: Engine) -> list[BacklogRow]:
@@ -52,6 +55,23 @@ def replay(
             ticket=ticket,
         )
     return ticket, count
+
+
+def retry_now(engine: Engine, *, stamp: Stamp, subscription_id: int) -> int:
+    """Make a subscription's pending deliveries due now, whatever their back-off; how many
+    were waiting. Journaled under ``stamp``, an unknown subscription too (``not-found``)."""
+    now = dt.datetime.now(dt.UTC)
+    with engine.begin() as connection:
+        known = connection.execute(
+            select(subscriptions.c.id).where(subscriptions.c.id == subscription_id)
+        ).first()
+        count = release.release(connection, [subscription_id], now=now) if known else 0
+        outcome = f"ok: {count} released" if known else NotFound.code
+        journal_append(connection, [stamp.entry(outcome, reference=str(subscription_id))])
+    stamp.sealed = True
+    if not known:
+        raise NotFound(f"There is no subscription {subscription_id}.", ticket=stamp.ticket)
+    return count
 
 
 def purge(

@@ -1,5 +1,5 @@
-"""``carrefour signal ...`` (backlog, dead letters, replay, purge) and ``carrefour deliver`` (extra
-delivery workers beside the hub). Thin: parse, call one function, print."""
+"""``carrefour signal ...`` (backlog, dead letters, replay, retry, purge) and ``carrefour
+deliver`` (extra delivery workers beside the hub). Thin: parse, call one function, print."""
 
 from __future__ import annotations
 
@@ -17,11 +17,14 @@ from sqlalchemy import Engine
 
 from carrefour.config import Settings
 from carrefour.db import build_engine
+from carrefour.errors import NotFound
+from carrefour.journal.recorded import Act, Stamp
 from carrefour.limits import INT64_MAX, MAX_PAGE
 from carrefour.signal import admin
 from carrefour.signal.delivery import DeliveryPolicy
 
-app = typer.Typer(help="Mutations pushed to subscribers: backlog, dead letters, replay, purge.",
+app = typer.Typer(help="Mutations pushed to subscribers: backlog, dead letters, replay, retry, "
+                  "purge.",
                   no_args_is_help=True)
 console = Console()
 DatabaseUrl = Annotated[
@@ -83,6 +86,25 @@ def replay_command(
         ticket, count = admin.replay(engine, client="cli", channel="cli", ids=ids or None,
                                      subscription_id=subscription)
     console.print(f"{count} dead letter(s) queued again (ticket {ticket}).")
+
+
+@app.command("retry")
+def retry_command(
+    subscription: Annotated[int, typer.Argument(min=1, max=INT64_MAX, help="Subscription id")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Send a subscription's pending deliveries now, without waiting for their back-off (the
+    subscriber is back)."""
+    stamp = Stamp(Act(channel="cli", action="retry-deliveries", client="cli", end_user_id=None,
+                      end_user_role=None, service=None, niss=None))
+    with _engine(database_url) as engine:
+        try:
+            count = admin.retry_now(engine, stamp=stamp, subscription_id=subscription)
+        except NotFound as error:
+            console.print(f"{error.detail} (ticket {stamp.ticket})")
+            raise typer.Exit(1) from error
+    console.print(f"{count} pending deliverie(s) of subscription {subscription} released "
+                  f"(ticket {stamp.ticket}).")
 
 
 @app.command("purge")

@@ -1,10 +1,14 @@
 """The delivery worker: claims due outbox rows, pushes them to the subscribers' endpoints
 (CloudEvents, signed per Standard Webhooks), and records each attempt with its journal entry.
 
-A failed attempt is retried after an exponential back-off with jitter; a delivery still failing
-``dead_after`` after it was queued becomes a dead letter (inspect and replay them with
-``carrefour signal`` or ``/v1/admin/signal``). Several workers (in one process or many, on one
-database) never send the same claimed row twice; a worker that dies loses only its lease.
+Each attempt is journaled when it is claimed, before it is sent, and again with its outcome. A
+failed attempt is retried after an exponential back-off with jitter, until the subscriber's
+next success releases its waiting deliveries at once (:mod:`carrefour.signal.release`); a
+delivery still failing ``dead_after`` after its first attempt becomes a dead letter, which
+holds the later changes about the same person for that subscriber until it is replayed
+(inspect, replay, retry with ``carrefour signal`` or ``/v1/admin/signal``). Several workers
+(in one process or many, on one database) never send the same claimed row twice; a worker
+that dies loses only its lease.
 
 Nothing is sent where :mod:`carrefour.signal.egress` refuses (checked against the addresses
 connected to, at send time; redirects are not followed): such an attempt fails with an
@@ -31,6 +35,7 @@ from sqlalchemy import Engine
 
 from carrefour.directory.cache import ReferenceCache
 from carrefour.journal.chain import append as journal_append
+from carrefour.journal.entries import JournalEntry
 from carrefour.settings import SettingsError, read_environment
 from carrefour.signal import outbox
 from carrefour.signal.cloudevents import encode
@@ -38,7 +43,7 @@ from carrefour.signal.domain import MutationTypes
 from carrefour.signal.egress import REFUSED, EndpointGuard, EndpointRefused, GuardedResolver
 from carrefour.signal.endpoints import AllowList
 from carrefour.signal.expiry import HUB, notice_expiries
-from carrefour.signal.journaling import attempt_entry, event_of
+from carrefour.signal.journaling import DELIVER, SEND, attempt_entry, event_of
 from carrefour.signal.outbox import Attempt, Claimed
 from carrefour.signal.recording import record_attempts
 from carrefour.signal.retention import PurgeRun, purge_payloads
@@ -233,28 +238,30 @@ class DeliveryWorker:
         return len(claimed)
 
     def _claim(self, cbes: Mapping[int, str]) -> list[Claimed]:
+        """Lease due deliveries, cancel those whose subscriber lost its file, and journal
+        each attempt about to be made (in the claim's transaction: whatever happens after
+        the send, the journal has at least every transmission the receivers saw)."""
         now = self._clock()
         lease = dt.timedelta(seconds=self._policy.lease_seconds)
         with self._engine.begin() as connection:
             claimed = outbox.claim(
                 connection, worker=self.name, now=now, lease=lease, limit=self._policy.claim_batch
             )
+            if not claimed:
+                return []
             gone = outbox.no_longer_integrated(connection, claimed, self._types, self._today())
-            if gone:
-                outbox.cancel(connection, [c.id for c in gone], "not-integrated")
-                journal_append(
-                    connection,
-                    [
-                        attempt_entry(
-                            c,
-                            client=cbes.get(c.institution_id, "?"),
-                            cbes=cbes,
-                            outcome="not-integrated",
-                        )
-                        for c in gone
-                    ],
-                )
-        return [c for c in claimed if c not in gone]
+            outbox.cancel(connection, [c.id for c in gone], "not-integrated")
+            kept = [c for c in claimed if c not in gone]
+
+            def entry(c: Claimed, outcome: str, action: str) -> JournalEntry:
+                client = cbes.get(c.institution_id, "?")
+                return attempt_entry(c, client=client, cbes=cbes, outcome=outcome, action=action)
+
+            journal_append(connection, [
+                *(entry(c, "not-integrated", DELIVER) for c in gone),
+                *(entry(c, f"claimed: attempt {c.attempts + 1}", SEND) for c in kept),
+            ])
+        return kept
 
     async def _send_all(self, claimed: Sequence[Claimed], cbes: Mapping[int, str]) -> list[Attempt]:
         groups: dict[int, list[Claimed]] = {}

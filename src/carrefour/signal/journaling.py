@@ -9,6 +9,10 @@ from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.signal.cloudevents import Event
 from carrefour.signal.outbox import Claimed
 
+DELIVER = "deliver-mutation"  # the outcome of a push attempt (ok, failed, dead-letter, ...)
+SEND = "send-mutation"  # a push attempt, journaled when claimed, before anything is sent
+FEED = "feed-mutation"  # an event handed out by the pull feed
+
 
 def event_of(claimed: Claimed, cbes: Mapping[int, str]) -> Event:
     return Event(
@@ -31,16 +35,16 @@ def attempt_entry(
     client: str,
     cbes: Mapping[int, str],
     outcome: str,
-    action: str = "deliver-mutation",
+    action: str = DELIVER,
     duration_ms: float = 0.0,
 ) -> JournalEntry:
-    """One delivery attempt (push) or hand-out (pull feed), with a ticket of its own; its
-    reference, the event id, ties it to the mutation's intake."""
+    """One delivery attempt (push: when claimed, then its outcome) or hand-out (pull feed),
+    with a ticket of its own; its reference, the event id, ties it to the mutation's intake."""
     source = cbes.get(claimed.source_id) if claimed.source_id is not None else None
     return JournalEntry(
         ticket=new_ticket(),
         occurred_at=dt.datetime.now(dt.UTC),
-        channel="signal" if action == "deliver-mutation" else "rest",
+        channel="rest" if action == FEED else "signal",
         action=action,
         client=client,
         end_user_id=None,

@@ -3,7 +3,11 @@ views (backlog, dead letters, replay).
 
 Claiming takes, in id order, the due push deliveries that are the oldest undelivered one of
 their subscriber and person (so each subscriber gets each person's changes in order) and leases
-them to one worker. On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED`` so that
+them to one worker. A dead letter holds the later deliveries of its subscriber and person until
+it is replayed (or its payload purged, when it can never be sent): a replay then delivers the
+older change first, and a subscriber keeping the latest value ends with the latest one. The
+dead-letter time of a delivery counts from its first attempt, so one held behind another gets
+its full attempts. On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED`` so that
 workers never wait on each other; on SQLite ``BEGIN IMMEDIATE`` serialises the claims. A worker
 that dies leaves its lease to expire; the rows are then claimed again (at-least-once).
 """
@@ -48,6 +52,7 @@ class Claimed:
     deliberation: str | None
     attempts: int
     queued_at: dt.datetime
+    first_attempt_at: dt.datetime
 
 
 _COLUMNS = (
@@ -69,6 +74,7 @@ _COLUMNS = (
     d.c.deliberation,
     d.c.attempts,
     d.c.queued_at,
+    d.c.first_attempt_at,
 )
 
 
@@ -77,9 +83,11 @@ def claim(
 ) -> list[Claimed]:
     """Lease up to ``limit`` due push deliveries to ``worker``."""
     earlier = deliveries.alias("earlier")
-    blocked = exists().where(
-        earlier.c.order_key == d.c.order_key, earlier.c.state == PENDING, earlier.c.id < d.c.id
+    unsettled = or_(
+        earlier.c.state == PENDING, and_(earlier.c.state == DEAD, earlier.c.data.is_not(None))
     )
+    blocked = exists().where(earlier.c.order_key == d.c.order_key, unsettled,
+                             earlier.c.id < d.c.id)
     due = (
         select(d.c.id)
         .where(
@@ -97,7 +105,13 @@ def claim(
     if not ids:
         return []
     connection.execute(
-        update(d).where(d.c.id.in_(ids)).values(lease_until=now + lease, leased_by=worker)
+        update(d)
+        .where(d.c.id.in_(ids))
+        .values(
+            lease_until=now + lease,
+            leased_by=worker,
+            first_attempt_at=func.coalesce(d.c.first_attempt_at, now),
+        )
     )
     return details(connection, ids)
 
@@ -116,6 +130,7 @@ def _claimed(row: RowMapping) -> Claimed:
     values = dict(row)
     values["queued_at"] = as_utc(values["queued_at"])
     values["received_at"] = as_utc(values["received_at"])
+    values["first_attempt_at"] = as_utc(values["first_attempt_at"] or values["queued_at"])
     return Claimed(**values)
 
 
@@ -181,7 +196,7 @@ def record(
         tries = c.attempts + 1
         if attempt.delivered:
             state, retry_at = DELIVERED, now
-        elif now - c.queued_at >= dead_after:
+        elif now - c.first_attempt_at >= dead_after:
             state, retry_at = DEAD, now
         else:
             state, retry_at = PENDING, now + backoff(tries)
@@ -350,6 +365,7 @@ def replay(
             .values(
                 state=PENDING,
                 queued_at=now,
+                first_attempt_at=None,
                 next_attempt_at=now,
                 lease_until=None,
                 leased_by=None,

@@ -1,5 +1,6 @@
-"""Recording delivery attempts: the outbox rows' new state and one journal entry per attempt,
-in one transaction."""
+"""Recording delivery attempts: the outbox rows' new state, the subscriptions' failing state
+(a success after failures releases the rest) and one journal entry per attempt's outcome, in
+one transaction."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Protocol
 from sqlalchemy import Engine
 
 from carrefour.journal.chain import append as journal_append
-from carrefour.signal import outbox
+from carrefour.signal import outbox, release
 from carrefour.signal.journaling import attempt_entry
 from carrefour.signal.outbox import Attempt
 from carrefour.signal.repository import DEAD, DELIVERED
@@ -41,6 +42,7 @@ def record_attempts(
             dead_after=dt.timedelta(seconds=policy.dead_after_seconds),
             backoff=policy.backoff,
         )
+        release.follow_subscriptions(connection, attempts, now=now)
         journal_append(
             connection,
             [

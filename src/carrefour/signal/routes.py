@@ -178,6 +178,26 @@ async def replay(body: ReplayIn, call: AdminCaller, hub: HubDep) -> dict[str, An
     return {"ticket": ticket, "queued": count}
 
 
+class RetriedOut(BaseModel):
+    ticket: str
+    released: int = Field(description="Pending deliveries made due now")
+
+
+@router.post(
+    "/admin/signal/subscriptions/{subscription_id}/retry",
+    response_model=RetriedOut,
+    tags=["admin"],
+)
+async def retry_now(subscription_id: RowId, call: AdminCaller, hub: HubDep) -> RetriedOut:
+    """Send a subscription's pending deliveries now, without waiting for their back-off (its
+    subscriber is back). Scope `admin`; journaled, refusals included."""
+    released = await asyncio.to_thread(
+        admin.retry_now, hub.engine, stamp=call.stamp, subscription_id=subscription_id
+    )
+    hub.delivery.wake()
+    return RetriedOut(ticket=call.stamp.ticket, released=released)
+
+
 class PurgedOut(BaseModel):
     ticket: str
     purged: int = Field(description="Mutations whose payloads were emptied")

@@ -28,7 +28,7 @@ from carrefour.signal.delivery import DeliveryPolicy
 from carrefour.signal.domain import APPLIED, MutationTypes, Subscription, validate_mutation
 from carrefour.signal.egress import EndpointGuard, Resolve, system_resolve
 from carrefour.signal.intake import IntakeQueue
-from carrefour.signal.journaling import attempt_entry, event_of
+from carrefour.signal.journaling import FEED, attempt_entry, event_of
 from carrefour.signal.repository import Applier, Intake, Published
 from carrefour.signal.webhooks import new_secret
 
@@ -216,7 +216,7 @@ class Signal:
             outbox.count_feed_read(connection, [c.id for c in kept])
             entries = [
                 attempt_entry(
-                    c, client=institution.cbe, cbes=cbes, outcome="ok", action="feed-mutation"
+                    c, client=institution.cbe, cbes=cbes, outcome="ok", action=FEED
                 )
                 for c in kept
             ]

@@ -64,6 +64,8 @@ subscriptions = Table(
     Column("batch_max", Integer, nullable=False),
     Column("active", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # set by the first failed attempt, cleared by the next success (which releases the rest)
+    Column("failing_since", DateTime(timezone=True), nullable=True),
     Index("ix_signal_subscriptions_type", "mutation_type", "active"),
     Index("ix_signal_subscriptions_institution", "institution_id"),
 )
@@ -83,7 +85,8 @@ deliveries = Table(
     Column("deliberation", Text, nullable=True),
     Column("attempts", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("queued_at", DateTime(timezone=True), nullable=False),  # dead-letter clock start
+    Column("queued_at", DateTime(timezone=True), nullable=False),  # queued (again, on replay)
+    Column("first_attempt_at", DateTime(timezone=True), nullable=True),  # dead-letter clock start
     Column("next_attempt_at", DateTime(timezone=True), nullable=False),  # dead: when it died
     Column("lease_until", DateTime(timezone=True), nullable=True),
     Column("leased_by", String(60), nullable=True),
