@@ -35,6 +35,7 @@ from carrefour.errors import (
     SourceTimeout,
     SourceUnavailable,
     UnknownPerson,
+    UnknownService,
 )
 from carrefour.exchange import composite
 from carrefour.exchange.gateway import SourceGateway, SourceOutcome, Status
@@ -155,6 +156,9 @@ class Exchange:
         self, caller: Caller, request: Consultation, trace: _Trace
     ) -> ConsultationResult:
         service = self._catalogue.get(request.service, request.version)
+        if service.declaration:
+            raise UnknownService(f"'{service.name}' is a declaration, not a consultation: "
+                                 "send it with POST /v1/declarations.")
         snapshot = await self._reference.current()
         institution = trace.institution = snapshot.institution(caller.institution_id)
         if request.end_user.listed_role:
