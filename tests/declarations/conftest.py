@@ -50,6 +50,13 @@ class DeclarationNetwork:
     persons: list[str]
     tokens: dict[str, str] = field(default_factory=dict)
 
+    def log_in(self, who: str, slug: str, *, role: str, scope: Scope = Scope.CONSULT) -> None:
+        """Credentials for another institution of the network, as ``who``."""
+        made = create_credentials(self.engine, institution_id=_id(self.engine, slug),
+                                  scopes=[scope])
+        self.tokens[who] = _token(self.url, made.client_id, made.client_secret)
+        ROLES[who] = role
+
     def user(self, who: str) -> dict[str, str]:
         return {"id": f"{who}-user-1", "role": ROLES[who]}
 
