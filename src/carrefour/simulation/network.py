@@ -158,7 +158,7 @@ CPAS_DATA_CLIENTS: tuple[SimulatedInstitution, ...] = (
             ("Office national des vacances annuelles", "Rijksdienst voor Jaarlijkse Vakantie"),
             (10, 0)),
     _client("office-etrangers", "foreigners-office", "0209407063",
-            ("Office des étrangers", "Dienst Vreemdelingenzaken"), (81, 1)),
+            ("Office des étrangers", "Dienst Vreemdelingenzaken"), (36, 1)),
     _client("spf-finances-contributions", "tax-administration", "0209408053",
             ("SPF Finances - contributions directes", "FOD Financiën - directe belastingen"),
             (50, 1)),
