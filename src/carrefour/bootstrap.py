@@ -14,8 +14,11 @@ from carrefour.auth.throttle import FailureThrottle, ThrottlePolicy
 from carrefour.catalogue.model import Catalogue, default_catalogue
 from carrefour.config import JournalSettings, Settings
 from carrefour.db import build_engine
+from carrefour.declarations.domain import default_types
+from carrefour.declarations.services import Declarations
 from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.source import PersonDirectorySource
 from carrefour.exchange.gateway import SourceGateway
 from carrefour.exchange.local import Registers
@@ -53,6 +56,7 @@ class Hub:
     delivery_policy: DeliveryPolicy
     sealer: Sealer
     auth: Authenticator
+    declarations: Declarations
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
     metrics: HubMetrics = field(default_factory=HubMetrics)
     tracing: Tracing = field(default_factory=Tracing)
@@ -72,6 +76,7 @@ class Hub:
         self.sealer.stop()  # seals what was journaled, on its own thread
         await self.gateway.stop()
         self.exchange.close()
+        self.declarations.close()
         self.auth.close()
         self.tracing.close()
         if self.owns_engine:
@@ -139,6 +144,11 @@ def build_hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
         signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,
         auth=build_authenticator(settings, engine, reference, journal, metrics),
+        declarations=Declarations(
+            catalogue=catalogue, types=default_types(), reference_cache=reference,
+            reader=IntegrationReader(engine), gateway=gateway, journal=journal,
+            source_timeout=settings.source_timeout_seconds, today=today,
+        ),
         owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
 

@@ -262,6 +262,37 @@ class JournalUnavailable(CarrefourError):
     title = "The journal cannot be written; the exchange was not carried out"
 
 
+# --- declarations (the CPAS as a data provider) ----------------------------------------------
+class UnknownDeclarationType(NotFound):
+    code = "unknown-declaration-type"
+    title = "There is no such declaration type"
+
+
+class UnknownDeclaration(NotFound):
+    code = "unknown-declaration"
+    title = "The authentic source holds no declaration with this reference from the declarant"
+
+
+class NoFileOnPerson(NotIntegrated):
+    code = "no-file-on-person"
+    title = "The declarant holds no active file on the person in that capacity"
+
+
+class ImpossiblePeriod(InvalidPeriod):
+    code = "impossible-period"
+    title = "The period declared is impossible"
+
+
+class DeclarationTypeNotAllowed(Forbidden):
+    code = "declaration-type-not-allowed"
+    title = "The declarant's quality code does not allow this declaration"
+
+
+class DeclarationConflict(Conflict):
+    code = "declaration-conflict"
+    title = "The declaration conflicts with the one the source holds under that reference"
+
+
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
@@ -306,4 +337,10 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     SourceUnavailable,
     SourceTimeout,
     JournalUnavailable,
+    UnknownDeclarationType,
+    UnknownDeclaration,
+    NoFileOnPerson,
+    ImpossiblePeriod,
+    DeclarationTypeNotAllowed,
+    DeclarationConflict,
 )

@@ -21,6 +21,7 @@ from carrefour.api import (
 from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.declarations import routes as declaration_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
 from carrefour.signal import routes as signal_routes
@@ -64,6 +65,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
     app.include_router(observability_routes.router)
+    app.include_router(declaration_routes.router)
     openapi.install(app)
     docs.install(app)
     return app

@@ -43,6 +43,7 @@ class Service:
     parameters: tuple[Parameter, ...] = ()
     collection: str | None = None
     parts: tuple[str, ...] = ()  # a composite service: the services it asks at once
+    declaration: bool = False  # sent by a client to its source (carrefour.declarations)
 
     @property
     def composite(self) -> bool:
@@ -145,6 +146,7 @@ def _service(raw: Mapping[str, Any]) -> Service:
         ),
         collection=raw.get("collection"),
         parts=tuple(raw.get("parts", ())),
+        declaration=bool(raw.get("declaration", False)),
     )
 
 

@@ -120,6 +120,32 @@ class SourceGateway:
         return _parse_answer(status, payload)
 
 
+    async def declare(
+        self, institution: Institution, body: Mapping[str, Any], *, timeout: float
+    ) -> tuple[int, dict[str, Any]]:
+        """Send a declaration to a source (``POST {endpoint}/v1/declare``): the HTTP status and
+        the JSON object answered. Raises :class:`SourceProtocolError` (unreachable, not JSON)
+        and :class:`TimeoutError`."""
+        if self._session is None:
+            raise SourceProtocolError("the gateway is not started")
+        url = f"{(institution.endpoint or '').rstrip('/')}/v1/declare"
+        headers = {"Authorization": f"Bearer {institution.source_token or ''}"}
+        try:
+            async with asyncio.timeout(timeout), self._session.post(
+                url, json=dict(body), headers=headers
+            ) as response:
+                payload, status = await response.read(), response.status
+        except aiohttp.ClientError as error:
+            raise SourceProtocolError(f"cannot reach the source: {error}") from None
+        try:
+            document = orjson.loads(payload)
+        except orjson.JSONDecodeError:
+            raise SourceProtocolError(f"the source answered HTTP {status}, not JSON") from None
+        if not isinstance(document, dict):
+            raise SourceProtocolError("the source's answer is not an object")
+        return status, document
+
+
 class SourceProtocolError(Exception):
     """The source could not be reached or answered outside the protocol."""
 

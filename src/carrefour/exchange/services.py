@@ -32,6 +32,7 @@ from carrefour.errors import (
     CarrefourError,
     InvalidCode,
     InvalidInput,
+    UnknownService,
 )
 from carrefour.exchange import composite
 from carrefour.exchange.answers import MAX_RESULTS as MAX_RESULTS
@@ -162,6 +163,9 @@ class Exchange:
         span = self._tracing.span
         with span("validate"):
             service = self._catalogue.get(request.service, request.version)
+            if service.declaration:
+                raise UnknownService(f"'{service.name}' is a declaration, not a consultation: "
+                                     "send it with POST /v1/declarations.")
             trace.service = service.name
             snapshot = await self._reference.current()
             institution = trace.institution = snapshot.institution(caller.institution_id)

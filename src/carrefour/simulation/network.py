@@ -141,6 +141,47 @@ CLIENTS: tuple[SimulatedInstitution, ...] = (
             ("Carrefour - exploitation", "Carrefour - exploitatie"), (25, 0)),
 )
 
+# The clients of the CPAS's data (seed 004, part 3): each of its own kind, with the
+# deliberations of authorizations-cpas.toml ("clients of CPAS data"). Outside social security
+# (the STIB, the social housing companies...) a client integrates its own customers first.
+STIB = "stib"
+CPAS_DATA_CLIENTS: tuple[SimulatedInstitution, ...] = (
+    _client("stib", STIB, "0209401026", ("STIB", "MIVB"), (94, 0)),
+    _client("opgroeien", "opgroeien", "0209402016",
+            ("Opgroeien régie", "Opgroeien regie"), (7, 2)),
+    _client("orint", "orint", "0209403006", ("ORINT", "ORINT"), (7, 3)),
+    _client("inasti-contributions", "inasti", "0209404093",
+            ("INASTI - cotisations", "RSVZ - bijdragen"), (15, 0)),
+    _client("studietoelagen", "study-grants", "0209405083",
+            ("Allocations d'études de la Communauté flamande", "Afdeling Studietoelagen"),
+            (40, 2)),
+    _client("onva", "onva", "0209406073",
+            ("Office national des vacances annuelles", "Rijksdienst voor Jaarlijkse Vakantie"),
+            (10, 0)),
+    _client("office-etrangers", "foreigners-office", "0209407063",
+            ("Office des étrangers", "Dienst Vreemdelingenzaken"), (36, 1)),
+    _client("spf-finances-contributions", "tax-administration", "0209408053",
+            ("SPF Finances - contributions directes", "FOD Financiën - directe belastingen"),
+            (50, 1)),
+    _client("inspection-sociale", "social-inspection", "0209409043",
+            ("SPF ETCS - inspection sociale", "FOD WASO - sociale inspectie"), (26, 1)),
+    _client("slrb", "social-housing", "0209410033",
+            ("Société du Logement de la Région de Bruxelles-Capitale",
+             "Brusselse Gewestelijke Huisvestingsmaatschappij"), (48, 0)),
+    _client("swl", "social-housing", "0209411023",
+            ("Société wallonne du logement", "Waalse Huisvestingsmaatschappij"), (47, 0)),
+    _client("ibpt", "ibpt", "0209412013",
+            ("Institut belge des services postaux et des télécommunications",
+             "Belgisch Instituut voor postdiensten en telecommunicatie"), (44, 0)),
+    _client("vlabel", "vlabel", "0209413003",
+            ("Service flamand des impôts", "Vlaamse Belastingdienst"), (61, 0)),
+    _client("vlaams-woningfonds", "housing-fund", "0209414090",
+            ("Fonds flamand du logement", "Vlaams Woningfonds"), (87, 0)),
+    _client("spf-justice", "spf-justice", "0209415080",
+            ("SPF Justice", "FOD Justitie"), (75, 0)),
+)
+CLIENTS = (*CLIENTS, *CPAS_DATA_CLIENTS)
+
 DEMO_CPAS_SLUG = "cpas-bruxelles"
 OPERATOR_SLUG = "operator"
 

@@ -1,9 +1,12 @@
 """The requests ``carrefour demo`` prints (and runs with ``--check``): a refused consultation,
-an integration, the same consultation allowed, the person's files known elsewhere, the
-composite social inquiry and full picture, a phonetic search, and the journal."""
+an integration, the same consultation allowed, the multifunctional attestation A036 the CPAS
+sends, the person's files known elsewhere, the composite social inquiry and full picture, a
+phonetic search, the journal; then the STIB, a client of CPAS data, integrating its subscriber
+and reading the attestation."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shlex
 import textwrap
@@ -41,6 +44,9 @@ def comment(text: str, *, width: int = WIDTH) -> str:
     return "\n".join(textwrap.wrap(text, width=width, initial_indent="# ",
                                     subsequent_indent="#   ", break_long_words=False,
                                     break_on_hyphens=False))  # a path stays whole
+
+STIB_USER = {"id": "stib-desk-7", "role": "customer-adviser"}
+STIB_SLUG = "stib"
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,13 @@ def examples(report: SeedReport) -> list[Example]:
             "Integrate that person (RIS, quality code 2; end date defaulted to 1 year)",
             "/v1/integrations",
             {"niss": newcomer, "quality_code": 2, "end_user": END_USER},
+            201,
+        ),
+        Example(
+            "Declare the multifunctional attestation A036 (RIS, one year) of that person to the "
+            "SPP IS; sending it again changes nothing (idempotent on the CPAS's reference)",
+            "/v1/declarations",
+            _a036(newcomer),
             201,
         ),
         Example(
@@ -139,6 +152,35 @@ def examples(report: SeedReport) -> list[Example]:
     ]
 
 
+def stib_examples(report: SeedReport) -> list[Example]:
+    """The STIB, with its own token: it integrates its subscriber, then reads the A036."""
+    newcomer = report.examples["not_integrated"]
+    return [
+        Example(
+            "STIB: integrate the subscriber asking the preferential tariff (sector 94, code 1)",
+            "/v1/integrations",
+            {"niss": newcomer, "quality_code": 1, "end_user": STIB_USER},
+            201,
+        ),
+        Example(
+            "STIB: the living wage of its subscriber (L036), with only its deliberation's "
+            "fields (entitled, end)",
+            "/v1/consultations",
+            {"service": "living-wages", "niss": newcomer, "capacity": 1,
+             "end_user": STIB_USER},
+            200,
+        ),
+    ]
+
+
+def _a036(niss: str) -> dict[str, Any]:
+    today = dt.date.today()
+    return {"type": "A036", "niss": niss, "capacity": 2, "reference": f"RIS-{today.year}-0001",
+            "end_user": END_USER,
+            "data": {"type": "ris", "start": today.isoformat(),
+                     "end": (today + dt.timedelta(days=364)).isoformat()}}
+
+
 def _consult(service: str, niss: str) -> dict[str, Any]:
     return {"service": service, "niss": niss, "capacity": 2, "end_user": END_USER}
 
@@ -152,7 +194,14 @@ def token_command(hub: str, client_id: str, client_secret: str) -> str:
 
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:
-    """Send every example; the tickets, or an error naming the example that misbehaved."""
+    """Send every example (the STIB's with its own credentials); the tickets, or an error
+    naming the example that misbehaved."""
+    stib = next(c for c in report.credentials if c.institution == STIB_SLUG)
+    return [*_run(hub, client_id, client_secret, examples(report)),
+            *_run(hub, stib.client_id, stib.client_secret, stib_examples(report))]
+
+
+def _run(hub: str, client_id: str, client_secret: str, chosen: list[Example]) -> list[str]:
     token = httpx.post(
         f"{hub}/oauth/token",
         data={
@@ -163,7 +212,7 @@ def run_examples(hub: str, client_id: str, client_secret: str, report: SeedRepor
     ).json()["access_token"]
     tickets = []
     with httpx.Client(base_url=hub, headers={"Authorization": f"Bearer {token}"}) as client:
-        for example in examples(report):
+        for example in chosen:
             response = client.post(example.path, json=example.body)
             if response.status_code != example.expect:
                 raise RuntimeError(

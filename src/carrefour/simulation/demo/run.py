@@ -27,13 +27,21 @@ from rich.progress import Progress
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
 from carrefour.simulation.demo.guide import (
+    STIB_SLUG,
     comment,
     examples,
     run_examples,
     shell_lines,
+    stib_examples,
     token_command,
 )
-from carrefour.simulation.demo.trickle import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
+from carrefour.simulation.demo.trickle import (
+    CPAS_APP_OFFSET,
+    DECLARATION_PUBLISHER,
+    cpas_app_address,
+    prepare_signal,
+    publisher,
+)
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
 
@@ -82,6 +90,11 @@ def environment(options: DemoOptions) -> dict[str, str]:
     # The demo CPAS application listens on plain http on loopback: the hub sends there only
     # because it is allow-listed here.
     env["CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS"] = cpas_app_address(options.base_port)
+    # The SPP IS publishes the social status of each A036 it receives to the hub.
+    spp_is = publisher(options.seed, DECLARATION_PUBLISHER)
+    env["CARREFOUR_SOURCE_HUB_URL"] = f"http://127.0.0.1:{options.port}"
+    env["CARREFOUR_SOURCE_PUBLISH_CLIENT_ID"] = spp_is.client_id
+    env["CARREFOUR_SOURCE_PUBLISH_CLIENT_SECRET"] = spp_is.client_secret
     return env
 
 
@@ -190,6 +203,12 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
     say(token_command(hub, cpas.client_id, cpas.client_secret))
     for number, example in enumerate(examples(report), start=2):
         say("\n" + comment(f"{number}. {example.title}"), style="bold")
+        say(example.curl(hub))
+    stib = next(c for c in report.credentials if c.institution == STIB_SLUG)
+    say("\n" + comment("The STIB, a client of CPAS data: its own token"), style="bold")
+    say(token_command(hub, stib.client_id, stib.client_secret))
+    for example in stib_examples(report):
+        say("\n" + comment(example.title), style="bold")
         say(example.curl(hub))
     cli = [f"CARREFOUR_DATABASE_URL=sqlite:///{options.data_dir / 'carrefour.sqlite3'}",
            shlex.quote(sys.executable), "-m carrefour.cli"]

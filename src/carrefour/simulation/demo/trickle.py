@@ -25,6 +25,7 @@ from carrefour.simulation.seeding.directory_seed import derive
 
 CPAS_APP_OFFSET = 9  # the demo CPAS application listens on base port + 9
 PUBLISHERS = (NATIONAL_REGISTER, ONEM)
+DECLARATION_PUBLISHER = "spp-is"  # publishes the social statuses of the A036 it receives
 DEMO_TYPES = ("address-change", "civil-state-change", "family-composition-change", "death",
               "unemployment-end")
 STREETS = ("Rue Haute", "Rue Blaes", "Chaussée de Gand", "Avenue Louise", "Rue Neuve")
@@ -63,7 +64,7 @@ def prepare_signal(engine: Engine, *, seed: int, base_port: int) -> list[Publish
     """Publishing credentials for the sources, and the demo CPAS's subscriptions."""
     ids = _ids(engine)
     made = []
-    for kind in PUBLISHERS:
+    for kind in (*PUBLISHERS, DECLARATION_PUBLISHER):
         found = publisher(seed, kind)
         create_credentials(engine, institution_id=ids[institution(kind).cbe],
                            scopes=[Scope.PUBLISH], client_id=found.client_id,

@@ -28,6 +28,7 @@ from carrefour.simulation.network import (
     DEMO_CPAS_SLUG,
     NETWORK,
     OPERATOR_SLUG,
+    STIB,
     SimulatedInstitution,
     endpoint,
 )
@@ -171,10 +172,11 @@ def write_directory(
 
 def demo_credentials(hub_engine: Engine, ids: Mapping[str, int], *, seed: int
                      ) -> list[DemoCredentials]:
-    """Client credentials for every CPAS (consult) and the operator (admin and consult)."""
+    """Client credentials for every CPAS (consult), the STIB (consult: a client of CPAS data)
+    and the operator (admin and consult)."""
     issued = []
     for member in NETWORK:
-        if member.kind != CPAS and member.slug != OPERATOR_SLUG:
+        if member.kind not in (CPAS, STIB) and member.slug != OPERATOR_SLUG:
             continue
         scopes = (Scope.ADMIN, Scope.CONSULT) if member.slug == OPERATOR_SLUG else (Scope.CONSULT,)
         client_id = f"{member.slug}-{derive(seed, 'client-id:' + member.slug, length=8)}"

@@ -7,7 +7,10 @@ loop itself (a thread hop would cost more than the query); other databases go to
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import logging
+import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -26,8 +29,15 @@ from starlette.routing import Route
 from carrefour.errors import CarrefourError
 from carrefour.exchange.ports import SourceAnswer
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
-from carrefour.simulation.sources import address_search, mutuality, national_register, onem, records
-from carrefour.simulation.sources.kinds import RECORD_KINDS
+from carrefour.simulation.sources import (
+    address_search,
+    declared,
+    mutuality,
+    national_register,
+    onem,
+    records,
+)
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES, RECORD_KINDS
 from carrefour.simulation.sources.protocol import (
     Handler,
     Source,
@@ -35,6 +45,7 @@ from carrefour.simulation.sources.protocol import (
     authorize,
     parse_consultation,
 )
+from carrefour.simulation.sources.publisher import HubPublisher
 from carrefour.simulation.sources.schema import PERSON_TABLES
 
 log = logging.getLogger(__name__)
@@ -47,29 +58,78 @@ HANDLERS: dict[str, Mapping[str, Handler]] = {
                         **records.handlers(NATIONAL_REGISTER)},
     ONEM: {**onem.HANDLERS, **records.handlers(ONEM)},
     MUTUALITY: mutuality.HANDLERS,
-    **{kind: records.handlers(kind) for kind in RECORD_KINDS},
+    **{kind: {**records.handlers(kind), **declared.handlers(kind)} for kind in RECORD_KINDS},
 }
 
 
 def create_source_app(
-    kind: str, *, database_url: str, token: str, name: str, number: int | None = None
+    kind: str, *, database_url: str, token: str, name: str, number: int | None = None,
+    publisher: HubPublisher | None = None,
 ) -> Starlette:
-    """The ASGI application of a simulated source of ``kind`` (its database must exist)."""
+    """The ASGI application of a simulated source of ``kind`` (its database must exist). A
+    source receiving declarations publishes the status changes they make through
+    ``app.state.publisher`` (none: it publishes nothing)."""
     if kind not in HANDLERS:
         raise ValueError(f"no simulated source of kind {kind!r}; kinds: {', '.join(HANDLERS)}")
     engine = source_engine(database_url)
     source = Source(identity=SourceIdentity(kind=kind, name=name, number=number),
                     engine=engine, handlers=HANDLERS[kind])
     endpoints = _Endpoints(source, token)
+    receiver = _Declarations(kind, database_url, token) if kind in DECLARED_SERVICES else None
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         yield
         engine.dispose()
+        if receiver is not None:
+            await receiver.close()
 
     routes = [Route("/v1/consult", endpoints.consult, methods=["POST"]),
               Route("/v1/health", endpoints.health, methods=["GET"])]
-    return Starlette(routes=routes, lifespan=lifespan)
+    if receiver is not None:
+        routes.append(Route("/v1/declare", receiver.declare, methods=["POST"]))
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.publisher = publisher
+    return app
+
+
+class _Declarations:
+    """``POST /v1/declare``: keep a declaration, then publish the status change it makes."""
+
+    def __init__(self, kind: str, database_url: str, token: str) -> None:
+        self.kind, self.token = kind, token
+        self.engine = declaration_engine(database_url)
+        self.publishing: set[asyncio.Task[bool]] = set()
+
+    async def declare(self, request: Request) -> Response:
+        try:
+            authorize(request.headers.get("authorization"), self.token)
+            asked = declared.parse_declaration(await request.body())
+            received = await run_in_threadpool(declared.receive, self.engine, self.kind, asked,
+                                               dt.datetime.now(dt.UTC))
+        except CarrefourError as error:
+            return problem(error)
+        except Exception:
+            log.exception("the source failed to keep a declaration")
+            return problem(CarrefourError("The source met an unexpected error."))
+        publisher: HubPublisher | None = request.app.state.publisher
+        if received.change is not None and publisher is not None:
+            task = asyncio.create_task(publisher.publish(received.change))
+            self.publishing.add(task)
+            task.add_done_callback(self.publishing.discard)
+        return Response(orjson.dumps(received.answer), media_type=JSON)
+
+    async def close(self) -> None:
+        if self.publishing:
+            await asyncio.wait(self.publishing, timeout=5)
+        self.engine.dispose()
+
+
+def declaration_engine(url: str) -> Engine:
+    """The engine that writes the declarations a source receives (SQLite: waits for a lock)."""
+    if make_url(url).get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
 
 
 class _Endpoints:
@@ -149,12 +209,23 @@ def problem(error: CarrefourError) -> Response:
                     headers=headers)
 
 
+def publisher_from_env() -> HubPublisher | None:
+    """The hub a source publishes to: ``CARREFOUR_SOURCE_HUB_URL``,
+    ``CARREFOUR_SOURCE_PUBLISH_CLIENT_ID`` and ``CARREFOUR_SOURCE_PUBLISH_CLIENT_SECRET``."""
+    values = [os.environ.get(f"CARREFOUR_SOURCE_{name}") for name in
+              ("HUB_URL", "PUBLISH_CLIENT_ID", "PUBLISH_CLIENT_SECRET")]
+    if not all(values):
+        return None
+    url, client_id, secret = (str(v) for v in values)
+    return HubPublisher(url, client_id, secret)
+
+
 def serve_source(
     kind: str, *, database_url: str, token: str, name: str, number: int | None = None,
     host: str = "127.0.0.1", port: int, log_level: str = "warning",
 ) -> None:
     """Run a simulated source with uvicorn (uvloop, httptools) until interrupted."""
     app = create_source_app(kind, database_url=database_url, token=token, name=name,
-                            number=number)
+                            number=number, publisher=publisher_from_env())
     uvicorn.run(app, host=host, port=port, loop="uvloop", http="httptools",
                 log_level=log_level, access_log=False)

@@ -62,3 +62,10 @@ RECORD_KINDS: tuple[str, ...] = (ONSS, INASTI, SPF_FINANCES, DISABILITY, FAMILY_
 def record_tables(kind: str) -> tuple[str, ...]:
     """The record tables of a kind of source, in a stable order."""
     return tuple(sorted({lookup.table for lookup in RECORD_SERVICES.get(kind, {}).values()}))
+
+# The kinds of source that receive declarations (``POST /v1/declare``, the declaration types of
+# ``carrefour/declarations/types.toml``) and the consultation services answered from them.
+DECLARED_SERVICES: dict[str, tuple[str, ...]] = {
+    SPP_IS: ("living-wages", "heating-allowances", "water-allowances"),
+    FAMILY_ALLOWANCE: ("family-allowance-advances",),
+}

@@ -17,7 +17,8 @@ from sqlalchemy import (
 )
 
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
-from carrefour.simulation.sources import records
+from carrefour.simulation.sources import declared, records
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES
 
 national_register = MetaData()
 onem = MetaData()
@@ -82,6 +83,10 @@ members = Table(
 # The National Register and ONEM answer some services from records (kinds.RECORD_SERVICES).
 records.attach(national_register, NATIONAL_REGISTER)
 records.attach(onem, ONEM)
+
+# The sources that receive declarations keep them in a table of their own.
+for _kind in DECLARED_SERVICES:
+    declared.attach(records.SCHEMAS[_kind], _kind)
 
 SCHEMAS: dict[str, MetaData] = {
     NATIONAL_REGISTER: national_register,

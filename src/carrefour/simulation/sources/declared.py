@@ -1,0 +1,268 @@
+"""What a simulated source keeps of the declarations it receives (``POST /v1/declare``) and
+the consultation services it answers from them (``living-wages`` / L036...).
+
+One row per declaration, keyed by its declarant (CBE number), its type and the declarant's own
+reference: sending it again changes nothing, a correction makes a new version, a cancellation
+withdraws it (the row stays, in the history). Each row has the source's own ``event_id``; the
+``social-status`` mutations published for it carry ``{event_id}/{version}``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    Column,
+    Connection,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    insert,
+    select,
+    update,
+)
+
+from carrefour.declarations.domain import Action, DeclarationType, default_types
+from carrefour.errors import DeclarationConflict, InvalidInput, UnknownDeclaration
+from carrefour.exchange.ports import SourceAnswer, SourceRequest
+from carrefour.identification.niss import parse_niss
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES
+from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found
+
+ACCEPTED, CORRECTED, CANCELLED = "accepted", "corrected", "cancelled"
+RECENT_DAYS = 365  # a one-off allowance (no end date) counts as received for a year
+
+_TABLES: dict[str, Table] = {}
+
+
+def attach(metadata: MetaData, kind: str) -> None:
+    """Add the declarations table to a source's metadata."""
+    _TABLES[kind] = Table(
+        "declarations", metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("declarant", String(10), nullable=False),
+        Column("type", String(40), nullable=False),
+        Column("reference", String(64), nullable=False),
+        Column("niss", String(11), nullable=False, index=True),
+        Column("version", Integer, nullable=False),
+        Column("state", String(10), nullable=False),
+        Column("data", Text, nullable=False),  # the declaration's data, as JSON
+        Column("event_id", String(60), nullable=False),
+        Column("updated_at", DateTime(timezone=True), nullable=False),
+        UniqueConstraint("declarant", "type", "reference"),
+    )
+
+
+def table(kind: str) -> Table:
+    return _TABLES[kind]
+
+
+# --- receiving ---------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Received:
+    """What the source answers, and the status change to publish (None: nothing changed)."""
+
+    answer: dict[str, Any]
+    change: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Asked:
+    kind: DeclarationType
+    action: str
+    niss: str
+    declarant: str
+    reference: str
+    data: dict[str, Any] | None
+
+
+def parse_declaration(body: bytes) -> _Asked:
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("The body is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise InvalidInput("The body must be a JSON object.")
+    action = document.get("action")
+    if action not in (Action.DECLARE, Action.CORRECT, Action.CANCEL):
+        raise InvalidInput("The member 'action' is declare, correct or cancel.")
+    data = document.get("data")
+    if action != Action.CANCEL and not isinstance(data, dict):
+        raise InvalidInput("The member 'data' must be a JSON object.")
+    return _Asked(kind=default_types().get(str(document.get("type"))), action=action,
+                  niss=parse_niss(str(document.get("niss"))).value,
+                  declarant=_text(document, "declarant"), reference=_text(document, "reference"),
+                  data=data if action != Action.CANCEL else None)
+
+
+def _text(document: Mapping[str, Any], name: str) -> str:
+    value = document.get(name)
+    if not isinstance(value, str) or not 0 < len(value) <= 64:
+        raise InvalidInput(f"The member '{name}' is required (1 to 64 characters).")
+    return value
+
+
+def receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
+    """Keep, correct or cancel a declaration, in one transaction."""
+    declarations = table(kind)
+    with engine.begin() as connection:
+        row = connection.execute(select(declarations).where(
+            declarations.c.declarant == asked.declarant,
+            declarations.c.type == asked.kind.code,
+            declarations.c.reference == asked.reference)).mappings().first()
+        if row is None:
+            return _first(connection, declarations, asked, now)
+        if row["niss"] != asked.niss:
+            raise DeclarationConflict(f"The reference {asked.reference} is a declaration about "
+                                      "another person.")
+        return _again(connection, declarations, dict(row), asked, now)
+
+
+def _first(connection: Connection, declarations: Table, asked: _Asked, now: dt.datetime
+           ) -> Received:
+    if asked.action != Action.DECLARE or asked.data is None:
+        raise UnknownDeclaration(f"No {asked.kind.code} with the reference {asked.reference} "
+                                 "was declared by this institution.")
+    row = {"declarant": asked.declarant, "type": asked.kind.code,
+           "reference": asked.reference, "niss": asked.niss, "version": 1, "state": ACCEPTED,
+           "data": orjson.dumps(asked.data).decode(), "updated_at": now,
+           "event_id": f"{asked.kind.code}-{uuid.uuid4().hex[:20]}"}
+    connection.execute(insert(declarations).values(row))
+    return Received(_answer(row, duplicate=False), _change(asked.kind, row, "set"))
+
+
+def _again(connection: Connection, declarations: Table, row: dict[str, Any], asked: _Asked,
+           now: dt.datetime) -> Received:
+    held = orjson.loads(row["data"])
+    if asked.action == Action.CANCEL and row["state"] == CANCELLED:
+        return Received(_answer(row, duplicate=True))
+    if asked.action != Action.CANCEL and row["state"] == CANCELLED:
+        raise DeclarationConflict(f"The {asked.kind.code} {asked.reference} was cancelled; "
+                                  "declare a new one under another reference.")
+    if asked.action != Action.CANCEL and asked.data == held:
+        return Received(_answer(row, duplicate=True))
+    if asked.action == Action.DECLARE:
+        raise DeclarationConflict(f"The {asked.kind.code} {asked.reference} was declared with "
+                                  "other data; send a correction to change it.")
+    state = CANCELLED if asked.action == Action.CANCEL else CORRECTED
+    changes = {"version": row["version"] + 1, "state": state, "updated_at": now,
+               "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode()}
+    connection.execute(update(declarations).where(declarations.c.id == row["id"])
+                       .values(changes))
+    row.update(changes)
+    return Received(_answer(row, duplicate=False),
+                    _change(asked.kind, row, "cancel" if state == CANCELLED else "set"))
+
+
+def _answer(row: Mapping[str, Any], *, duplicate: bool) -> dict[str, Any]:
+    return {"state": row["state"], "version": row["version"], "duplicate": duplicate,
+            "event_id": row["event_id"]}
+
+
+def _change(kind: DeclarationType, row: Mapping[str, Any], action: str) -> dict[str, Any] | None:
+    """The ``social-status`` mutation of a change, when the type carries a status."""
+    data = orjson.loads(row["data"])
+    status = kind.status.of(data) if kind.status else None
+    if status is None or kind.period is None:
+        return None
+    start = data[kind.period.start]
+    end = data.get(kind.period.end) if kind.period.end else None
+    event_id = f"{row['event_id']}/{row['version']}"
+    return {"type": "social-status", "niss": row["niss"], "source_id": event_id,
+            "effective_date": start,
+            "data": {"status": status, "start": start, "end": end, "event_id": event_id,
+                     "action": action}}
+
+
+# --- consulting --------------------------------------------------------------------------------
+def handlers(kind: str) -> dict[str, Handler]:
+    """The consultation services a kind of source answers from the declarations it keeps."""
+    return {name: _handler(kind, name) for name in DECLARED_SERVICES.get(kind, ())}
+
+
+def _handler(kind: str, service: str) -> Handler:
+    def answer(connection: Connection, request: SourceRequest, _: SourceIdentity
+               ) -> SourceAnswer:
+        declared = default_types()
+        code = next(t.code for t in declared.all() if t.consultation == service)
+        declarations = table(kind)
+        rows = connection.execute(select(declarations).where(
+            declarations.c.niss == request.niss, declarations.c.type == code)
+            .order_by(declarations.c.id)).mappings().all()
+        if not rows:
+            return NOT_FOUND
+        on = dt.date.fromisoformat(request.parameters.get("date") or dt.date.today().isoformat())
+        items = [_item(declared.get(code), dict(row)) for row in rows]
+        return found(SUMMARIES[service](items, on))
+
+    return answer
+
+
+def _item(kind: DeclarationType, row: Mapping[str, Any]) -> dict[str, Any]:
+    data = orjson.loads(row["data"])
+    item = {**data, "cpas": data.get("competent_cpas") or row["declarant"],
+            "cpas_reference": row["reference"], "state": row["state"],
+            "version": row["version"], "event_id": row["event_id"]}
+    item.pop("competent_cpas", None)
+    if kind.period is not None:
+        item["_start"] = data[kind.period.start]
+        item["_end"] = data.get(kind.period.end) if kind.period.end else None
+    return item
+
+
+def _runs(item: Mapping[str, Any], on: dt.date) -> bool:
+    if item["state"] == CANCELLED:
+        return False
+    start = dt.date.fromisoformat(item["_start"])
+    end = (dt.date.fromisoformat(item["_end"]) if item["_end"]
+           else start + dt.timedelta(days=RECENT_DAYS))
+    return start <= on <= end
+
+
+def _public(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in item.items() if not k.startswith("_")}
+
+
+def _living_wages(items: list[dict[str, Any]], on: dt.date) -> dict[str, Any]:
+    live = [i for i in items if i["state"] != CANCELLED]
+    current = next((i for i in live if _runs(i, on)), None) or (
+        max(live, key=lambda i: i["_start"]) if live else None)
+    shown = current or {}
+    return {"entitled": current is not None and _runs(current, on),
+            "status": shown.get("type"), "start": shown.get("start"), "end": shown.get("end"),
+            "competent_cpas": shown.get("cpas"), "cpas_reference": shown.get("cpas_reference"),
+            "event_id": shown.get("event_id"),
+            "history": [{("status" if k == "type" else k): v for k, v in _public(i).items()}
+                        for i in items]}
+
+
+def _heating(items: list[dict[str, Any]], on: dt.date) -> dict[str, Any]:
+    live = [i["invoice_date"] for i in items if i["state"] != CANCELLED]
+    return {"received": any(_runs(i, on) for i in items),
+            "last_invoice_date": max(live) if live else None,
+            "allowances": [_public(i) for i in items]}
+
+
+def _listing(flag: str, name: str) -> Callable[[list[dict[str, Any]], dt.date], dict[str, Any]]:
+    def summary(items: list[dict[str, Any]], on: dt.date) -> dict[str, Any]:
+        return {flag: any(_runs(i, on) for i in items), name: [_public(i) for i in items]}
+
+    return summary
+
+
+SUMMARIES: dict[str, Callable[[list[dict[str, Any]], dt.date], dict[str, Any]]] = {
+    "living-wages": _living_wages,
+    "heating-allowances": _heating,
+    "water-allowances": _listing("received", "allowances"),
+    "family-allowance-advances": _listing("advanced", "advances"),
+}

@@ -1,0 +1,96 @@
+"""The CPAS's other provided data (seed 004, part 3) as declaration types: heating allowance,
+water allowance, advances on family allowances; each consulted by its own clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tests.declarations.conftest import DeclarationNetwork
+
+TODAY = dt.date.today()
+
+
+def _day(offset: int) -> str:
+    return (TODAY + dt.timedelta(days=offset)).isoformat()
+
+
+def _data(network: DeclarationNetwork, service: str, niss: str, who: str, code: int
+          ) -> dict[str, Any]:
+    answer = network.consult(service, niss, capacity=code, who=who)
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()["data"]
+    return data
+
+
+def test_a_heating_allowance_is_declared_from_a_heating_file_and_seen_by_the_inspection(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[20]
+    network.integrate(niss, 40)
+    allowance = {"invoice_date": _day(-3), "amount": 210.0, "litres": 1000,
+                 "fuel": "heating-oil"}
+    sent = network.declare(niss, "HEAT-1", allowance, kind="heating-allowance", capacity=40)
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["deliberation"] == "CSI/09/102"
+    network.integrate(niss, 1, who="inspection-sociale")
+    seen = _data(network, "heating-allowances", niss, "inspection-sociale", 1)
+    assert seen["received"] is True and seen["last_invoice_date"] == _day(-3)
+    assert [(a["amount"], a["fuel"], a["state"]) for a in seen["allowances"]] == [
+        (210.0, "heating-oil", "accepted")]
+    future = network.declare(niss, "HEAT-2", {**allowance, "invoice_date": _day(2)},
+                             kind="heating-allowance", capacity=40)
+    assert future.json()["code"] == "impossible-period"
+    ris = network.declare(niss, "HEAT-3", allowance, kind="heating-allowance", capacity=2)
+    assert ris.status_code == 403  # no RIS file on the person, and 002 may not declare it
+
+
+def test_a_water_allowance_is_seen_by_the_social_housing_company_as_a_flag_only(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[21]
+    network.integrate(niss, 4)
+    water = {"start": _day(-20), "end": _day(100), "amount": 150, "supplier": "Vivaqua"}
+    sent = network.declare(niss, "WATER-1", water, kind="water-allowance", capacity=4)
+    assert sent.status_code == 201, sent.text
+    network.integrate(niss, 2, who="slrb")  # a tenant (code 002 of the sector 48)
+    assert _data(network, "water-allowances", niss, "slrb", 2) == {"received": True}
+    cancelled = network.cancel(niss, "WATER-1", kind="water-allowance", capacity=4)
+    assert cancelled.json()["state"] == "cancelled"
+    assert _data(network, "water-allowances", niss, "slrb", 2) == {"received": False}
+
+
+def test_an_advance_on_family_allowances_goes_to_the_funds_and_is_seen_by_opgroeien(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[22]
+    network.integrate(niss, 4)
+    advance = {"start": _day(-10), "end": _day(20), "monthly_amount": 180.5}
+    sent = network.declare(niss, "ADV-1", advance, kind="family-allowance-advance", capacity=4)
+    assert sent.status_code == 201, sent.text
+    network.integrate(niss, 102, who="opgroeien")
+    seen = _data(network, "family-allowance-advances", niss, "opgroeien", 102)
+    assert seen["advanced"] is True
+    assert [a["monthly_amount"] for a in seen["advances"]] == [180.5]
+    corrected = network.correct(niss, "ADV-1", {**advance, "monthly_amount": 200},
+                                kind="family-allowance-advance", capacity=4)
+    assert corrected.json()["version"] == 2
+    seen = _data(network, "family-allowance-advances", niss, "opgroeien", 102)
+    assert [(a["monthly_amount"], a["state"]) for a in seen["advances"]] == [
+        (200.0, "corrected")]
+    assert network.mutations(niss) == []  # an advance carries no social status
+
+
+def test_a_client_outside_social_security_integrates_its_customer_before_asking(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[23]
+    network.integrate(niss, 2)
+    assert network.declare(niss, "RIS-23", {"type": "ris", "start": _day(-1),
+                                            "end": _day(90)}).status_code == 201
+    before = network.consult("living-wages", niss, capacity=1, who="ibpt")
+    assert before.status_code == 403 and before.json()["code"] == "not-integrated"
+    network.integrate(niss, 1, who="ibpt")
+    assert _data(network, "living-wages", niss, "ibpt", 1) == {"entitled": True}
+    other = network.consult("heating-allowances", niss, capacity=1, who="ibpt")
+    assert other.status_code == 403 and other.json()["code"] == "no-deliberation"
