@@ -20,6 +20,8 @@ from carrefour.api import (
 from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.console import routes as console_routes
+from carrefour.console.settings import ConsoleSettings
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
 
@@ -31,7 +33,7 @@ ticket. Errors are RFC 9457 problem documents with a stable `code`.
 """
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
@@ -56,5 +58,6 @@ def create_app(hub: Hub) -> FastAPI:
         app.include_router(module.router)
     app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
+    console_routes.install(app, hub, console)  # the console: operators, DPOs, citizens
     openapi.install(app)
     return app
