@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help install demo test test-postgres fuzz lint bench clean
+.PHONY: help install demo test test-postgres fuzz lint bench screenshots clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ bench: $(STAMP)  ## Benchmarks: hub against direct source, deliveries, catalogue
 	$(BIN)/python -m bench.deliveries
 	$(BIN)/python -m bench.catalogue --fan-out
 	$(BIN)/python -m bench.auth_flood
+
+screenshots: $(STAMP)  ## The console's screenshots in docs/console/ (its browser tests, Chromium)
+	CARREFOUR_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/console/test_browser.py
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

@@ -1,6 +1,7 @@
 """Citizens sign in with an identity provider over OpenID Connect (authorization code flow):
-authlib's OAuth2 client for the redirect and the code exchange, joserfc to check the ID
-token's signature against the provider's JWKS, its issuer, audience, expiry and nonce. The
+the redirect and the code exchange (client secret over HTTP Basic) with httpx, and joserfc
+(the JOSE library of the authlib project) to check the ID token's signature against the
+provider's JWKS, its issuer, audience, expiry and nonce. The
 demo's simulated eID provider and the federal authentication service differ only by their
 settings (:class:`~carrefour.console.settings.OidcSettings`)."""
 
@@ -10,10 +11,10 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
-from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt as jose_jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -49,10 +50,10 @@ class OidcClient:
         """The authorization request, with a state and a nonce kept in a signed cookie."""
         found = await self.metadata()
         state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-        async with self._client(redirect_uri) as client:
-            url, _ = client.create_authorization_url(
-                found["authorization_endpoint"], state=state, nonce=nonce
-            )
+        query = urlencode({"response_type": "code", "client_id": self.settings.client_id,
+                           "redirect_uri": redirect_uri, "scope": self.settings.scope,
+                           "state": state, "nonce": nonce})
+        url = f"{found['authorization_endpoint']}?{query}"
         claims = {"aud": _STATE_AUDIENCE, "exp": int(time.time()) + 600, "state": state,
                   "nonce": nonce, "lang": language}
         return Started(str(url), jwt.encode(claims, self._secret, algorithm="HS256"))
@@ -65,11 +66,7 @@ class OidcClient:
         if not secrets.compare_digest(remembered["state"], state):
             raise Unauthenticated("The identity provider's answer is not for this sign-in.")
         found = await self.metadata()
-        try:
-            async with self._client(redirect_uri) as client:
-                token = await client.fetch_token(found["token_endpoint"], code=code)
-        except Exception as error:  # the provider refused the code or could not be reached
-            raise Unauthenticated(f"The identity provider refused the sign-in ({error}).") from None
+        token = await self._exchange(found["token_endpoint"], code, redirect_uri)
         claims = await self._verified(str(token.get("id_token", "")), remembered["nonce"])
         niss = claims.get(self.settings.niss_claim)
         if not isinstance(niss, str):
@@ -101,8 +98,15 @@ class OidcClient:
             raise Unauthenticated(f"The ID token is not valid ({error}).") from None
         return dict(token.claims)
 
-    def _client(self, redirect_uri: str) -> AsyncOAuth2Client:
-        return AsyncOAuth2Client(
-            client_id=self.settings.client_id, client_secret=self.settings.client_secret,
-            scope=self.settings.scope, redirect_uri=redirect_uri, timeout=10,
-        )
+    async def _exchange(self, endpoint: str, code: str, redirect_uri: str) -> dict[str, Any]:
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
+        auth = (self.settings.client_id, self.settings.client_secret)
+        try:
+            async with httpx.AsyncClient(timeout=10) as client:
+                answer = await client.post(endpoint, data=form, auth=auth)
+            answer.raise_for_status()
+            return dict(answer.json())
+        except (httpx.HTTPError, ValueError) as error:
+            raise Unauthenticated(
+                f"The identity provider refused the sign-in ({error})."
+            ) from None
