@@ -100,3 +100,43 @@ def test_without_a_session_a_page_sends_to_sign_in(console: Console) -> None:
     with _client(console) as client:
         page = client.get("/console/mine")
     assert page.url.path == "/console/login" and "Se connecter avec l'eID" in page.text
+
+
+def _citizen_signs_in(client: httpx.Client, console: Console, niss: str) -> httpx.Response:
+    form = client.get("/console/oidc/start")
+    assert form.url.host == "127.0.0.1" and str(form.url).startswith(console.eid_url)
+    fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form.text))
+    return client.post(f"{console.eid_url}/authorize", data={**fields, "niss": niss})
+
+
+def test_a_citizen_signed_in_with_eid_sees_their_consultations_only(console: Console) -> None:
+    with _client(console, "nl") as client:
+        mine = _citizen_signs_in(client, console, ALICE)
+        export = client.get("/console/mine.csv")
+        dashboard = client.get("/console/dashboard")
+    assert mine.url.path == "/console/mine" and "Wettelijke gegevens" in mine.text
+    assert export.text.splitlines()[0] == "Datum,Instelling,Dienst,Doeleinde,Hoedanigheid"
+    assert len(export.text.strip().splitlines()) == 2  # the confidential one withheld
+    assert dashboard.status_code == 403
+    looked = _entries(console, "console-mine")
+    assert {(e.client, e.niss, e.outcome) for e in looked} == {("citizen", ALICE, "ok")}
+
+
+def test_a_confidential_consultation_is_shown_after_its_release_date(console: Console) -> None:
+    from carrefour.bootstrap import build_hub
+    from carrefour.config import Settings
+    from carrefour.console.services import consulted
+    from carrefour.directory.cache import load_snapshot
+
+    engine = console.net.engine
+    hub = build_hub(Settings(database_url=str(engine.url), token_secret="x" * 32), engine=engine)
+    snapshot = load_snapshot(engine)
+    today = dt.date.today()
+    now = consulted(hub, snapshot, ALICE, language="fr", today=today)
+    later = consulted(hub, snapshot, ALICE, language="fr", today=today + dt.timedelta(days=90))
+    assert [c.purpose for c in now] == ["Identification of persons by the CPAS (legal data)"]
+    assert len(later) == 2
+    assert later[0].service.startswith("Périodes et allocations de chômage")
+    assert later[0].capacity.startswith("1 — ")
+    hub.exchange.close()
+    hub.auth.close()

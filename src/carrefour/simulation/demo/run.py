@@ -26,6 +26,7 @@ from carrefour.db import build_engine
 from carrefour.migrations import upgrade
 from carrefour.simulation.demo.guide import examples, run_examples, token_command
 from carrefour.simulation.demo.trickle import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
+from carrefour.simulation.eid.serve import CONSOLE_CLIENT, console_secret, eid_address
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
 
@@ -74,6 +75,10 @@ def environment(options: DemoOptions) -> dict[str, str]:
     # The demo CPAS application listens on plain http on loopback: the hub sends there only
     # because it is allow-listed here.
     env["CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS"] = cpas_app_address(options.base_port)
+    # The console's citizens sign in with the simulated eID provider.
+    env["CARREFOUR_OIDC_ISSUER"] = eid_address(options.base_port)
+    env["CARREFOUR_OIDC_CLIENT_ID"] = CONSOLE_CLIENT
+    env["CARREFOUR_OIDC_CLIENT_SECRET"] = console_secret(options.seed)
     return env
 
 
@@ -85,6 +90,8 @@ def signal_children(command: list[str], env: dict[str, str], options: DemoOption
         subprocess.Popen([*command, "source", "cpas-app", "--seed", seed,
                           "--base-port", str(options.base_port)], env=env),
         subprocess.Popen([*command, "source", "trickle", "--seed", seed, "--hub", hub], env=env),
+        subprocess.Popen([*command, "source", "eid", "--seed", seed,
+                          "--base-port", str(options.base_port)], env=env),
     ]
 
 
@@ -143,6 +150,7 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
         Panel.fit(
             f"Hub                {hub}\n"
             f"API docs           {hub}/docs   (OpenAPI: {hub}/openapi.json)\n"
+            f"Console            {hub}/console   (eID: {eid_address(options.base_port)})\n"
             + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources),
             title=f"Carrefour is running — {report.persons:,} persons, seed {report.seed}",
         )
@@ -188,7 +196,8 @@ def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
     report = prepare(options, console)
     hub = f"http://127.0.0.1:{options.port}"
     with running_network(options) as children:
-        wait_until_up(health_urls(report, hub), children)
+        eid = f"{eid_address(options.base_port)}/.well-known/openid-configuration"
+        wait_until_up([*health_urls(report, hub), eid], children)
         if check:
             cpas, _ = _credentials(report)
             tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)
