@@ -99,7 +99,7 @@ def test_wrong_credentials_and_an_unknown_role_do_not_sign_in(console: Console) 
 def test_without_a_session_a_page_sends_to_sign_in(console: Console) -> None:
     with _client(console) as client:
         page = client.get("/console/mine")
-    assert page.url.path == "/console/login" and "Se connecter avec l'eID" in page.text
+    assert page.url.path == "/console/login" and "Se connecter avec l&#39;eID" in page.text
 
 
 def _citizen_signs_in(client: httpx.Client, console: Console, niss: str) -> httpx.Response:

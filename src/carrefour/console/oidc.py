@@ -40,10 +40,8 @@ class OidcClient:
 
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
-            async with httpx.AsyncClient(timeout=10) as client:
-                found = await client.get(f"{self.settings.issuer}/.well-known/openid-configuration")
-                found.raise_for_status()
-                self._metadata = dict(found.json())
+            self._metadata = await _get_json(
+                f"{self.settings.issuer}/.well-known/openid-configuration")
         return self._metadata
 
     async def start(self, redirect_uri: str, language: str) -> Started:
@@ -82,8 +80,7 @@ class OidcClient:
 
     async def _verified(self, id_token: str, nonce: str) -> dict[str, Any]:
         found = await self.metadata()
-        async with httpx.AsyncClient(timeout=10) as client:
-            keys = (await client.get(found["jwks_uri"])).json()
+        keys = await _get_json(found["jwks_uri"])
         registry = jose_jwt.JWTClaimsRegistry(
             iss={"essential": True, "value": self.settings.issuer},
             aud={"essential": True, "value": self.settings.client_id},
@@ -92,7 +89,8 @@ class OidcClient:
             exp={"essential": True},
         )
         try:
-            token = jose_jwt.decode(id_token, KeySet.import_key_set(keys), algorithms=["RS256"])
+            key_set = KeySet.import_key_set(keys)  # type: ignore[arg-type]
+            token = jose_jwt.decode(id_token, key_set, algorithms=["RS256"])
             registry.validate(token.claims)
         except (JoseError, ValueError) as error:
             raise Unauthenticated(f"The ID token is not valid ({error}).") from None
@@ -110,3 +108,13 @@ class OidcClient:
             raise Unauthenticated(
                 f"The identity provider refused the sign-in ({error})."
             ) from None
+
+
+async def _get_json(url: str) -> dict[str, Any]:
+    try:
+        async with httpx.AsyncClient(timeout=10) as client:
+            found = await client.get(url)
+        found.raise_for_status()
+        return dict(found.json())
+    except (httpx.HTTPError, ValueError) as error:
+        raise Unauthenticated(f"The identity provider cannot be reached ({error}).") from None

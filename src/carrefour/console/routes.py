@@ -4,8 +4,7 @@ journaled; a refusal is a 403 page with its ticket, a missing session a redirect
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -13,12 +12,13 @@ from fastapi.staticfiles import StaticFiles
 
 from carrefour.auth import services as auth
 from carrefour.bootstrap import Hub
-from carrefour.console import services, web
-from carrefour.console.domain import Session, View
+from carrefour.console import routes_people, services, web
+from carrefour.console.domain import View
+from carrefour.console.pages import show
 from carrefour.console.services import Console
 from carrefour.console.settings import ConsoleSettings
 from carrefour.directory import services as directory
-from carrefour.errors import CarrefourError, Forbidden, Unauthenticated
+from carrefour.errors import Unauthenticated
 from carrefour.journal import audit as journal_audit
 from carrefour.journal import services as journal
 
@@ -27,47 +27,12 @@ Text = Annotated[str | None, Query(max_length=100)]
 
 
 def install(app: FastAPI, hub: Hub, settings: ConsoleSettings | None = None) -> None:
-    from carrefour.console import routes_people  # the sign-in and the people's pages
-
     app.state.console = Console(hub)
     app.state.console_settings = settings or ConsoleSettings.from_env()
     app.mount("/console/static", StaticFiles(packages=[("carrefour.console", "static")]),
               name="console-static")
     app.include_router(router)
     app.include_router(routes_people.router)
-
-
-async def looked(
-    request: Request, view: View, read: Callable[[], Any], *, niss: str | None = None
-) -> tuple[Session, Any] | Response:
-    """The session and what ``read`` found, or the page that answers instead (sign in, a
-    refusal with its ticket, an error)."""
-    try:
-        session = web.session_of(request)
-    except Unauthenticated:
-        return web.to_login(request)
-    console: Console = request.app.state.console
-    try:
-        return session, await console.look(session, view, read, niss=niss)
-    except Unauthenticated:
-        return web.to_login(request)
-    except Forbidden as error:
-        return web.refused(request, session, error.extra.get("ticket"))
-    except CarrefourError as error:
-        return web.render(request, "error.html", session=session, status=error.status,
-                          error=error)
-
-
-async def show(
-    request: Request, view: View, template: str, read: Callable[[], Any], *,
-    niss: str | None = None, **values: Any,
-) -> Response:
-    """The page of ``view`` with what ``read`` found (``found`` in the template)."""
-    result = await looked(request, view, read, niss=niss)
-    if isinstance(result, Response):
-        return result
-    session, found = result
-    return web.render(request, template, session=session, found=found, view=view, **values)
 
 
 def _hub(request: Request) -> Hub:

@@ -17,7 +17,7 @@ from carrefour.bootstrap import Hub
 from carrefour.console import domain, services, sessions, web
 from carrefour.console.domain import Session, View
 from carrefour.console.oidc import STATE_COOKIE, OidcClient
-from carrefour.console.routes import looked
+from carrefour.console.pages import looked
 from carrefour.console.settings import ConsoleSettings
 from carrefour.directory.domain import Institution
 from carrefour.errors import CarrefourError, InvalidInput
@@ -106,7 +106,10 @@ async def oidc_start(request: Request) -> Response:
     client = _oidc(request)
     if client is None:
         return web.to_login(request)
-    started = await client.start(_callback_url(request), web.language(request))
+    try:
+        started = await client.start(_callback_url(request), web.language(request))
+    except CarrefourError as error:
+        return web.render(request, "login.html", status=502, error=error, eid=True)
     response = RedirectResponse(started.url, status_code=303)
     response.set_cookie(STATE_COOKIE, started.state_cookie, httponly=True, samesite="lax",
                         max_age=600)
