@@ -72,7 +72,8 @@ def _signed_in(request: Request, session: Session, target: str) -> Response:
     response = RedirectResponse(f"{target}?lang={session.language}", status_code=303)
     response.set_cookie(sessions.COOKIE, sessions.encode(session, secret=secret,
                         minutes=settings.session_minutes), httponly=True, samesite="lax",
-                        max_age=60 * settings.session_minutes)
+                        max_age=60 * settings.session_minutes,
+                        secure=request.url.scheme == "https")
     response.delete_cookie(STATE_COOKIE)
     return response
 
