@@ -54,17 +54,20 @@ async def home(request: Request) -> Response:
 
 @router.get("/dashboard")
 async def dashboard(request: Request) -> Response:
-    hub = _hub(request)
-    return await show(request, View.DASHBOARD, "dashboard.html",
-                      lambda: services.dashboard(hub))
+    return await _dashboard(request, "dashboard.html")
 
 
 @router.get("/dashboard/live")
 async def dashboard_live(request: Request) -> Response:
     """The dashboard's figures alone: htmx swaps them in every few seconds."""
+    return await _dashboard(request, "dashboard_live.html")
+
+
+async def _dashboard(request: Request, template: str) -> Response:
     hub = _hub(request)
-    return await show(request, View.DASHBOARD, "dashboard_live.html",
-                      lambda: services.dashboard(hub))
+    snapshot = await hub.reference.current()
+    return await show(request, View.DASHBOARD, template, lambda: services.dashboard(hub),
+                      by_cbe=snapshot.by_cbe)
 
 
 @router.get("/ticket")
