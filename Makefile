@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: help install demo test test-postgres fuzz lint bench clean
+.PHONY: help install demo test test-postgres fuzz lint bench screenshots clean
 
 help:  ## Show the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: $(STAMP)  ## Benchmarks: hub against direct source, deliveries, catalogue
 	@if [ -n "$$CARREFOUR_BENCH_DATABASE_URL" ]; then \
 		$(BIN)/python -m bench.soak --minutes $(SOAK_MINUTES) --database-url "$$CARREFOUR_BENCH_DATABASE_URL"; \
 	else echo "Soak on PostgreSQL skipped: set CARREFOUR_BENCH_DATABASE_URL (an empty database; it is emptied)"; fi
+
+screenshots: $(STAMP)  ## The console's screenshots in docs/console/ (its browser tests, Chromium)
+	CARREFOUR_SCREENSHOTS=docs/console $(BIN)/pytest -q -p no:cacheprovider tests/console/test_browser.py
 
 clean:  ## Remove the virtual environment and local data
 	rm -rf $(VENV) var

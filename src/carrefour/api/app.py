@@ -21,6 +21,8 @@ from carrefour.api import (
 from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.console import routes as console_routes
+from carrefour.console.settings import ConsoleSettings
 from carrefour.declarations import routes as declaration_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
@@ -35,7 +37,7 @@ ticket. Errors are RFC 9457 problem documents with a stable `code`.
 """
 
 
-def create_app(hub: Hub) -> FastAPI:
+def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await hub.start()
@@ -66,6 +68,7 @@ def create_app(hub: Hub) -> FastAPI:
     app.include_router(soap_routes.router)
     app.include_router(observability_routes.router)
     app.include_router(declaration_routes.router)
+    console_routes.install(app, hub, console)  # the console: operators, DPOs, citizens
     openapi.install(app)
     docs.install(app)
     return app

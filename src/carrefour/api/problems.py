@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from carrefour.errors import ALL_ERRORS, CarrefourError, NotFound, UnreadableBody
+from carrefour.i18n.languages import negotiate
+from carrefour.i18n.problems import translate_detail, translate_title
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -25,13 +27,24 @@ def problem(
     detail: str,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
+    language: str = "en",
 ) -> Response:
+    """A problem document; ``title`` and ``detail`` (written in English) are translated into
+    ``language`` (fr, nl, de) where the catalogues know them."""
+    if language != "en":
+        title, detail = translate_title(title, language), translate_detail(detail, language)
     body = {"type": f"/problems/{code}", "title": title, "status": status, "detail": detail}
     body["code"] = code
     body.update(extra or {})
     return Response(
-        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers
+        orjson.dumps(body), status_code=status, media_type=MEDIA_TYPE,
+        headers={**(headers or {}), "Content-Language": language},
     )
+
+
+def language_of(request: Request) -> str:
+    """The language of the problem: the first of ``Accept-Language`` among fr, nl, de, en."""
+    return negotiate(request.headers.get("accept-language"))
 
 
 def problem_fields(error: CarrefourError) -> dict[str, Any]:
@@ -44,9 +57,10 @@ def retry_headers(error: CarrefourError) -> dict[str, str]:
     return {"Retry-After": str(wait)} if isinstance(wait, int) else {}
 
 
-async def _carrefour_error(_request: Request, error: Exception) -> Response:
+async def _carrefour_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, CarrefourError)
     return problem(
+        language=language_of(request),
         code=error.code,
         title=error.title,
         status=error.status,
@@ -61,6 +75,7 @@ async def _validation_error(request: Request, error: Exception) -> Response:
     problems = [_describe(e) for e in error.errors()]
     ticket = getattr(request.state, "ticket", None)  # an operator's call journals it
     return problem(
+        language=language_of(request),
         code="invalid-input",
         title="The request is not valid",
         status=422,
@@ -74,7 +89,7 @@ def _describe(error: Any) -> str:
     return f"{where or 'body'}: {error.get('msg', 'invalid value')}"
 
 
-async def _http_error(_request: Request, error: Exception) -> Response:
+async def _http_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, StarletteHTTPException)
     if isinstance(error.__cause__, RecursionError):  # the framework's JSON parser gave up
         return problem(
@@ -85,6 +100,7 @@ async def _http_error(_request: Request, error: Exception) -> Response:
         )
     code = _HTTP_CODES.get(error.status_code, "http-error")
     return problem(
+        language=language_of(request),
         code=code, title=str(error.detail), status=error.status_code, detail=str(error.detail)
     )
 

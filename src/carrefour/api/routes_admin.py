@@ -152,6 +152,7 @@ async def save_deliberation(body: DeliberationIn, call: AdminCaller, hub: HubDep
         valid_from=body.valid_from,
         valid_until=body.valid_until,
         sectors=None if body.sectors is None else frozenset(body.sectors),
+        confidential_days=body.confidential_days,
     )
     await asyncio.to_thread(directory.save_all, hub.engine, [grant], [], stamp=call.stamp)
     hub.reference.invalidate()

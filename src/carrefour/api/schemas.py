@@ -143,6 +143,8 @@ class InstitutionIn(Strict):
     endpoint: str | None = Field(default=None, max_length=500)
     source_token: str | None = Field(default=None, max_length=200)
     postal_code: str | None = Field(default=None, pattern="^[0-9]{4}$")
+    name_de: str | None = Field(default=None, min_length=1, max_length=200,
+                                description="The German name (default: the French one)")
 
 
 class InstitutionOut(BaseModel):
@@ -156,6 +158,7 @@ class InstitutionOut(BaseModel):
     endpoint: str | None
     postal_code: str | None
     active: bool = True
+    name_de: str | None = None
 
 
 class CredentialsIn(Strict):
@@ -211,6 +214,11 @@ class DeliberationIn(Strict):
         "the sectors whose items the grant covers; null for every sector. An item is shown "
         "with the fields of every valid grant covering its sector, and not at all when none "
         "does.",
+    )
+    confidential_days: int | None = Field(
+        default=None, ge=1, le=36_600,
+        description="Exchanges under the grant (inspection services, the police) are withheld "
+        "from the person's 'who consulted my data' for so many days; null: shown at once.",
     )
 
 

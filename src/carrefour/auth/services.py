@@ -293,3 +293,31 @@ def _caller_of(claims: dict[str, object]) -> Caller:
     return Caller(
         client_id=subject, institution_id=institution, scopes=frozenset(scope.split())
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CredentialsRow:
+    """Client credentials as an operator sees them (never the secret nor its hash)."""
+
+    client_id: str
+    institution_id: int
+    scopes: tuple[str, ...]
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+
+
+def list_credentials(engine: Engine) -> list[CredentialsRow]:
+    query = select(
+        credentials.c.client_id, credentials.c.institution_id, credentials.c.scopes,
+        credentials.c.created_at, credentials.c.revoked_at,
+    ).order_by(credentials.c.institution_id, credentials.c.created_at)
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return [
+        CredentialsRow(
+            client_id=row["client_id"], institution_id=row["institution_id"],
+            scopes=tuple(row["scopes"]), created_at=_aware(row["created_at"]),
+            revoked_at=None if row["revoked_at"] is None else _aware(row["revoked_at"]),
+        )
+        for row in rows
+    ]

@@ -47,6 +47,11 @@ class Institution:
     source_token: str | None = None
     postal_code: str | None = None
     active: bool = True
+    name_de: str | None = None
+
+    def name(self, language: str) -> str:
+        """The name in ``language`` (fr, nl, de; the French one where no other is known)."""
+        return {"nl": self.name_nl, "de": self.name_de}.get(language) or self.name_fr
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +107,7 @@ class Deliberation:
     valid_until: dt.date | None
     sectors: frozenset[int] | None = None
     scopes: tuple[SectorScope, ...] = ()
+    confidential_days: int | None = None  # withheld from the person so long after an exchange
 
     def __post_init__(self) -> None:
         if self.sectors is not None and not self.scopes:

@@ -68,7 +68,17 @@ def _deliberation(raw: Mapping[str, Any], catalogue: Catalogue) -> Deliberation:
         valid_from=_date(raw["valid_from"]),
         valid_until=_date(raw["valid_until"]) if raw.get("valid_until") else None,
         sectors=None if sectors is None else frozenset(int(s) for s in sectors),
+        confidential_days=_days(raw.get("confidential_days"), raw["reference"]),
     )
+
+
+def _days(value: Any, reference: str) -> int | None:
+    if value is None:
+        return None
+    if type(value) is not int or not 0 < value <= 36_600:
+        raise InvalidInput(f"Deliberation {reference}: confidential_days is a number of days "
+                           "from 1 to 36600.")
+    return value
 
 
 def _availability(raw: Mapping[str, Any], catalogue: Catalogue) -> Availability:

@@ -32,6 +32,7 @@ def to_institution(row: RowMapping) -> Institution:
         source_token=row["source_token"],
         postal_code=row["postal_code"],
         active=bool(row["active"]),
+        name_de=row["name_de"],
     )
 
 
@@ -60,6 +61,7 @@ def to_deliberation(row: RowMapping) -> Deliberation:
         valid_from=row["valid_from"],
         valid_until=row["valid_until"],
         sectors=None if sectors is None else frozenset(int(s) for s in sectors),
+        confidential_days=row["confidential_days"],
     )
 
 
@@ -75,6 +77,7 @@ def deliberation_values(grant: Deliberation) -> dict[str, Any]:
         "valid_from": grant.valid_from,
         "valid_until": grant.valid_until,
         "sectors": None if grant.sectors is None else sorted(grant.sectors),
+        "confidential_days": grant.confidential_days,
     }
 
 

@@ -45,6 +45,7 @@ class InstitutionSpec:
     endpoint: str | None = None
     source_token: str | None = None
     postal_code: str | None = None
+    name_de: str | None = None
 
 
 def parse_cbe(raw: str) -> str:
@@ -109,6 +110,7 @@ def institution_state(institution: Institution) -> dict[str, Any]:
         "cbe": institution.cbe,
         "name_fr": institution.name_fr,
         "name_nl": institution.name_nl,
+        "name_de": institution.name_de,
         "sector": institution.sector,
         "subsector": institution.subsector,
         "kind": institution.kind,
@@ -125,6 +127,7 @@ def _institution_values(spec: InstitutionSpec, cbe: str) -> dict[str, object]:
         "cbe": cbe,
         "name_fr": spec.name_fr,
         "name_nl": spec.name_nl,
+        "name_de": spec.name_de,
         "sector": spec.sector,
         "subsector": spec.subsector,
         "kind": spec.kind,

@@ -26,6 +26,7 @@ institutions = Table(
     Column("cbe", String(10), nullable=False, unique=True),
     Column("name_fr", Text, nullable=False),
     Column("name_nl", Text, nullable=False),
+    Column("name_de", Text, nullable=True),  # NULL: the French name is shown
     Column("sector", Integer, nullable=False),
     Column("subsector", Integer, nullable=False),
     Column("kind", String(40), nullable=False, index=True),
@@ -66,6 +67,8 @@ deliberations = Table(
     Column("valid_until", Date, nullable=True),
     # For a service whose items carry a sector: the sectors the grant covers (NULL: all).
     Column("sectors", JSON, nullable=True),
+    # Exchanges under the grant are withheld from the person for so many days (NULL: never).
+    Column("confidential_days", Integer, nullable=True),
     UniqueConstraint("reference", "client_kind", "service"),
 )
 

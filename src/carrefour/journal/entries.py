@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-CHANNELS = frozenset({"rest", "soap", "cli", "admin", "signal"})
+CHANNELS = frozenset({"rest", "soap", "cli", "admin", "signal", "console"})
 
 _ticket_lock = threading.Lock()
 _last_ms = 0

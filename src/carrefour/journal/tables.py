@@ -52,6 +52,7 @@ journal_entries = Table(
 Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)
 Index(None, journal_entries.c.reference, journal_entries.c.seq)
+Index(None, journal_entries.c.client, journal_entries.c.seq)  # a DPO's exchanges
 
 # The states before and after of the objects an administrative change touched, one row per
 # object, under the ticket of its journal entry (which hashes their digest into the chain).

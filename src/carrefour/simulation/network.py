@@ -45,6 +45,7 @@ class SimulatedInstitution:
     port_offset: int | None = None
     number: int | None = None
     postal_codes: tuple[str, ...] = ()
+    name_de: str | None = None
 
     @property
     def simulated_source(self) -> bool:
@@ -186,6 +187,22 @@ DEMO_CPAS_SLUG = "cpas-bruxelles"
 OPERATOR_SLUG = "operator"
 
 NETWORK: tuple[SimulatedInstitution, ...] = (*SOURCES, HUB, *CLIENTS)
+
+# The German names of the members (the sector list has French and Dutch names only).
+GERMAN_NAMES: dict[str, str] = {
+    "national-register": "Nationalregister", "onem": "Landesamt für Arbeitsbeschaffung",
+    "mc-cm": "Christliche Krankenkasse", "solidaris": "Solidaris",
+    "mutualites-libres": "Freie Krankenkassen", "onss": "Landesamt für soziale Sicherheit",
+    "inasti": "Landesinstitut der Sozialversicherungen für Selbständige",
+    "spf-finances": "FÖD Finanzen", "dg-handicap": "GD Personen mit Behinderung",
+    "famiwal": "Kindergeldkassen", "spf-economie": "FÖD Wirtschaft (Sozialtarif)",
+    "pension-register": "Pensionskataster", "vdab": "VDAB", "forem": "Le Forem",
+    "actiris": "Actiris", "inami": "Landesinstitut für Kranken- und Invalidenversicherung",
+    "spp-is": "ÖPD Sozialeingliederung", "cbss": "Zentrale Datenbank der sozialen Sicherheit",
+    "cpas-bruxelles": "ÖSHZ Brüssel", "ocmw-antwerpen": "ÖSHZ Antwerpen",
+    "ocmw-gent": "ÖSHZ Gent", "cpas-charleroi": "ÖSHZ Charleroi", "cpas-liege": "ÖSHZ Lüttich",
+    "operator": "Carrefour - Betrieb",
+}
 
 
 def institution(slug: str) -> SimulatedInstitution:

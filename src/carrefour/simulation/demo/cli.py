@@ -45,6 +45,14 @@ def cpas_app_command(seed: Seed = 1, base_port: int = DEFAULT_BASE_PORT) -> None
     serve_cpas_app(secret=webhook_secret(seed), port=base_port + CPAS_APP_OFFSET)
 
 
+def eid_command(seed: Seed = 1, base_port: int = DEFAULT_BASE_PORT) -> None:
+    """The simulated eID provider (OpenID Connect) with which citizens sign in to the console."""
+    from carrefour.simulation.eid.serve import EID_OFFSET, serve_eid
+
+    serve_eid(seed=seed, port=base_port + EID_OFFSET)
+
+
 def register(source_app: typer.Typer) -> None:
     source_app.command("trickle")(trickle_command)
     source_app.command("cpas-app")(cpas_app_command)
+    source_app.command("eid")(eid_command)

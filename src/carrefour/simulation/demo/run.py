@@ -42,6 +42,7 @@ from carrefour.simulation.demo.trickle import (
     prepare_signal,
     publisher,
 )
+from carrefour.simulation.eid.serve import CONSOLE_CLIENT, console_secret, eid_address
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
 
@@ -95,6 +96,10 @@ def environment(options: DemoOptions) -> dict[str, str]:
     env["CARREFOUR_SOURCE_HUB_URL"] = f"http://127.0.0.1:{options.port}"
     env["CARREFOUR_SOURCE_PUBLISH_CLIENT_ID"] = spp_is.client_id
     env["CARREFOUR_SOURCE_PUBLISH_CLIENT_SECRET"] = spp_is.client_secret
+    # The console's citizens sign in with the simulated eID provider.
+    env["CARREFOUR_OIDC_ISSUER"] = eid_address(options.base_port)
+    env["CARREFOUR_OIDC_CLIENT_ID"] = CONSOLE_CLIENT
+    env["CARREFOUR_OIDC_CLIENT_SECRET"] = console_secret(options.seed)
     return env
 
 
@@ -115,6 +120,8 @@ def signal_children(command: list[str], env: dict[str, str], options: DemoOption
         _child([*command, "source", "cpas-app", "--seed", seed,
                 "--base-port", str(options.base_port)], env, output=log),
         _child([*command, "source", "trickle", "--seed", seed, "--hub", hub], env, output=log),
+        _child([*command, "source", "eid", "--seed", seed,
+                "--base-port", str(options.base_port)], env, output=log),
     ]
 
 
@@ -194,6 +201,7 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
     say(comment(f"Carrefour is running: {report.persons:,} persons, seed {report.seed}"),
         style="bold green")
     say(f"Hub                {hub}\nAPI docs           {hub}/docs  {hub}/redoc\n"
+        f"Console            {hub}/console  (eID: {eid_address(options.base_port)})\n"
         + "\n".join(f"{s.slug:<18} {s.endpoint}" for s in report.sources))
     say(f"Demo CPAS ({cpas.name}):\n  client_id     {cpas.client_id}\n"
         f"  client_secret {cpas.client_secret}")
@@ -240,7 +248,8 @@ def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
     report = prepare(options, console)
     hub = f"http://127.0.0.1:{options.port}"
     with running_network(options) as children:
-        wait_until_up(health_urls(report, hub), children)
+        eid = f"{eid_address(options.base_port)}/.well-known/openid-configuration"
+        wait_until_up([*health_urls(report, hub), eid], children)
         if check:
             cpas, _ = _credentials(report)
             tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)

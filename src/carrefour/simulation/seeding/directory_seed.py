@@ -26,6 +26,7 @@ from carrefour.simulation.network import (
     BIS_REGISTER_ENDPOINT,
     CPAS,
     DEMO_CPAS_SLUG,
+    GERMAN_NAMES,
     NETWORK,
     OPERATOR_SLUG,
     STIB,
@@ -79,6 +80,7 @@ def institution_rows(*, seed: int, base_port: int, now: dt.datetime
         source = member.simulated_source
         values = {
             "cbe": member.cbe, "name_fr": member.name_fr, "name_nl": member.name_nl,
+            "name_de": member.name_de or GERMAN_NAMES.get(member.slug),
             "sector": member.sector, "subsector": member.subsector, "kind": member.kind,
             "role": member.role.value,
             "endpoint": endpoint(member, base_port=base_port) if source else None,

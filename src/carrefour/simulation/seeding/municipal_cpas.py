@@ -59,6 +59,7 @@ def _cpas(index: int, locality: str, codes: list[str]) -> SimulatedInstitution:
     return SimulatedInstitution(
         slug=f"cpas-{codes[0]}", kind=CPAS, cbe=f"{base:08d}{97 - base % 97:02d}",
         name_fr=f"CPAS de {name}", name_nl=name if french else f"OCMW {name}",
+        name_de=f"ÖSHZ {name}",
         sector=CPAS_SECTOR, subsector=CPAS_SUBSECTOR, role=Role.CLIENT,
         postal_codes=tuple(codes),
     )
@@ -69,6 +70,7 @@ def municipal_rows(now: dt.datetime) -> Iterator[tuple[SimulatedInstitution, dic
     for member in municipal_cpas():
         yield member, {
             "cbe": member.cbe, "name_fr": member.name_fr, "name_nl": member.name_nl,
+            "name_de": member.name_de,
             "sector": member.sector, "subsector": member.subsector, "kind": member.kind,
             "role": member.role.value, "endpoint": None, "source_token": None,
             "postal_code": member.postal_codes[0], "active": True, "created_at": now,

@@ -1,0 +1,1 @@
+"""A simulated eID identity provider: a real OpenID Connect provider over HTTP."""
