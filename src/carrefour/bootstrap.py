@@ -27,9 +27,15 @@ from carrefour.identification.succession import NissReplacementApplier, Successi
 from carrefour.journal.keys import chain_key, use_key
 from carrefour.journal.sealing import Sealer
 from carrefour.journal.writer import JournalWriter
+from carrefour.rights.engine import RightsEngine
+from carrefour.rights.services import Rights, rules_in_force
+from carrefour.rights.source import RightsSource
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
+from carrefour.statuses.applier import HouseholdApplier, SocialStatusApplier
+from carrefour.statuses.domain import FAMILY_COMPOSITION, SOCIAL_STATUS
+from carrefour.statuses.source import StatusBufferSource
 
 BIS_REGISTER_ENDPOINT = "bis-register"
 
@@ -50,6 +56,7 @@ class Hub:
     delivery_policy: DeliveryPolicy
     sealer: Sealer
     auth: Authenticator
+    rights: Rights
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
 
     async def start(self) -> None:
@@ -84,7 +91,8 @@ def build_hub(
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
     registers = Registers(BisRegisterSource(engine),
-                          PersonDirectorySource(engine, reference, today))
+                          PersonDirectorySource(engine, reference, today),
+                          StatusBufferSource(engine, today), RightsSource(engine, today))
     gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers})
     journal_settings = settings.journal or JournalSettings.from_env()
     use_key(engine, chain_key(journal_settings, create=True))
@@ -103,9 +111,12 @@ def build_hub(
     types = default_mutation_types()
     policy = delivery or DeliveryPolicy.from_env()
     succession = Succession(types)
+    rules = rules_in_force()
     signal = Signal(
         engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
-        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession)}, policy=policy,
+        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession),
+                  **status_appliers(RightsEngine(rules, types))},
+        policy=policy,
     )
     bis = BisRegistry(
         engine=engine, reference_cache=reference, journal=journal,
@@ -122,8 +133,16 @@ def build_hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
         signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,
         auth=build_authenticator(settings, engine, reference, journal),
+        rights=Rights(engine=engine, reference_cache=reference, journal=journal, rules=rules,
+                      today=today),
         owns_engine=owns_engine,
     )
+
+
+def status_appliers(engine: RightsEngine) -> dict[str, SocialStatusApplier | HouseholdApplier]:
+    """The status buffer's appliers; every change is followed by the derived rights."""
+    return {SOCIAL_STATUS: SocialStatusApplier(engine.follow),
+            FAMILY_COMPOSITION: HouseholdApplier(engine.follow)}
 
 
 def build_authenticator(

@@ -51,8 +51,8 @@ class Published:
 
 
 class Applier(Protocol):
-    """A mutation type the hub applies itself (audience ``hub``), such as the National
-    Register's replacement of a BIS number."""
+    """A mutation type the hub applies itself: audience ``hub`` (the National Register's
+    replacement of a BIS number), or a type it also delivers (the status buffer's)."""
 
     def check(self, mutation: Mutation) -> None:
         """Refuse a mutation that can never be applied, before it is queued (no I/O)."""
@@ -91,12 +91,16 @@ def store_intakes(
     """Store every mutation that is not a duplicate, its outbox rows and every intake's journal
     entry, in the caller's transaction.
 
-    Mutations the hub applies itself are applied first; a mutation about a replaced BIS number
+    Mutations the hub applies itself are applied first (those it also delivers, once moved
+    to the number that replaced a BIS number); a mutation about a replaced BIS number
     is then stored under the number that replaced it, and goes to that number's files."""
     planned = _plan(intakes, _already_stored(connection, intakes))
     fresh = [p for p in planned if not p.duplicate]
-    _apply(connection, fresh, appliers or {}, snapshot=snapshot, today=today, now=now)
-    _follow(connection, [p for p in fresh if p.intake.kind.audience != APPLIED])
+    applied = [p for p in fresh if p.intake.kind.audience == APPLIED]
+    delivered = [p for p in fresh if p.intake.kind.audience != APPLIED]
+    _apply(connection, applied, appliers or {}, snapshot=snapshot, today=today, now=now)
+    _follow(connection, delivered)
+    _apply(connection, delivered, appliers or {}, snapshot=snapshot, today=today, now=now)
     subs = _subscriptions_for(connection, {p.intake.kind.type for p in fresh})
     files = _integrations_for(
         connection, [p.intake for p in fresh], {s.institution_id for s in subs}
@@ -141,11 +145,13 @@ def _apply(
     today: dt.date,
     now: dt.datetime,
 ) -> None:
+    """Apply the mutations the hub applies: every one of audience ``hub``, and those of the
+    types delivered to subscribers that the hub also applies (the status buffer's)."""
     for p in fresh:
-        if p.intake.kind.audience != APPLIED:
-            continue
         applier = appliers.get(p.intake.kind.type)
         if applier is None:
+            if p.intake.kind.audience != APPLIED:
+                continue
             raise RuntimeError(f"the hub has no way to apply '{p.intake.kind.type}' mutations")
         applier.apply(
             connection, p.intake, event_id=p.event_id, snapshot=snapshot, today=today, now=now

@@ -1,0 +1,66 @@
+"""Feeding the buffer from the sources' mutations, in the transaction of their intake.
+
+``social-status`` mutations (RIS, ERIS, BIM, ...) and the National Register's
+``family-composition-change`` are applied to the buffer AND delivered to the subscribers their
+deliberations allow. Each time the buffer changes, ``on_change`` is told which persons it
+concerns (the derived rights follow from there, in the same transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import Connection
+
+from carrefour.directory.cache import ReferenceSnapshot
+from carrefour.signal.domain import Mutation
+from carrefour.signal.repository import Intake
+from carrefour.statuses import repository
+from carrefour.statuses.domain import StatusVersion, memberships, status_version
+
+OnChange = Callable[[Connection, Sequence[str], ReferenceSnapshot, dt.date, dt.datetime], None]
+
+
+def _nothing(*_args: object) -> None:
+    return None
+
+
+class SocialStatusApplier:
+    """Applies ``social-status`` mutations: one version of one of the source's status records
+    (its ``event_id``); an older version than the one stored changes nothing."""
+
+    def __init__(self, on_change: OnChange = _nothing) -> None:
+        self._on_change = on_change
+
+    def check(self, mutation: Mutation) -> None:
+        _version(mutation)
+
+    def apply(self, connection: Connection, intake: Intake, *, event_id: str,
+              snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime) -> None:
+        version = _version(intake.mutation)
+        source = intake.source.cbe if intake.source else "hub"
+        if repository.apply_version(connection, source, version):
+            self._on_change(connection, [version.niss], snapshot, today, now)
+
+
+def _version(mutation: Mutation) -> StatusVersion:
+    return status_version(niss=mutation.niss, data=mutation.data,
+                          effective_on=mutation.effective_on, source_ref=mutation.source_ref)
+
+
+class HouseholdApplier:
+    """Applies the National Register's ``family-composition-change``: every member listed
+    belongs to the household from the effective date on."""
+
+    def __init__(self, on_change: OnChange = _nothing) -> None:
+        self._on_change = on_change
+
+    def check(self, mutation: Mutation) -> None:
+        memberships(mutation.data, effective_on=mutation.effective_on)
+
+    def apply(self, connection: Connection, intake: Intake, *, event_id: str,
+              snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime) -> None:
+        found = memberships(intake.mutation.data, effective_on=intake.mutation.effective_on)
+        source = intake.source.cbe if intake.source else "hub"
+        repository.set_memberships(connection, source, found)
+        self._on_change(connection, sorted({m.niss for m in found}), snapshot, today, now)

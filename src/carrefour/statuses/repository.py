@@ -1,0 +1,150 @@
+"""Storing the status buffer (SQLAlchemy Core, portable between SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, tuple_, update
+
+from carrefour.statuses.domain import Membership, StatusPeriod, StatusVersion, supersedes
+from carrefour.statuses.tables import households, statuses
+
+CHUNK = 5_000
+
+
+def apply_version(connection: Connection, source: str, version: StatusVersion) -> bool:
+    """Keep ``version`` unless a newer version of the same record is stored; whether the
+    buffer changed."""
+    stored = connection.execute(
+        select(statuses.c.id, statuses.c.effective_on, statuses.c.action_rank,
+               statuses.c.source_ref)
+        .where(statuses.c.source == source, statuses.c.event_id == version.event_id)
+    ).first()
+    if stored is not None and not supersedes(
+        version.order, (stored.effective_on, stored.action_rank, stored.source_ref)
+    ):
+        return False
+    values = _row(source, version)
+    if stored is None:
+        connection.execute(insert(statuses).values(**values))
+    else:
+        connection.execute(update(statuses).where(statuses.c.id == stored.id).values(**values))
+    return True
+
+
+def _row(source: str, version: StatusVersion) -> dict[str, Any]:
+    return {
+        "source": source, "event_id": version.event_id, "niss": version.niss,
+        "status": version.status, "starts_on": version.start, "ends_on": version.end,
+        "cancelled": version.cancelled, "effective_on": version.effective_on,
+        "action_rank": version.order[1], "source_ref": version.source_ref,
+    }
+
+
+def set_memberships(connection: Connection, source: str, found: Sequence[Membership]) -> None:
+    """Each person belongs to the household from the date given (a date already known for
+    the person is replaced)."""
+    if not found:
+        return
+    keys = [(m.niss, m.since) for m in found]
+    connection.execute(delete(households).where(
+        tuple_(households.c.niss, households.c.since).in_(keys)))
+    connection.execute(insert(households), [_membership_row(source, m) for m in found])
+
+
+def _membership_row(source: str, membership: Membership) -> dict[str, Any]:
+    return {"niss": membership.niss, "since": membership.since,
+            "household_id": membership.household_id, "postal_code": membership.postal_code,
+            "source": source}
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    household_id: str
+    postal_code: str | None
+
+
+def household_on(connection: Connection, niss: str, day: dt.date) -> Place | None:
+    """The household the person belongs to on ``day`` (None: not known)."""
+    row = connection.execute(
+        select(households.c.household_id, households.c.postal_code)
+        .where(households.c.niss == niss, households.c.since <= day)
+        .order_by(households.c.since.desc()).limit(1)
+    ).first()
+    return None if row is None else Place(row.household_id, row.postal_code)
+
+
+def members_on(connection: Connection, household_id: str, day: dt.date) -> list[str]:
+    """The persons who belong to the household on ``day``, in NISS order."""
+    ever = connection.execute(
+        select(households.c.niss.distinct()).where(households.c.household_id == household_id)
+    ).scalars().all()
+    return sorted(n for n in ever
+                  if (place := household_on(connection, n, day)) is not None
+                  and place.household_id == household_id)
+
+
+def periods_of(connection: Connection, nisses: Iterable[str]) -> list[StatusPeriod]:
+    """Every status (not cancelled) of the persons, in NISS and start order."""
+    numbers = sorted(set(nisses))
+    if not numbers:
+        return []
+    query = (select(statuses).where(statuses.c.niss.in_(numbers),
+                                    statuses.c.cancelled.is_(False))
+             .order_by(statuses.c.niss, statuses.c.starts_on, statuses.c.id))
+    return [to_period(row) for row in connection.execute(query).mappings()]
+
+
+def to_period(row: RowMapping) -> StatusPeriod:
+    return StatusPeriod(niss=row["niss"], status=row["status"], start=row["starts_on"],
+                        end=row["ends_on"], source=row["source"], event_id=row["event_id"],
+                        effective_on=row["effective_on"])
+
+
+# --- the whole buffer ------------------------------------------------------------------------
+def load(connection: Connection, rows: Iterable[dict[str, Any]], table: str) -> int:
+    """Bulk insert of prepared rows into ``ssh_statuses`` or ``ssh_households``."""
+    target = statuses if table == "statuses" else households
+    count = 0
+    for chunk in _chunks(rows):
+        connection.execute(insert(target), chunk)
+        count += len(chunk)
+    return count
+
+
+def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def all_places_on(connection: Connection, day: dt.date) -> Iterator[tuple[str, Place]]:
+    """Every person's household on ``day`` (persons in NISS order)."""
+    query = (select(households.c.niss, households.c.household_id, households.c.postal_code)
+             .where(households.c.since <= day)
+             .order_by(households.c.niss, households.c.since))
+    current: tuple[str, Place] | None = None
+    for niss, household_id, postal_code in connection.execute(query):
+        if current is not None and current[0] != niss:
+            yield current
+        current = (niss, Place(household_id, postal_code))
+    if current is not None:
+        yield current
+
+
+def all_statuses_on(connection: Connection, day: dt.date) -> Iterator[tuple[str, str]]:
+    """(NISS, status) of every status active on ``day``."""
+    query = select(statuses.c.niss, statuses.c.status).where(
+        statuses.c.cancelled.is_(False), statuses.c.starts_on <= day,
+        and_(statuses.c.ends_on.is_(None) | (statuses.c.ends_on >= day)),
+    )
+    for row in connection.execute(query):
+        yield row.niss, row.status
