@@ -164,7 +164,7 @@ def _holders(connection: Connection, nisses: Sequence[str], today: dt.date, *,
 
 def _told_about(connection: Connection, nisses: Sequence[str], known: set[str]) -> list[str]:
     """Households a person was the subject of a right in, that are not the person's now."""
-    query = select(granted.c.household_id.distinct()).where(
+    query = select(granted.c.household_id).distinct().where(
         granted.c.niss.in_(sorted(set(nisses))), granted.c.active.is_(True),
         granted.c.household_id.not_like("person:%"))
     return [k for k in connection.execute(query).scalars() if k not in known]

@@ -80,7 +80,7 @@ def household_on(connection: Connection, niss: str, day: dt.date) -> Place | Non
 def members_on(connection: Connection, household_id: str, day: dt.date) -> list[str]:
     """The persons who belong to the household on ``day``, in NISS order."""
     ever = connection.execute(
-        select(households.c.niss.distinct()).where(households.c.household_id == household_id)
+        select(households.c.niss).distinct().where(households.c.household_id == household_id)
     ).scalars().all()
     return sorted(n for n in ever
                   if (place := household_on(connection, n, day)) is not None
