@@ -132,7 +132,7 @@ def _tokens(engine: Engine, url: str, members: dict[str, Institution]) -> dict[s
 
 
 @pytest.fixture
-def net(engine: Engine, _receivers: dict[str, tuple[Receiver, str]], policy: DeliveryPolicy
+def net(engine: Engine, _receivers: dict[str, tuple[Receiver, str]], policy: DeliveryPolicy,  # noqa: F811
         ) -> Iterator[StatusNet]:
     for receiver, _url in _receivers.values():
         receiver.reset()
