@@ -33,7 +33,7 @@ from carrefour.rights.source import RightsSource
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
-from carrefour.statuses.applier import HouseholdApplier, SocialStatusApplier
+from carrefour.statuses.applier import Changes, HouseholdApplier, SocialStatusApplier
 from carrefour.statuses.domain import FAMILY_COMPOSITION, SOCIAL_STATUS
 from carrefour.statuses.source import StatusBufferSource
 
@@ -141,8 +141,9 @@ def build_hub(
 
 def status_appliers(engine: RightsEngine) -> dict[str, SocialStatusApplier | HouseholdApplier]:
     """The status buffer's appliers; every change is followed by the derived rights."""
-    return {SOCIAL_STATUS: SocialStatusApplier(engine.follow),
-            FAMILY_COMPOSITION: HouseholdApplier(engine.follow)}
+    changes = Changes(engine.follow)
+    return {SOCIAL_STATUS: SocialStatusApplier(changes),
+            FAMILY_COMPOSITION: HouseholdApplier(changes)}
 
 
 def build_authenticator(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from carrefour.directory.cache import ReferenceSnapshot
 from carrefour.journal.recorded import Act, Stamp
@@ -52,22 +52,22 @@ class RightsEngine:
                snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime) -> None:
         """Evaluate the rules for the persons' households and tell what changed."""
         holders = _holders(connection, nisses, today, persons=self._person_rules)
+        told = _told(connection, list(holders))
         subs = _subscriptions(connection)
         intakes = [intake for holder in holders.values()
                    for rule in self.rules.rules
-                   if (intake := self._transition(connection, holder, rule, subs, snapshot,
-                                                  today)) is not None]
+                   if (intake := self._transition(connection, holder, rule, told, subs,
+                                                  snapshot, today)) is not None]
         if intakes:
             store_intakes(connection, intakes, snapshot=snapshot, today=today, now=now)
 
     def _transition(self, connection: Connection, holder: Holder, rule: Rule,
-                    subs: Sequence[Subscription], snapshot: ReferenceSnapshot,
-                    today: dt.date) -> Intake | None:
+                    told: Mapping[tuple[str, str], Row[Any]], subs: Sequence[Subscription],
+                    snapshot: ReferenceSnapshot, today: dt.date) -> Intake | None:
         if rule.scope != holder.scope:
             return None
         held = rule.name in self.rules.evaluate(holder.facts)
-        row = connection.execute(select(granted).where(
-            granted.c.right_name == rule.name, granted.c.household_id == holder.key)).first()
+        row = told.get((rule.name, holder.key))
         if held == bool(row is not None and row.active):
             return None
         version = 1 if row is None else row.version + 1
@@ -102,13 +102,14 @@ def _notice(rule: Rule, holder: Holder, *, held: bool, today: dt.date) -> dict[s
 def _remember(connection: Connection, rule: Rule, holder: Holder, subject: str, *,
               held: bool, version: int, today: dt.date, new: bool) -> None:
     values = {"niss": subject, "active": held, "since": today, "version": version}
+    keys = {"right_name": rule.name, "household_id": holder.key}
     if new:
-        connection.execute(insert(granted).values(
-            right_name=rule.name, household_id=holder.key, **values))
+        connection.execute(insert(granted), {**values, **keys})
     else:
         connection.execute(update(granted).where(
-            granted.c.right_name == rule.name, granted.c.household_id == holder.key
-        ).values(**values))
+            granted.c.right_name == bindparam("key_right"),
+            granted.c.household_id == bindparam("key_holder"),
+        ), {**values, "key_right": rule.name, "key_holder": holder.key})
 
 
 def _recipients(rule: Rule, kind: str, data: Mapping[str, Any], subs: Sequence[Subscription],
@@ -140,26 +141,31 @@ def _holders(connection: Connection, nisses: Sequence[str], today: dt.date, *,
              persons: bool) -> dict[str, Holder]:
     """The households of the persons (and the ones they were told to hold a right in), and
     each of their members, with their statuses on the day."""
-    keys: dict[str, tuple[tuple[str, ...], str | None]] = {}
-    for niss in nisses:
-        place = repository.household_on(connection, niss, today)
-        if place is None:
-            keys[f"person-{niss}"] = ((niss,), None)
-        elif place.household_id not in keys:
-            found = repository.members_on(connection, place.household_id, today)
-            keys[place.household_id] = (tuple(found), place.postal_code)
-    for key in _told_about(connection, nisses, set(keys)):
-        keys[key] = (tuple(repository.members_on(connection, key, today)), None)
+    places = repository.places_on(connection, nisses, today)
+    postal = {p.household_id: p.postal_code for p in places.values()}
+    ids = set(postal) | set(_told_about(connection, nisses, set(postal)))
+    groups = repository.households_members(connection, ids, today)
+    keys: dict[str, tuple[tuple[str, ...], str | None]] = {
+        key: (tuple(groups.get(key, ())), postal.get(key)) for key in ids}
+    keys.update({f"person-{n}": ((n,), None) for n in nisses if n not in places})
     facts = _facts(connection, {n for members, _ in keys.values() for n in members}, today)
     holders: dict[str, Holder] = {}
-    for key, (group, postal) in keys.items():
+    for key, (group, code) in keys.items():
         members: tuple[str, ...] = group or ("",)
-        union = frozenset(f for n in members for f in facts.get(n, ()))
-        holders[key] = Holder(key, members, postal, union, HOUSEHOLD)
+        union = frozenset(f for n in group for f in facts.get(n, ()))
+        holders[key] = Holder(key, members, code, union, HOUSEHOLD)
         for niss in group if persons else ():
-            holders[f"person:{niss}"] = Holder(f"person:{niss}", (niss,), postal,
+            holders[f"person:{niss}"] = Holder(f"person:{niss}", (niss,), code,
                                                frozenset(facts.get(niss, ())), "person")
     return holders
+
+
+def _told(connection: Connection, keys: Sequence[str]) -> dict[tuple[str, str], Row[Any]]:
+    """What the granting institutions were last told about these holders, per right."""
+    if not keys:
+        return {}
+    rows = connection.execute(select(granted).where(granted.c.household_id.in_(sorted(keys))))
+    return {(row.right_name, row.household_id): row for row in rows}
 
 
 def _told_about(connection: Connection, nisses: Sequence[str], known: set[str]) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
 
@@ -71,6 +71,15 @@ class Applier(Protocol):
         it (nothing of it is stored)."""
 
 
+@runtime_checkable
+class Finisher(Protocol):
+    """An applier that completes its work once per batch, after every intake of the batch was
+    applied (the status buffer evaluates the derived rights of all the changes at once)."""
+
+    def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
+               now: dt.datetime) -> None: ...
+
+
 @dataclass(slots=True)
 class _Planned:
     intake: Intake
@@ -101,6 +110,7 @@ def store_intakes(
     _apply(connection, applied, appliers or {}, snapshot=snapshot, today=today, now=now)
     _follow(connection, delivered)
     _apply(connection, delivered, appliers or {}, snapshot=snapshot, today=today, now=now)
+    _finish(connection, fresh, appliers or {}, snapshot=snapshot, today=today, now=now)
     subs = _subscriptions_for(connection, {p.intake.kind.type for p in fresh})
     files = _integrations_for(
         connection, [p.intake for p in fresh], {s.institution_id for s in subs}
@@ -156,6 +166,23 @@ def _apply(
         applier.apply(
             connection, p.intake, event_id=p.event_id, snapshot=snapshot, today=today, now=now
         )
+
+
+def _finish(
+    connection: Connection,
+    fresh: Sequence[_Planned],
+    appliers: Mapping[str, Applier],
+    *,
+    snapshot: ReferenceSnapshot,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
+    finished: set[int] = set()
+    for p in fresh:
+        applier = appliers.get(p.intake.kind.type)
+        if isinstance(applier, Finisher) and id(applier) not in finished:
+            finished.add(id(applier))
+            applier.finish(connection, snapshot=snapshot, today=today, now=now)
 
 
 def _follow(connection: Connection, planned: Sequence[_Planned]) -> None:

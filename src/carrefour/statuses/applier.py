@@ -2,8 +2,9 @@
 
 ``social-status`` mutations (RIS, ERIS, BIM, ...) and the National Register's
 ``family-composition-change`` are applied to the buffer AND delivered to the subscribers their
-deliberations allow. Each time the buffer changes, ``on_change`` is told which persons it
-concerns (the derived rights follow from there, in the same transaction)."""
+deliberations allow. The persons whose statuses or household changed are gathered over the
+intake batch; once every intake of the batch is applied, ``on_change`` is told about them all
+at once (the derived rights follow from there, in the same transaction)."""
 
 from __future__ import annotations
 
@@ -25,12 +26,29 @@ def _nothing(*_args: object) -> None:
     return None
 
 
+class Changes:
+    """The persons changed in each open transaction, until the batch is finished."""
+
+    def __init__(self, on_change: OnChange = _nothing) -> None:
+        self._on_change = on_change
+        self._pending: dict[int, set[str]] = {}
+
+    def add(self, connection: Connection, nisses: Sequence[str]) -> None:
+        self._pending.setdefault(id(connection), set()).update(nisses)
+
+    def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
+               now: dt.datetime) -> None:
+        changed = self._pending.pop(id(connection), set())
+        if changed:
+            self._on_change(connection, sorted(changed), snapshot, today, now)
+
+
 class SocialStatusApplier:
     """Applies ``social-status`` mutations: one version of one of the source's status records
     (its ``event_id``); an older version than the one stored changes nothing."""
 
-    def __init__(self, on_change: OnChange = _nothing) -> None:
-        self._on_change = on_change
+    def __init__(self, changes: Changes) -> None:
+        self._changes = changes
 
     def check(self, mutation: Mutation) -> None:
         _version(mutation)
@@ -40,7 +58,11 @@ class SocialStatusApplier:
         version = _version(intake.mutation)
         source = intake.source.cbe if intake.source else "hub"
         if repository.apply_version(connection, source, version):
-            self._on_change(connection, [version.niss], snapshot, today, now)
+            self._changes.add(connection, [version.niss])
+
+    def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
+               now: dt.datetime) -> None:
+        self._changes.finish(connection, snapshot=snapshot, today=today, now=now)
 
 
 def _version(mutation: Mutation) -> StatusVersion:
@@ -52,8 +74,8 @@ class HouseholdApplier:
     """Applies the National Register's ``family-composition-change``: every member listed
     belongs to the household from the effective date on."""
 
-    def __init__(self, on_change: OnChange = _nothing) -> None:
-        self._on_change = on_change
+    def __init__(self, changes: Changes) -> None:
+        self._changes = changes
 
     def check(self, mutation: Mutation) -> None:
         memberships(mutation.data, effective_on=mutation.effective_on)
@@ -63,4 +85,8 @@ class HouseholdApplier:
         found = memberships(intake.mutation.data, effective_on=intake.mutation.effective_on)
         source = intake.source.cbe if intake.source else "hub"
         repository.set_memberships(connection, source, found)
-        self._on_change(connection, sorted({m.niss for m in found}), snapshot, today, now)
+        self._changes.add(connection, [m.niss for m in found])
+
+    def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
+               now: dt.datetime) -> None:
+        self._changes.finish(connection, snapshot=snapshot, today=today, now=now)

@@ -7,7 +7,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, and_, delete, insert, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    RowMapping,
+    and_,
+    bindparam,
+    delete,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 
 from carrefour.statuses.domain import Membership, StatusPeriod, StatusVersion, supersedes
 from carrefour.statuses.tables import households, statuses
@@ -29,9 +39,10 @@ def apply_version(connection: Connection, source: str, version: StatusVersion) -
         return False
     values = _row(source, version)
     if stored is None:
-        connection.execute(insert(statuses).values(**values))
+        connection.execute(insert(statuses), values)
     else:
-        connection.execute(update(statuses).where(statuses.c.id == stored.id).values(**values))
+        connection.execute(update(statuses).where(statuses.c.id == bindparam("row_id")),
+                           {**values, "row_id": stored.id})
     return True
 
 
@@ -69,22 +80,40 @@ class Place:
 
 def household_on(connection: Connection, niss: str, day: dt.date) -> Place | None:
     """The household the person belongs to on ``day`` (None: not known)."""
-    row = connection.execute(
-        select(households.c.household_id, households.c.postal_code)
-        .where(households.c.niss == niss, households.c.since <= day)
-        .order_by(households.c.since.desc()).limit(1)
-    ).first()
-    return None if row is None else Place(row.household_id, row.postal_code)
+    return places_on(connection, [niss], day).get(niss)
+
+
+def places_on(connection: Connection, nisses: Iterable[str], day: dt.date) -> dict[str, Place]:
+    """The household each person belongs to on ``day`` (persons not known: left out)."""
+    numbers = sorted(set(nisses))
+    if not numbers:
+        return {}
+    query = (select(households.c.niss, households.c.household_id, households.c.postal_code)
+             .where(households.c.niss.in_(numbers), households.c.since <= day)
+             .order_by(households.c.niss, households.c.since))
+    return {row.niss: Place(row.household_id, row.postal_code)
+            for row in connection.execute(query)}
 
 
 def members_on(connection: Connection, household_id: str, day: dt.date) -> list[str]:
     """The persons who belong to the household on ``day``, in NISS order."""
-    ever = connection.execute(
-        select(households.c.niss).distinct().where(households.c.household_id == household_id)
-    ).scalars().all()
-    return sorted(n for n in ever
-                  if (place := household_on(connection, n, day)) is not None
-                  and place.household_id == household_id)
+    return households_members(connection, [household_id], day).get(household_id, [])
+
+
+def households_members(connection: Connection, household_ids: Iterable[str], day: dt.date
+                       ) -> dict[str, list[str]]:
+    """The members of each household on ``day``, in NISS order."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return {}
+    ever = connection.execute(select(households.c.niss).distinct().where(
+        households.c.household_id.in_(ids))).scalars().all()
+    wanted = set(ids)
+    found: dict[str, list[str]] = {}
+    for niss, place in sorted(places_on(connection, ever, day).items()):
+        if place.household_id in wanted:
+            found.setdefault(place.household_id, []).append(niss)
+    return found
 
 
 def periods_of(connection: Connection, nisses: Iterable[str]) -> list[StatusPeriod]:
