@@ -155,7 +155,7 @@ def _whatif(url: str) -> None:
     from carrefour.rights.services import rules_in_force, what_if
 
     engine = build_engine(url)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = _rss_kib()
     clock = time.perf_counter()
     result = what_if(engine, rules_in_force(), parse_rules(BEFORE_2020.read_text()),
                      dt.date.today())
@@ -166,6 +166,14 @@ def _whatif(url: str) -> None:
                       "rss_before_mib": round(before / 1024), "households": result["households"],
                       "in_force": tariff["in_force"], "proposed": tariff["proposed"],
                       "gaining": tariff["gaining"]}))
+
+
+def _rss_kib() -> int:
+    """The resident memory of this process now (KiB)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
 
 
 def main() -> None:

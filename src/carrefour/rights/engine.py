@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
@@ -54,14 +54,16 @@ class RightsEngine:
         holders = _holders(connection, nisses, today, persons=self._person_rules)
         told = _told(connection, list(holders))
         subs = _subscriptions(connection)
+        remembered = _Remembered()
         intakes = [intake for holder in holders.values()
                    for rule in self.rules.rules
-                   if (intake := self._transition(connection, holder, rule, told, subs,
+                   if (intake := self._transition(remembered, holder, rule, told, subs,
                                                   snapshot, today)) is not None]
+        remembered.store(connection)
         if intakes:
             store_intakes(connection, intakes, snapshot=snapshot, today=today, now=now)
 
-    def _transition(self, connection: Connection, holder: Holder, rule: Rule,
+    def _transition(self, remembered: _Remembered, holder: Holder, rule: Rule,
                     told: Mapping[tuple[str, str], Row[Any]], subs: Sequence[Subscription],
                     snapshot: ReferenceSnapshot, today: dt.date) -> Intake | None:
         if rule.scope != holder.scope:
@@ -72,8 +74,8 @@ class RightsEngine:
             return None
         version = 1 if row is None else row.version + 1
         subject = holder.members[0] if held or row is None else row.niss
-        _remember(connection, rule, holder, subject, held=held, version=version, today=today,
-                  new=row is None)
+        remembered.add(rule, holder, subject, held=held, version=version, today=today,
+                       new=row is None)
         kind = RIGHT_GRANTED if held else RIGHT_ENDED
         data = _notice(rule, holder, held=held, today=today)
         return self._intake(kind, rule, subject, f"{rule.name}:{holder.key}:{version}", data,
@@ -99,17 +101,29 @@ def _notice(rule: Rule, holder: Holder, *, held: bool, today: dt.date) -> dict[s
     return data
 
 
-def _remember(connection: Connection, rule: Rule, holder: Holder, subject: str, *,
-              held: bool, version: int, today: dt.date, new: bool) -> None:
-    values = {"niss": subject, "active": held, "since": today, "version": version}
-    keys = {"right_name": rule.name, "household_id": holder.key}
-    if new:
-        connection.execute(insert(granted), {**values, **keys})
-    else:
-        connection.execute(update(granted).where(
-            granted.c.right_name == bindparam("key_right"),
-            granted.c.household_id == bindparam("key_holder"),
-        ), {**values, "key_right": rule.name, "key_holder": holder.key})
+@dataclass
+class _Remembered:
+    """What the granting institutions are told, stored at once for the batch."""
+
+    fresh: list[dict[str, Any]] = field(default_factory=list)
+    changed: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, rule: Rule, holder: Holder, subject: str, *, held: bool, version: int,
+            today: dt.date, new: bool) -> None:
+        values = {"niss": subject, "active": held, "since": today, "version": version}
+        if new:
+            self.fresh.append({**values, "right_name": rule.name, "household_id": holder.key})
+        else:
+            self.changed.append({**values, "key_right": rule.name, "key_holder": holder.key})
+
+    def store(self, connection: Connection) -> None:
+        if self.fresh:
+            connection.execute(insert(granted), self.fresh)
+        if self.changed:
+            connection.execute(update(granted).where(
+                granted.c.right_name == bindparam("key_right"),
+                granted.c.household_id == bindparam("key_holder"),
+            ), self.changed)
 
 
 def _recipients(rule: Rule, kind: str, data: Mapping[str, Any], subs: Sequence[Subscription],

@@ -67,12 +67,12 @@ def view_on(connection: Connection, day: dt.date) -> BufferView:
     postal: dict[str, str | None] = {}
     union: dict[str, set[str]] = {}
     homes: dict[str, str] = {}
-    for niss, place in repository.all_places_on(connection, day):
-        sizes[place.household_id] += 1
-        postal[place.household_id] = place.postal_code
+    for niss, (household_id, postal_code) in repository.all_places_on(connection, day).items():
+        sizes[household_id] += 1
+        postal[household_id] = postal_code
         if niss in by_person:
-            union.setdefault(place.household_id, set()).update(by_person[niss])
-            homes[niss] = place.household_id
+            union.setdefault(household_id, set()).update(by_person[niss])
+            homes[niss] = household_id
     view = BufferView(day, households=len(sizes), persons=sum(sizes.values()))
     view.candidates = [Candidate(k, sizes[k], postal[k], frozenset(f), HOUSEHOLD)
                        for k, f in union.items()]

@@ -27,18 +27,25 @@ def _nothing(*_args: object) -> None:
 
 
 class Changes:
-    """The persons changed in each open transaction, until the batch is finished."""
+    """The status versions and the persons changed in each open transaction, until the
+    batch is finished: then the versions are stored at once, and ``on_change`` told."""
 
     def __init__(self, on_change: OnChange = _nothing) -> None:
         self._on_change = on_change
         self._pending: dict[int, set[str]] = {}
+        self._versions: dict[int, list[tuple[str, StatusVersion]]] = {}
 
     def add(self, connection: Connection, nisses: Sequence[str]) -> None:
         self._pending.setdefault(id(connection), set()).update(nisses)
 
+    def add_version(self, connection: Connection, source: str, version: StatusVersion) -> None:
+        self._versions.setdefault(id(connection), []).append((source, version))
+
     def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
                now: dt.datetime) -> None:
-        changed = self._pending.pop(id(connection), set())
+        versions = self._versions.pop(id(connection), [])
+        kept = repository.apply_versions(connection, versions)
+        changed = self._pending.pop(id(connection), set()) | {v.niss for v in kept}
         if changed:
             self._on_change(connection, sorted(changed), snapshot, today, now)
 
@@ -57,8 +64,7 @@ class SocialStatusApplier:
               snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime) -> None:
         version = _version(intake.mutation)
         source = intake.source.cbe if intake.source else "hub"
-        if repository.apply_version(connection, source, version):
-            self._changes.add(connection, [version.niss])
+        self._changes.add_version(connection, source, version)
 
     def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
                now: dt.datetime) -> None:

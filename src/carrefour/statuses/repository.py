@@ -28,22 +28,38 @@ CHUNK = 5_000
 def apply_version(connection: Connection, source: str, version: StatusVersion) -> bool:
     """Keep ``version`` unless a newer version of the same record is stored; whether the
     buffer changed."""
-    stored = connection.execute(
-        select(statuses.c.id, statuses.c.effective_on, statuses.c.action_rank,
-               statuses.c.source_ref)
-        .where(statuses.c.source == source, statuses.c.event_id == version.event_id)
-    ).first()
-    if stored is not None and not supersedes(
-        version.order, (stored.effective_on, stored.action_rank, stored.source_ref)
-    ):
-        return False
-    values = _row(source, version)
-    if stored is None:
-        connection.execute(insert(statuses), values)
-    else:
+    return bool(apply_versions(connection, [(source, version)]))
+
+
+def apply_versions(connection: Connection, versions: Sequence[tuple[str, StatusVersion]]
+                   ) -> list[StatusVersion]:
+    """Keep each version unless a newer version of the same record is stored (or comes in
+    the same call); the versions kept. One look-up and two statements for the whole batch."""
+    newest: dict[tuple[str, str], StatusVersion] = {}
+    for source, version in versions:
+        key = (source, version.event_id)
+        if key not in newest or supersedes(version.order, newest[key].order):
+            newest[key] = version
+    if not newest:
+        return []
+    stored = {(r.source, r.event_id): r for r in connection.execute(
+        select(statuses.c.id, statuses.c.source, statuses.c.event_id, statuses.c.effective_on,
+               statuses.c.action_rank, statuses.c.source_ref)
+        .where(tuple_(statuses.c.source, statuses.c.event_id).in_(sorted(newest))))}
+    fresh, changed = [], []
+    for key, version in newest.items():
+        row = stored.get(key)
+        if row is None:
+            fresh.append(_row(key[0], version))
+        elif supersedes(version.order, (row.effective_on, row.action_rank, row.source_ref)):
+            changed.append({**_row(key[0], version), "row_id": row.id})
+    if fresh:
+        connection.execute(insert(statuses), fresh)
+    if changed:
         connection.execute(update(statuses).where(statuses.c.id == bindparam("row_id")),
-                           {**values, "row_id": stored.id})
-    return True
+                           changed)
+    kept = {(r["source"], r["event_id"]) for r in [*fresh, *changed]}
+    return [v for k, v in newest.items() if k in kept]
 
 
 def _row(source: str, version: StatusVersion) -> dict[str, Any]:
@@ -155,18 +171,17 @@ def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
         yield chunk
 
 
-def all_places_on(connection: Connection, day: dt.date) -> Iterator[tuple[str, Place]]:
-    """Every person's household on ``day`` (persons in NISS order)."""
-    query = (select(households.c.niss, households.c.household_id, households.c.postal_code)
-             .where(households.c.since <= day)
-             .order_by(households.c.niss, households.c.since))
-    current: tuple[str, Place] | None = None
-    for niss, household_id, postal_code in connection.execute(query):
-        if current is not None and current[0] != niss:
-            yield current
-        current = (niss, Place(household_id, postal_code))
-    if current is not None:
-        yield current
+def all_places_on(connection: Connection, day: dt.date) -> dict[str, tuple[str, str | None]]:
+    """Every person's household on ``day``: (household id, postal code) per NISS."""
+    query = select(households.c.niss, households.c.since, households.c.household_id,
+                   households.c.postal_code).where(households.c.since <= day)
+    latest: dict[str, dt.date] = {}
+    found: dict[str, tuple[str, str | None]] = {}
+    for niss, since, household_id, postal_code in connection.execute(query):
+        if niss not in latest or since > latest[niss]:
+            latest[niss] = since
+            found[niss] = (household_id, postal_code)
+    return found
 
 
 def all_statuses_on(connection: Connection, day: dt.date) -> Iterator[tuple[str, str]]:
