@@ -123,7 +123,7 @@ def _tokens(engine: Engine, url: str, members: dict[str, Institution]) -> dict[s
         if not scopes:
             continue
         made = create_credentials(engine, institution_id=members[name].id, scopes=scopes)
-        response = httpx.post(f"{url}/oauth/token", data={
+        response = httpx.post(f"{url}/oauth/token", timeout=60, data={
             "grant_type": "client_credentials", "client_id": made.client_id,
             "client_secret": made.client_secret})
         response.raise_for_status()
