@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from typing import Any
 
@@ -200,7 +200,3 @@ def _ordered(rules: Sequence[Rule], text: str) -> list[Rule]:
     for rule in rules:
         visit(rule, ())
     return done
-
-
-def household_facts(statuses: Iterable[str]) -> frozenset[str]:
-    return frozenset(statuses)
