@@ -33,9 +33,15 @@ from carrefour.journal.writer import JournalWriter
 from carrefour.observability.metrics import HubMetrics
 from carrefour.observability.outbox import OutboxCollector
 from carrefour.observability.tracing import Tracing, build_tracing
+from carrefour.rights.engine import RightsEngine
+from carrefour.rights.services import Rights, rules_in_force
+from carrefour.rights.source import RightsSource
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
+from carrefour.statuses.applier import Changes, HouseholdApplier, SocialStatusApplier
+from carrefour.statuses.domain import FAMILY_COMPOSITION, SOCIAL_STATUS
+from carrefour.statuses.source import StatusBufferSource
 
 BIS_REGISTER_ENDPOINT = "bis-register"
 
@@ -57,6 +63,7 @@ class Hub:
     sealer: Sealer
     auth: Authenticator
     declarations: Declarations
+    rights: Rights
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
     metrics: HubMetrics = field(default_factory=HubMetrics)
     tracing: Tracing = field(default_factory=Tracing)
@@ -97,7 +104,8 @@ def build_hub(
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
     registers = Registers(BisRegisterSource(engine),
-                          PersonDirectorySource(engine, reference, today))
+                          PersonDirectorySource(engine, reference, today),
+                          StatusBufferSource(engine, today), RightsSource(engine, today))
     metrics = HubMetrics()
     metrics.scrape_also(OutboxCollector(engine))
     tracing = tracing or build_tracing(settings.observability)
@@ -125,9 +133,12 @@ def build_hub(
     types = default_mutation_types()
     policy = delivery or DeliveryPolicy.from_env()
     succession = Succession(types)
+    rules = rules_in_force()
     signal = Signal(
         engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
-        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession)}, policy=policy,
+        appliers={NISS_REPLACEMENT: NissReplacementApplier(succession),
+                  **status_appliers(RightsEngine(rules, types))},
+        policy=policy,
     )
     bis = BisRegistry(
         engine=engine, reference_cache=reference, journal=journal,
@@ -149,8 +160,17 @@ def build_hub(
             reader=IntegrationReader(engine), gateway=gateway, journal=journal,
             source_timeout=settings.source_timeout_seconds, today=today,
         ),
+        rights=Rights(engine=engine, reference_cache=reference, journal=journal, rules=rules,
+                      today=today),
         owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
+
+
+def status_appliers(engine: RightsEngine) -> dict[str, SocialStatusApplier | HouseholdApplier]:
+    """The status buffer's appliers; every change is followed by the derived rights."""
+    changes = Changes(engine.follow)
+    return {SOCIAL_STATUS: SocialStatusApplier(changes),
+            FAMILY_COMPOSITION: HouseholdApplier(changes)}
 
 
 def build_authenticator(

@@ -11,6 +11,7 @@ from carrefour import __version__
 from carrefour.auth.cli import app as credentials_app
 from carrefour.directory.cli import institution_app, reference_app
 from carrefour.journal.cli import app as journal_app
+from carrefour.rights.cli import app as rights_app
 from carrefour.signal.cli import app as signal_app
 from carrefour.signal.cli import deliver as deliver_command
 
@@ -29,6 +30,8 @@ app.add_typer(institution_app, name="institution")
 app.add_typer(signal_app, name="signal",
               help="Mutations pushed to subscribers: backlog, replay, purge.")
 app.command("deliver")(deliver_command)
+# derived rights
+app.add_typer(rights_app, name="rights", help="Derived rights: what-if of a changed rule file.")
 console = Console()
 
 DatabaseUrl = Annotated[

@@ -32,6 +32,18 @@ class InvalidInput(CarrefourError):
     title = "The request is not valid"
 
 
+# --- derived rights --------------------------------------------------------------------------
+class InvalidRuleFile(InvalidInput):
+    """A rule file of derived rights refused whole; ``line`` is the line at fault."""
+
+    code = "invalid-rule-file"
+    title = "The rule file is not valid"
+
+    def __init__(self, detail: str, *, line: int) -> None:
+        super().__init__(f"line {line}: {detail}", line=line)
+        self.line = line
+
+
 class UnreadableBody(CarrefourError):
     code = "unreadable-body"
     status = 400
@@ -343,4 +355,5 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     ImpossiblePeriod,
     DeclarationTypeNotAllowed,
     DeclarationConflict,
+    InvalidRuleFile,  # derived rights
 )

@@ -11,6 +11,9 @@ FEATURE_TABLES = (
     "carrefour.journal.tables",
     "carrefour.auth.tables",
     "carrefour.signal.tables",
+    # derived rights: the status buffer and the rights granted
+    "carrefour.statuses.tables",
+    "carrefour.rights.tables",
 )
 
 

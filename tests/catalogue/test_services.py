@@ -18,7 +18,8 @@ from tests.catalogue.conftest import CatalogueNetwork
 CATALOGUE = default_catalogue()
 GRANTS, _ = parse_reference(default_reference_text())
 NOT_GRANTED = 20  # CPAS quality code 20 ("collaborator under inquiry"): no deliberation
-HUB_LOCAL = {"niss-history"}  # answered by the hub's own BIS register (tests/identification)
+HUB_LOCAL = {"niss-history",  # answered by the hub's own BIS register (tests/identification)
+             "harmonised-statuses", "derived-rights"}  # its status buffer (tests/statuses)
 
 SERVICES = sorted(s.name for s in CATALOGUE if not s.composite and s.name not in HUB_LOCAL)
 

@@ -26,6 +26,7 @@ from carrefour.console.settings import ConsoleSettings
 from carrefour.declarations import routes as declaration_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
+from carrefour.rights import routes as rights_routes
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
 
@@ -69,6 +70,7 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(observability_routes.router)
     app.include_router(declaration_routes.router)
     console_routes.install(app, hub, console)  # the console: operators, DPOs, citizens
+    app.include_router(rights_routes.router)  # derived rights
     openapi.install(app)
     docs.install(app)
     return app

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
 
@@ -51,8 +51,8 @@ class Published:
 
 
 class Applier(Protocol):
-    """A mutation type the hub applies itself (audience ``hub``), such as the National
-    Register's replacement of a BIS number."""
+    """A mutation type the hub applies itself: audience ``hub`` (the National Register's
+    replacement of a BIS number), or a type it also delivers (the status buffer's)."""
 
     def check(self, mutation: Mutation) -> None:
         """Refuse a mutation that can never be applied, before it is queued (no I/O)."""
@@ -69,6 +69,15 @@ class Applier(Protocol):
     ) -> None:
         """Apply the mutation in the intake's transaction; a :class:`CarrefourError` refuses
         it (nothing of it is stored)."""
+
+
+@runtime_checkable
+class Finisher(Protocol):
+    """An applier that completes its work once per batch, after every intake of the batch was
+    applied (the status buffer evaluates the derived rights of all the changes at once)."""
+
+    def finish(self, connection: Connection, *, snapshot: ReferenceSnapshot, today: dt.date,
+               now: dt.datetime) -> None: ...
 
 
 @dataclass(slots=True)
@@ -91,12 +100,17 @@ def store_intakes(
     """Store every mutation that is not a duplicate, its outbox rows and every intake's journal
     entry, in the caller's transaction.
 
-    Mutations the hub applies itself are applied first; a mutation about a replaced BIS number
+    Mutations the hub applies itself are applied first (those it also delivers, once moved
+    to the number that replaced a BIS number); a mutation about a replaced BIS number
     is then stored under the number that replaced it, and goes to that number's files."""
     planned = _plan(intakes, _already_stored(connection, intakes))
     fresh = [p for p in planned if not p.duplicate]
-    _apply(connection, fresh, appliers or {}, snapshot=snapshot, today=today, now=now)
-    _follow(connection, [p for p in fresh if p.intake.kind.audience != APPLIED])
+    applied = [p for p in fresh if p.intake.kind.audience == APPLIED]
+    delivered = [p for p in fresh if p.intake.kind.audience != APPLIED]
+    _apply(connection, applied, appliers or {}, snapshot=snapshot, today=today, now=now)
+    _follow(connection, delivered)
+    _apply(connection, delivered, appliers or {}, snapshot=snapshot, today=today, now=now)
+    _finish(connection, fresh, appliers or {}, snapshot=snapshot, today=today, now=now)
     subs = _subscriptions_for(connection, {p.intake.kind.type for p in fresh})
     files = _integrations_for(
         connection, [p.intake for p in fresh], {s.institution_id for s in subs}
@@ -141,15 +155,34 @@ def _apply(
     today: dt.date,
     now: dt.datetime,
 ) -> None:
+    """Apply the mutations the hub applies: every one of audience ``hub``, and those of the
+    types delivered to subscribers that the hub also applies (the status buffer's)."""
     for p in fresh:
-        if p.intake.kind.audience != APPLIED:
-            continue
         applier = appliers.get(p.intake.kind.type)
         if applier is None:
+            if p.intake.kind.audience != APPLIED:
+                continue
             raise RuntimeError(f"the hub has no way to apply '{p.intake.kind.type}' mutations")
         applier.apply(
             connection, p.intake, event_id=p.event_id, snapshot=snapshot, today=today, now=now
         )
+
+
+def _finish(
+    connection: Connection,
+    fresh: Sequence[_Planned],
+    appliers: Mapping[str, Applier],
+    *,
+    snapshot: ReferenceSnapshot,
+    today: dt.date,
+    now: dt.datetime,
+) -> None:
+    finished: set[int] = set()
+    for p in fresh:
+        applier = appliers.get(p.intake.kind.type)
+        if isinstance(applier, Finisher) and id(applier) not in finished:
+            finished.add(id(applier))
+            applier.finish(connection, snapshot=snapshot, today=today, now=now)
 
 
 def _follow(connection: Connection, planned: Sequence[_Planned]) -> None:

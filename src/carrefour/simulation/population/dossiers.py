@@ -13,10 +13,12 @@ import datetime as dt
 import hashlib
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carrefour.simulation.population.households import REFERENCE_DATE, Person
-from carrefour.simulation.population.population import Population
+
+if TYPE_CHECKING:  # population.py draws the BIM status from the shared statuses below
+    from carrefour.simulation.population.population import Population
 
 Record = dict[str, Any]
 

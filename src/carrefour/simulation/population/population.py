@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from carrefour.simulation.network import mutualities
+from carrefour.simulation.population.dossiers import disabled, living_wage
 from carrefour.simulation.population.households import (
     REFERENCE_DATE,
     Address,
@@ -49,6 +50,11 @@ class Population:
         return self.households[index]
 
 
+def _bim_by_right(person: Person) -> bool:
+    """A living wage or a disability allowance gives the increased reimbursement (BIM)."""
+    return living_wage(person) or disabled(person)
+
+
 def generate_population(
     *, persons: int, seed: int, mutuality_slugs: Sequence[str] | None = None,
     progress: Progress | None = None,
@@ -70,5 +76,5 @@ def generate_population(
         households=tuple(households),
         persons=everyone,
         unemployment=tuple(unemployment(rng, everyone)),
-        insurance=tuple(insurance(rng, households, slugs)),
+        insurance=tuple(insurance(rng, households, slugs, entitled=_bim_by_right)),
     )

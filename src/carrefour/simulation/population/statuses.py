@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from carrefour.simulation.population.households import REFERENCE_DATE, Household, Person
@@ -16,6 +16,9 @@ from carrefour.simulation.population.names import Region
 TEMPORARY_SHARE = 0.13
 COMPLETE_SHARE = 0.07  # of the persons of working age
 BIM_HOUSEHOLD_SHARE = 0.17
+# Households with a living wage or a disability allowance are BIM by right (about 11 % of the
+# synthetic households); the others are drawn so that about 17 % of all households are BIM.
+BIM_OTHERS_SHARE = 0.067
 COVID_FIRST, COVID_LAST = dt.date(2020, 3, 16), dt.date(2021, 12, 31)
 
 # Where each mutuality is strong: weights per region, in the order of the mutualities given.
@@ -98,14 +101,21 @@ def _complete_period(rng: random.Random, niss: str) -> UnemploymentPeriod:
 
 
 def insurance(
-    rng: random.Random, households: Sequence[Household], mutualities: Sequence[str]
+    rng: random.Random, households: Sequence[Household], mutualities: Sequence[str],
+    entitled: Callable[[Person], bool] | None = None,
 ) -> list[Insurance]:
-    """Every person insured at one mutuality (the household's); ~17 % of households BIM."""
+    """Every person insured at one mutuality (the household's); ~17 % of households BIM: every
+    household with an ``entitled`` member (a living wage, a disability allowance), and some
+    others drawn."""
     insured: list[Insurance] = []
+    share = BIM_HOUSEHOLD_SHARE if entitled is None else BIM_OTHERS_SHARE
     for household in households:
         weights = MUTUALITY_WEIGHTS[household.region][: len(mutualities)]
         mutuality = rng.choices(tuple(mutualities), weights)[0]
-        bim_since = _bim_since(rng) if rng.random() < BIM_HOUSEHOLD_SHARE else None
+        drawn = rng.random() < share
+        if entitled is not None and any(entitled(p) for p in household.members):
+            drawn = True
+        bim_since = _bim_since(rng) if drawn else None
         code = holder_code(household.head, bim=bim_since is not None)
         insured.extend(
             _insured(rng, person, mutuality=mutuality, code=code, bim_since=bim_since)

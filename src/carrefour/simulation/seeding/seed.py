@@ -32,6 +32,7 @@ from carrefour.simulation.seeding.sources_db import (
     write_source,
     writer_engine,
 )
+from carrefour.simulation.seeding.statuses_seed import load_status_buffer
 
 DEFAULT_BASE_PORT = 8100
 
@@ -65,6 +66,7 @@ class SeedReport:
     credentials: tuple[DemoCredentials, ...]
     examples: Mapping[str, str]
     reference_loaded: tuple[int, int] | None = None  # deliberations, availability rows
+    statuses: Mapping[str, int] = field(default_factory=dict)  # rows of the status buffer
     seconds: Mapping[str, float] = field(default_factory=dict)
 
 
@@ -123,6 +125,9 @@ def _seed_directory(
     issued = demo_credentials(hub_engine, ids, seed=seed)
     loaded = _load_reference(hub_engine, *reference)
     timings["directory"] = _lap(clock)
+    clock = time.perf_counter()
+    buffer = load_status_buffer(hub_engine, population)
+    timings["statuses"] = _lap(clock)
     return SeedReport(
         seed=seed, persons=len(population.persons), households=len(population.households),
         unemployment_periods=len(population.unemployment),
@@ -130,7 +135,7 @@ def _seed_directory(
         institutions=len(ids), integrations=written, cpas_files=len(files),
         sources=sources, credentials=tuple(issued),
         examples=examples(population, files, today), reference_loaded=loaded,
-        seconds=timings,
+        statuses=buffer, seconds=timings,
     )
 
 
