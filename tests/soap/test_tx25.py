@@ -126,3 +126,15 @@ def test_the_served_wsdl_works_when_the_operator_configured_the_schemas(
     client = zeep.Client(soap.url + TX25_PATH + "?wsdl", transport=Transport(session=session))
     response = retrieve(client.service, soap, JEAN)
     assert response.status.value == "DATA_FOUND"
+
+
+def test_naming_another_institutions_org_unit_is_a_client_fault(soap: SoapNetwork) -> None:
+    service, _ = soap.tx25()
+    with pytest.raises(Fault) as raised:
+        service.retrieveTI(
+            informationCustomer={"ticket": "CPAS-2",
+                                 "customerIdentification": {"cbeNumber": soap.cbe["other-cpas"]}},
+            legalContext="PCSA:SOCIAL_INQUIRY", searchInformation={"ssin": JEAN})
+    assert raised.value.code == "soapenv:Client"
+    assert raised.value.detail[0].findtext("detail/reasonCode") == "MSG00011"
+    assert_valid(tx25_schema(), raised.value.detail[0])

@@ -112,6 +112,20 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
              "Rijksinstituut voor Ziekte- en Invaliditeitsverzekering"), (21, 0), 21),
     _source("spp-is", kinds.SPP_IS, "0209001247",
             ("SPP Intégration sociale", "POD Maatschappelijke Integratie"), (16, 2), 22),
+    # The rest of the CPAS catalogue (seed 004): Limosa, annual holidays, Flemish sources;
+    # offsets from 41.
+    _source("limosa", kinds.LIMOSA, "0209001346",
+            ("Limosa (ONSS, travailleurs détachés)", "Limosa (RSZ, gedetacheerde werknemers)"),
+            (12, 1), 41),
+    _source("onva", kinds.ONVA, "0209001445",
+            ("Office national des vacances annuelles", "Rijksdienst voor Jaarlijkse Vakantie"),
+            (10, 0), 42),
+    _source("led", kinds.LED, "0209001544",
+            ("LED (Leer- en Ervaringsbewijzen Databank)", "Leer- en Ervaringsbewijzen Databank"),
+            (40, 3), 43),
+    _source("vesta", kinds.VESTA, "0209001643",
+            ("VESTA (Protection sociale flamande)", "VESTA (Vlaamse sociale bescherming)"),
+            (40, 1), 44),
 )
 
 # The regional employment service of each region (job-seeker files, by the person's region).

@@ -23,7 +23,7 @@ from carrefour.bootstrap import Hub
 from carrefour.errors import (
     AuthenticationBusy,
     CarrefourError,
-    InstitutionDisabled,
+    Forbidden,
     InvalidInput,
     InvalidNiss,
     InvalidXml,
@@ -157,11 +157,12 @@ class Tx25Exchange:
         sub(item, "", "reasonCode", code.tx25_code)
         sub(item, "", "diagnostic", f"{error.code}: {error.detail}"[:256])
         sub(item, "", "authorCode", "Carrefour")
-        client_error = isinstance(error, InvalidInput | Unauthenticated)
+        # the client's doing (bad input, credentials, speaking for another organisation)
+        client_error = isinstance(error, InvalidInput | Unauthenticated | Forbidden)
         fault = Fault("Client" if client_error else "Server", error.detail, detail)
         if isinstance(error, Unauthenticated):
             return Tx25Fault(fault, 401, {"WWW-Authenticate": 'Basic realm="Carrefour"'})
-        if isinstance(error, InstitutionDisabled):
+        if isinstance(error, Forbidden):  # a disabled institution, another's OrgUnit
             return Tx25Fault(Fault("Client", error.detail, detail), 403)
         if isinstance(error, TooManyAttempts | AuthenticationBusy):
             wait = str(error.extra.get("retry_after", 1))

@@ -26,8 +26,15 @@ from starlette.routing import Route
 from carrefour.errors import CarrefourError
 from carrefour.exchange.ports import SourceAnswer
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
-from carrefour.simulation.sources import address_search, mutuality, national_register, onem, records
-from carrefour.simulation.sources.kinds import RECORD_KINDS
+from carrefour.simulation.sources import (
+    address_search,
+    limosa,
+    mutuality,
+    national_register,
+    onem,
+    records,
+)
+from carrefour.simulation.sources.kinds import LIMOSA, RECORD_KINDS
 from carrefour.simulation.sources.protocol import (
     Handler,
     Source,
@@ -48,6 +55,7 @@ HANDLERS: dict[str, Mapping[str, Handler]] = {
     ONEM: {**onem.HANDLERS, **records.handlers(ONEM)},
     MUTUALITY: mutuality.HANDLERS,
     **{kind: records.handlers(kind) for kind in RECORD_KINDS},
+    LIMOSA: {**records.handlers(LIMOSA), **limosa.HANDLERS},
 }
 
 
