@@ -43,7 +43,8 @@ POSTING = Lookup(table="postings", parameter="posting_id")
 
 # The services each kind of source answers from its records.
 RECORD_SERVICES: dict[str, dict[str, Lookup]] = {
-    "national-register": {"address-history": PERSON, "waiting-register": PERSON},
+    "national-register": {"address-history": PERSON, "waiting-register": PERSON,
+                          "civil-state-history": PERSON},
     "onem": {"activation": PERSON},
     ONSS: {"employment": PERSON, "dimona-periods": PERSON, "dmfa-quarters": PERSON,
            "employer-directory": EMPLOYER},
