@@ -25,9 +25,11 @@ from rich.progress import Progress
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
 from carrefour.simulation.demo.guide import examples, run_examples, token_command
+from carrefour.simulation.demo.soap_guide import demo_examples, run_soap_examples, soap_environment
 from carrefour.simulation.demo.trickle import CPAS_APP_OFFSET, cpas_app_address, prepare_signal
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
+from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,6 +76,7 @@ def environment(options: DemoOptions) -> dict[str, str]:
     # The demo CPAS application listens on plain http on loopback: the hub sends there only
     # because it is allow-listed here.
     env["CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS"] = cpas_app_address(options.base_port)
+    env.update(soap_environment())
     return env
 
 
@@ -175,7 +178,19 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
     console.print(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/   "
                   f"# the latest events; backlog: {env} {shlex.quote(sys.executable)} "
                   "-m carrefour.cli signal backlog", soft_wrap=True)
+    _print_soap(console, hub, cpas, report)
     console.print("\nPress Ctrl-C to stop the network.", style="dim")
+
+
+def _print_soap(console: Console, hub: str, cpas: DemoCredentials, report: SeedReport) -> None:
+    console.print("\n# SOAP, for CPAS software written against the CBSS", style="bold")
+    console.print(f"SSDN connector     {hub}{SSDN_PATH}   (sendXML; the demo CPAS is admitted "
+                  "from 127.0.0.1 by its OrgUnit)\n"
+                  f"Tx25 (v2)          {hub}{TX25_PATH}   (retrieveTI; HTTP Basic with the demo "
+                  "CPAS's client_id and client_secret)")
+    for example in demo_examples(report):
+        console.print(f"\n# {example.title}", style="bold")
+        console.print(example.curl(hub, cpas), soft_wrap=True, markup=False, highlight=False)
 
 
 def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
@@ -195,6 +210,9 @@ def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
             console.print(
                 f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected."
             )
+            soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret),
+                                     demo_examples(report))
+            console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
             return
         print_guide(console, options, report)
         try:
