@@ -30,7 +30,7 @@ def test_every_row_names_what_answers_it() -> None:
             continue
         names = [n for n in re.findall(r"`([^`]+)`", carrefour)
                  if not n.startswith(("/", "POST", "GET", "PATCH", "DELETE", "OCMWCPAS"))]
-        assert names, seed_name
+        assert names or "/v1/" in carrefour, seed_name  # a service, or an endpoint
         known = mutations if "mutation" in carrefour else services
         assert set(names) <= known, (seed_name, set(names) - known)
 
