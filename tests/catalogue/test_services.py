@@ -57,6 +57,11 @@ def holder(network: CatalogueNetwork, service: Service) -> tuple[str | None, dic
         return None, {"postal_code": row[1], "street": row[2]}
     if service.name == "employer-directory":
         return None, {"employer": network.source_rows("onss", "SELECT key FROM employers")[0][0]}
+    if service.name == "posted-workers":
+        name = network.source_rows("limosa", "SELECT key FROM names")[0][0]
+        return None, {"last_name": str(name).title()}
+    if service.name == "posting-document":
+        return None, {"posting_id": network.source_rows("limosa", "SELECT key FROM postings")[0][0]}
     return _holder_niss(network, service), {}
 
 

@@ -53,6 +53,23 @@ def test_a_cpas_integration_without_end_date_gets_the_maximum_duration_of_its_co
     assert not period.capped
 
 
+@pytest.mark.parametrize(
+    ("starts_on", "last_day"),
+    [
+        (D(2025, 12, 31), D(2026, 2, 28)),  # no 31 February: the period fills February
+        (D(2023, 12, 31), D(2024, 2, 29)),  # leap year
+        (D(2025, 12, 30), D(2026, 2, 28)),
+        (D(2025, 12, 28), D(2026, 2, 27)),  # 28 February exists: the day before
+        (D(2026, 8, 31), D(2026, 10, 30)),  # 31 October exists: the day before
+    ],
+)
+def test_a_code_001_integration_lasts_two_full_months_at_the_end_of_a_month(
+    starts_on: dt.date, last_day: dt.date
+) -> None:
+    period = integration_period(sector=CPAS, quality_code=1, starts_on=starts_on, ends_on=None)
+    assert period.ends_on == last_day
+
+
 def test_a_cpas_end_date_beyond_the_maximum_is_capped() -> None:
     period = integration_period(
         sector=CPAS, quality_code=1, starts_on=D(2026, 1, 31), ends_on=D(2026, 12, 31)

@@ -44,6 +44,7 @@ MEMBERS = {
     "cpas": (24, "cpas", 17, Role.CLIENT, [Scope.CONSULT]),
     "other-cpas": (25, "cpas", 17, Role.CLIENT, [Scope.CONSULT]),
     "operator": (26, "hub", 25, Role.CLIENT, [Scope.ADMIN, Scope.CONSULT]),
+    "inami": (27, "inami", 21, Role.SOURCE, [Scope.PUBLISH]),
 }
 
 

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from carrefour.simulation.network import institution
+from carrefour.simulation.population.dossiers_regional import medical_house
 from carrefour.simulation.population.population import Person, Population
 from carrefour.simulation.sources.app import create_source_app
 from tests.people import CAROL
@@ -180,6 +181,7 @@ def test_health_insurance_is_known_at_the_persons_own_mutuality_only(
         "bim": True,
         "bim_since": insured.bim_since.isoformat() if insured.bim_since else None,
         "third_party_payer": True,
+        "medical_house": medical_house(insured.niss),
     }
     for other in ("mc-cm", "solidaris", "mutualites-libres"):
         if other != own.slug:

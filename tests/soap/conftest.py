@@ -26,7 +26,7 @@ from carrefour.directory.domain import Role
 from carrefour.directory.files import load_reference_file
 from carrefour.directory.services import InstitutionSpec, register_institution
 from carrefour.simulation.seeding.sources_db import insert_chunks, name_key_rows, writer_engine
-from carrefour.simulation.sources import schema
+from carrefour.simulation.sources import records, schema
 from carrefour.simulation.sources.app import create_source_app
 from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
 from tests.conftest import SHARED, _empty_all_tables
@@ -61,6 +61,32 @@ def _person(number: str, last: str, firsts: list[str], born: dt.date, gender: st
     }
 
 
+def _moves(since: str, *previous: tuple[str, str, str]) -> list[dict[str, Any]]:
+    """An address history: the current address of the household since ``since``, then each
+    previous (street, start, end), latest first."""
+    here = {"street": "Rue de Fer", "number": "12", "box": None, "postal_code": "5000",
+            "municipality": "Namur"}
+    return [{**here, "start": since, "end": None}, *(
+        {**here, "street": street, "number": "3", "start": start, "end": end}
+        for street, start, end in previous)]
+
+
+# The register's records on the household (address history, civil states, waiting register).
+RECORDS = {
+    JEAN: {"addresses": _moves("2015-03-01", ("Rue des Carmes", "1988-06-18", "2015-02-28")),
+           "civil_states": [{"state": "single", "start": "1961-04-12", "end": "1988-06-17"},
+                            {"state": "married", "start": "1988-06-18", "end": None}]},
+    MARIE: {"addresses": _moves("2015-03-01"),
+            "civil_states": [{"state": "single", "start": "1963-09-02", "end": "1988-06-17"},
+                             {"state": "married", "start": "1988-06-18", "end": None}],
+            "registered_on": "2014-05-02", "procedure": "international-protection",
+            "status": "refugee",
+            "decisions": [{"authority": "CGRA", "decision": "refugee", "start": "2014-11-20",
+                           "end": None}]},
+    LUC: {"addresses": _moves("2015-03-01"),
+          "civil_states": [{"state": "single", "start": "1990-01-15", "end": None}]},
+}
+
 HOUSEHOLD = [
     _person(JEAN, "Dupont", ["Jean", "Marie"], dt.date(1961, 4, 12), "M", "head"),
     _person(MARIE, "Lambert", ["Marie"], dt.date(1963, 9, 2), "F", "partner",
@@ -77,6 +103,8 @@ def national_register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     with engine.begin() as connection:
         connection.execute(schema.persons.insert(), HOUSEHOLD)
         insert_chunks(connection, schema.phonetic_keys, name_key_rows(["Dupont", "Lambert"]))
+        connection.execute(records.table("national-register").insert(),
+                           [records.record_row(n, r) for n, r in RECORDS.items()])
     engine.dispose()
     app = create_source_app("national-register", database_url=url, token=NR_TOKEN,
                             name="Registre national")

@@ -30,7 +30,9 @@ def test_the_whole_inquiry_of_an_integrated_person_covers_the_household(
     assert texts(service, f"{GROUPS}/pi:CitizenGroup/p:Citizen/p:SocialSecurityUser") == members
     assert len(texts(service, f"{GROUPS}/pi:AddressHistoryGroup/pi:AddressHistory"
                               "/pi:SocialSecurityUser")) == 3
-    assert len(texts(service, "c:ResultSummary/c:Detail/c:Information/c:FieldValue")) == 4
+    # one ticket per consultation: the household, then legal data, address history and
+    # waiting register of each of the three members
+    assert len(texts(service, "c:ResultSummary/c:Detail/c:Information/c:FieldValue")) == 10
 
 
 def test_only_the_groups_asked_for_are_returned(soap: SoapNetwork) -> None:
@@ -66,3 +68,48 @@ def _today() -> str:
     import datetime as dt
 
     return dt.date.today().isoformat()
+
+
+ADDRESSES = f"{GROUPS}/pi:AddressHistoryGroup/pi:AddressHistory"
+
+
+def test_the_address_history_comes_from_the_register_for_the_person_with_a_file(
+    soap: SoapNetwork,
+) -> None:
+    _integrate(soap, JEAN, "Dupont", "Jean", "1961-04-12")
+    groups = ("<pi:FamilyCompositionGroup>true</pi:FamilyCompositionGroup>"
+              "<pi:AddressHistoryGroup>true</pi:AddressHistoryGroup>")
+    service = only_service(send(soap, ("OCMWCPASPerformInvestigation", _request(JEAN, groups))))
+    assert return_code(service) == "0", reasons(service)
+    histories = list(service.iterfind(ADDRESSES, _ns()))
+    streets = [texts(h, "pi:LegalAddresses/pi:StandardAddress/p:Street/p:Description")
+               for h in histories]
+    assert streets[0] == ["Rue de Fer", "Rue des Carmes"]  # Jean's, most recent first
+    assert streets[1] == ["Rue de Fer"]  # Marie: no file, the current address only
+    dates = [a.get("modificationDate") for a in histories[0].iterfind(
+        "pi:LegalAddresses/pi:StandardAddress", _ns())]
+    assert dates == ["2015-03-01", "1988-06-18"]
+
+
+def test_the_waiting_register_answers_for_a_person_with_a_file(soap: SoapNetwork) -> None:
+    _integrate(soap, MARIE, "Lambert", "Marie", "1963-09-02")
+    groups = "<pi:WaitRegisterGroup>true</pi:WaitRegisterGroup>"
+    service = only_service(send(soap, ("OCMWCPASPerformInvestigation", _request(MARIE, groups))))
+    assert return_code(service) == "0", reasons(service)
+    assert "11007001" not in reasons(service)
+    register = f"{GROUPS}/pi:WaitRegisterGroup/pi:WaitRegister"
+    assert texts(service, f"{register}/pi:SocialSecurityUser") == [MARIE]
+    assert texts(service, f"{register}/pi:RefugeeSituationH205/pi:RefugeeSituation"
+                          "/pi:demandDate") == ["2014-05-02"]
+    assert texts(service, f"{register}/pi:RefugeeAdministriveFileH206"
+                          "/pi:RefugeeAdministrativeFile/pi:comment") == ["CGRA: refugee"]
+
+
+def test_a_person_without_waiting_register_data_gets_the_information(
+    soap: SoapNetwork,
+) -> None:
+    _integrate(soap, JEAN, "Dupont", "Jean", "1961-04-12")
+    groups = "<pi:WaitRegisterGroup>true</pi:WaitRegisterGroup>"
+    service = only_service(send(soap, ("OCMWCPASPerformInvestigation", _request(JEAN, groups))))
+    assert "11007001" in reasons(service)
+    assert not texts(service, f"{GROUPS}/pi:WaitRegisterGroup/pi:WaitRegister")

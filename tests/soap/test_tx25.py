@@ -126,3 +126,99 @@ def test_the_served_wsdl_works_when_the_operator_configured_the_schemas(
     client = zeep.Client(soap.url + TX25_PATH + "?wsdl", transport=Transport(session=session))
     response = retrieve(client.service, soap, JEAN)
     assert response.status.value == "DATA_FOUND"
+
+
+def test_naming_another_institutions_org_unit_is_a_client_fault(soap: SoapNetwork) -> None:
+    service, _ = soap.tx25()
+    with pytest.raises(Fault) as raised:
+        service.retrieveTI(
+            informationCustomer={"ticket": "CPAS-2",
+                                 "customerIdentification": {"cbeNumber": soap.cbe["other-cpas"]}},
+            legalContext="PCSA:SOCIAL_INQUIRY", searchInformation={"ssin": JEAN})
+    assert raised.value.code == "soapenv:Client"
+    assert raised.value.detail[0].findtext("detail/reasonCode") == "MSG00011"
+    assert_valid(tx25_schema(), raised.value.detail[0])
+
+
+def _with_a_file(soap: SoapNetwork, ssin: str = JEAN) -> None:
+    born = {JEAN: ("Dupont", "Jean", "1961-04-12"), MARIE: ("Lambert", "Marie", "1963-09-02")}
+    done = only_service(send(soap, manage_access(
+        ssin, "REGISTER", purpose="1", start=dt.date.today().isoformat(),
+        proof=person_data(*born[ssin]))))
+    assert return_code(done) in ("0", "1"), reasons(done)
+
+
+def _record(soap: SoapNetwork, ssin: str, **search: Any) -> etree._Element:
+    service, history = soap.tx25()
+    retrieve(service, soap, ssin, **search)
+    record = received(history).find("rrn_it_implicit")  # valid against the XSDs
+    assert record is not None
+    return record
+
+
+@pytest.mark.parametrize("history", [False, True])
+def test_every_date_of_a_reply_is_complete(soap: SoapNetwork, history: bool) -> None:
+    _with_a_file(soap)
+    record = _record(soap, JEAN, history=history)
+    dates = record.findall(".//r:Date", R) + record.findall(".//r:DelDate", R)
+    assert len(dates) >= 7
+    for element in dates:
+        assert [child.tag.split("}")[1] for child in element] == [
+            "Century", "Year", "Month", "Day"], etree.tostring(element)
+
+
+def test_without_history_each_group_holds_the_current_item(soap: SoapNetwork) -> None:
+    _with_a_file(soap)
+    record = _record(soap, JEAN, history=False)
+    addresses = record.findall("r:LegalMainAddresses/r:LegalMainAddress", R)
+    assert [a.findtext("r:Address/r:Street/r:Label", namespaces=R) for a in addresses] == [
+        "Rue de Fer"]
+    assert addresses[0].findtext("r:Date/r:Year", namespaces=R) == "15"
+    assert addresses[0].find("r:Address/r:Street/r:Graphic", R) is None
+    states = record.findall("r:CivilStates/r:CivilState/r:CivilState/r:Code", R)
+    assert [s.text for s in states] == ["20"]
+
+
+def test_with_history_the_previous_addresses_and_civil_states_come_too(
+    soap: SoapNetwork,
+) -> None:
+    _with_a_file(soap)
+    record = _record(soap, JEAN, history=True)
+    streets = record.findall("r:LegalMainAddresses/r:LegalMainAddress/r:Address/r:Street/r:Label",
+                             R)
+    assert [s.text for s in streets] == ["Rue de Fer", "Rue des Carmes"]
+    previous = record.findall("r:LegalMainAddresses/r:LegalMainAddress", R)[1]
+    assert previous.findtext("r:DelDate/r:Year", namespaces=R) == "15"
+    states = record.findall("r:CivilStates/r:CivilState/r:CivilState/r:Code", R)
+    assert [s.text for s in states] == ["20", "10"]
+    members = record.findall("r:FamilyMembers/r:FamilyMember/r:Date/r:Year", R)
+    assert [m.text for m in members] == ["15", "15", "15"]  # moved in together in 2015
+
+
+@pytest.mark.parametrize(("language", "married", "head"), [
+    ("fr", "Marié(e)", "Personne de référence"),
+    ("nl", "Gehuwd", "Referentiepersoon"),
+    ("de", "Verheiratet", "Referenzperson"),
+])
+def test_labels_come_in_the_language_asked(
+    soap: SoapNetwork, language: str, married: str, head: str,
+) -> None:
+    _with_a_file(soap)
+    record = _record(soap, JEAN, language=language)
+    assert record.findtext("r:CivilStates/r:CivilState/r:CivilState/r:Label",
+                           namespaces=R) == married
+    assert record.findtext("r:FamilyMembers/r:FamilyMember/r:FamilyRole/r:Label",
+                           namespaces=R) == head
+
+
+def test_without_a_file_the_dated_groups_are_left_out_with_the_reason(
+    soap: SoapNetwork,
+) -> None:
+    service, history = soap.tx25()
+    response = retrieve(service, soap, MARIE)
+    notes = {i.fieldName: i.fieldValue for i in response.status.information}
+    assert set(notes) == {"FamilyMembers", "LegalMainAddresses", "CivilStates"}
+    assert all(n.startswith("not-integrated") for n in notes.values())
+    record = received(history).find("rrn_it_implicit")
+    assert record is not None and record.find("r:CivilStates", R) is None
+    assert not [d for d in record.iter(f"{{{R['r']}}}Date") if len(d) == 0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,6 +23,28 @@ class Parameter:
     type: str
     required: bool = False
     choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PartCondition:
+    """When a part of a composite service is asked, from the key data of the person (the birth
+    date the NISS carries): e.g. the pension register only for persons aged 60 or more."""
+
+    min_age: int | None = None
+    max_age: int | None = None
+
+    def holds(self, birth_date: dt.date | None, today: dt.date) -> bool:
+        if birth_date is None:  # unknown: the part is asked
+            return True
+        before_birthday = (today.month, today.day) < (birth_date.month, birth_date.day)
+        years = today.year - birth_date.year - before_birthday
+        return ((self.min_age is None or years >= self.min_age)
+                and (self.max_age is None or years <= self.max_age))
+
+    def describe(self) -> str:
+        limits = [f"aged {self.min_age} or more" if self.min_age is not None else "",
+                  f"aged {self.max_age} or less" if self.max_age is not None else ""]
+        return "asked only for persons " + " and ".join(x for x in limits if x)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +66,10 @@ class Service:
     collection: str | None = None
     parts: tuple[str, ...] = ()  # a composite service: the services it asks at once
     declaration: bool = False  # sent by a client to its source (carrefour.declarations)
+    conditions: tuple[tuple[str, PartCondition], ...] = ()  # parts asked on key data only
+
+    def condition_of(self, part: str) -> PartCondition | None:
+        return dict(self.conditions).get(part)
 
     @property
     def composite(self) -> bool:
@@ -110,7 +136,8 @@ def parse_catalogue(text: str) -> Catalogue:
         raise InvalidInput(f"The catalogue declares {', '.join(twice)} more than once.")
     catalogue = Catalogue({s.name: s for s in services})
     _check_parts(catalogue)
-    return catalogue
+    return Catalogue({name: _with_part_parameters(s, catalogue)
+                      for name, s in catalogue.services.items()})
 
 
 def _check_parts(catalogue: Catalogue) -> None:
@@ -118,6 +145,28 @@ def _check_parts(catalogue: Catalogue) -> None:
         for part in service.parts:
             if catalogue.get(part).composite:
                 raise InvalidInput(f"The composite '{service.name}' nests the composite {part}.")
+        stray = sorted({part for part, _ in service.conditions} - set(service.parts))
+        if stray:
+            raise InvalidInput(f"The composite '{service.name}' sets conditions on "
+                               f"{', '.join(stray)}, which are not among its parts.")
+
+
+def _with_part_parameters(service: Service, catalogue: Catalogue) -> Service:
+    """A composite takes the parameters of its parts (all optional): each part gets those it
+    declares (``from``/``to`` reach every part keeping a history)."""
+    if not service.composite:
+        return service
+    merged: dict[str, Parameter] = {}
+    for part in service.parts:
+        for parameter in catalogue.get(part).parameters:
+            merged.setdefault(parameter.name, replace(parameter, required=False))
+    return replace(service, parameters=tuple(merged.values()))
+
+
+def part_parameters(part: Service, given: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a composite's request that ``part`` declares."""
+    names = {p.name for p in part.parameters}
+    return {name: value for name, value in given.items() if name in names}
 
 
 def _service(raw: Mapping[str, Any]) -> Service:
@@ -147,6 +196,8 @@ def _service(raw: Mapping[str, Any]) -> Service:
         collection=raw.get("collection"),
         parts=tuple(raw.get("parts", ())),
         declaration=bool(raw.get("declaration", False)),
+        conditions=tuple((part, PartCondition(min_age=c.get("min_age"), max_age=c.get("max_age")))
+                         for part, c in raw.get("conditions", {}).items()),
     )
 
 

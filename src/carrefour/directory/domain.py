@@ -193,7 +193,18 @@ def cpas_limit(quality_code: int, starts_on: dt.date) -> dt.date | None:
     months = CPAS_MAX_MONTHS.get(quality_code)
     if months is None:
         return None
-    return add_months(starts_on, months) - dt.timedelta(days=1)  # never before 0001-01-01
+    return last_day_of_months(starts_on, months)
+
+
+def last_day_of_months(starts_on: dt.date, months: int) -> dt.date:
+    """The last day of a period of ``months`` months starting on ``starts_on``: the day before
+    the same day ``months`` later, or the last day of that month when it has no such day (a
+    period of two months from 31 December ends on the last day of February, not the day
+    before)."""
+    same_day = add_months(starts_on, months)
+    if same_day.day < starts_on.day:  # the month is shorter: the period fills it
+        return same_day
+    return same_day - dt.timedelta(days=1)  # never before 0001-01-01
 
 
 def check_finality(

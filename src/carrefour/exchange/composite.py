@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from carrefour.catalogue.model import Catalogue, Service
+from carrefour.catalogue.model import Catalogue, PartCondition, Service, part_parameters
 from carrefour.directory.cache import ReferenceSnapshot
 from carrefour.directory.domain import (
     Deliberation,
@@ -40,6 +40,8 @@ class Asker:
     niss_kind: NissKind | None
     integrations: Sequence[Integration]
     today: dt.date
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # the composite's, checked
+    birth_date: dt.date | None = None  # the key data of the person (from the NISS)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +50,8 @@ class PartPlan:
     grant: Deliberation | None = None
     targets: tuple[Institution, ...] = ()
     refusal: CarrefourError | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # those the part declares
+    skipped: str | None = None  # why the part is not asked (its condition on the key data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,7 +67,8 @@ class CompositePlan:
 def plan(composite: Service, catalogue: Catalogue, snapshot: ReferenceSnapshot,
          asker: Asker) -> CompositePlan:
     """The checks of every part; raises the first refusal when every part is refused."""
-    parts = tuple(_plan_part(catalogue.get(name), snapshot, asker) for name in composite.parts)
+    parts = tuple(_plan_part(catalogue.get(name), snapshot, asker, composite.condition_of(name))
+                  for name in composite.parts)
     allowed = [p for p in parts if p.refusal is None]
     if not allowed:
         refusal = parts[0].refusal
@@ -73,7 +78,10 @@ def plan(composite: Service, catalogue: Catalogue, snapshot: ReferenceSnapshot,
     return CompositePlan(parts=parts, references=references)
 
 
-def _plan_part(service: Service, snapshot: ReferenceSnapshot, asker: Asker) -> PartPlan:
+def _plan_part(service: Service, snapshot: ReferenceSnapshot, asker: Asker,
+               condition: PartCondition | None) -> PartPlan:
+    if condition is not None and not condition.holds(asker.birth_date, asker.today):
+        return PartPlan(service=service, skipped=condition.describe())
     try:
         if service.requires_integration:
             check_finality(asker.integrations, institution_id=asker.institution.id,
@@ -88,7 +96,8 @@ def _plan_part(service: Service, snapshot: ReferenceSnapshot, asker: Asker) -> P
                         integrations=asker.integrations, today=asker.today)
     except CarrefourError as refusal:
         return PartPlan(service=service, refusal=refusal)
-    return PartPlan(service=service, grant=grant, targets=tuple(targets))
+    return PartPlan(service=service, grant=grant, targets=tuple(targets),
+                    parameters=part_parameters(service, asker.parameters))
 
 
 def answer(composite: CompositePlan, outcomes: Sequence[SourceOutcome]
@@ -108,11 +117,14 @@ def answer(composite: CompositePlan, outcomes: Sequence[SourceOutcome]
     return ("partial" if failed else "ok"), data, tuple(found)
 
 
+NOT_APPLICABLE = "not-applicable"  # a part whose condition on the key data does not hold
 _FAILURES = {"partial", str(Status.UNAVAILABLE), str(Status.TIMEOUT)}
 
 
 def _part_answer(part: PartPlan, outcomes: Sequence[SourceOutcome]
                  ) -> tuple[dict[str, Any], tuple[str, ...]]:
+    if part.skipped is not None:
+        return {"status": NOT_APPLICABLE, "detail": part.skipped}, ()
     if part.refusal is not None or part.grant is None:
         code = part.refusal.code if part.refusal else "refused"
         return {"status": code, "detail": part.refusal.detail if part.refusal else None}, ()

@@ -184,7 +184,9 @@ class Exchange:
         if service.composite:
             asker = composite.Asker(institution=institution, capacity=request.capacity,
                                     niss_kind=niss.kind if niss else None,
-                                    integrations=integrations, today=today)
+                                    integrations=integrations, today=today,
+                                    parameters=parameters,
+                                    birth_date=niss.birth_date if niss else None)
             return await self._consult_composite(service, snapshot, asker, trace)
         with span("authorization"):
             grant = self._authorise(snapshot, service, institution, request.capacity, today)
@@ -222,7 +224,8 @@ class Exchange:
         trace.sources = tuple(dict.fromkeys(t.cbe for _, t in plan.targets))
         asks = [self._gateway.ask(target, SourceRequest(
                     ticket=trace.ticket, service=part.service.name,
-                    version=part.service.version, niss=trace.niss, parameters={},
+                    version=part.service.version, niss=trace.niss,
+                    parameters=dict(part.parameters),
                     client=asker.institution.cbe),
                     timeout=self._timeout) for part, target in plan.targets]
         outcomes = list(await asyncio.gather(*asks))

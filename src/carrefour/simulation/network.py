@@ -114,6 +114,20 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
              "Rijksinstituut voor Ziekte- en Invaliditeitsverzekering"), (21, 0), 21),
     _source("spp-is", kinds.SPP_IS, "0209001247",
             ("SPP Intégration sociale", "POD Maatschappelijke Integratie"), (16, 2), 22),
+    # The rest of the CPAS catalogue (seed 004): Limosa, annual holidays, Flemish sources;
+    # in the free offsets 6, 7, 8 and 10.
+    _source("limosa", kinds.LIMOSA, "0209001346",
+            ("Limosa (ONSS, travailleurs détachés)", "Limosa (RSZ, gedetacheerde werknemers)"),
+            (12, 1), 6),
+    _source("onva", kinds.ONVA, "0209001445",
+            ("Office national des vacances annuelles", "Rijksdienst voor Jaarlijkse Vakantie"),
+            (10, 0), 7),
+    _source("led", kinds.LED, "0209001544",
+            ("LED (Leer- en Ervaringsbewijzen Databank)", "Leer- en Ervaringsbewijzen Databank"),
+            (40, 3), 8),
+    _source("vesta", kinds.VESTA, "0209001643",
+            ("VESTA (Protection sociale flamande)", "VESTA (Vlaamse sociale bescherming)"),
+            (40, 1), 10),
 )
 
 # The regional employment service of each region (job-seeker files, by the person's region).

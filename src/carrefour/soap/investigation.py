@@ -1,9 +1,12 @@
 """OCMWCPASPerformInvestigation (20080604): the social inquiry — household, legal data,
 addresses and waiting register of a person (and of each household member when the family
-composition is asked), through the hub's ``family-composition`` and ``legal-data``.
+composition is asked), through the hub's ``family-composition``, ``legal-data``,
+``address-history`` and ``waiting-register``.
 
-The National Register behind the hub gives current data only: the address history holds the
-current legal address, and there is no waiting-register data (information 11007001).
+The address history and the waiting register need the client's file on the person: a member
+of the household on whom it has none gets the current legal address only, and no waiting-
+register data. When no person asked about has waiting-register data, information 11007001
+says so.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 from lxml import etree
 
-from carrefour.errors import MissingValue
+from carrefour.errors import MissingValue, NoDeliberation, NotIntegrated, UnknownPerson
 from carrefour.soap import persons
 from carrefour.soap.call import SoapCall
 from carrefour.soap.codes import NO_WAIT_REGISTER, Detail, Severity
@@ -54,11 +57,32 @@ async def handle(call: SoapCall, body: etree._Element, notes: list[Detail]) -> e
         if groups.citizen:
             _citizens(data_groups, legal)
         if groups.addresses:
-            _addresses(data_groups, legal)
-    if groups.wait_register:
+            histories = [await _history(call, p, capacity) for p in legal]
+            _addresses(data_groups, histories)
+    if groups.wait_register and not await _wait_register(call, data_groups, members, capacity):
         notes.append(Detail(Severity.INFORMATION, NO_WAIT_REGISTER,
                             "The register holds no waiting-register data for these persons."))
     return root
+
+
+async def _optional(call: SoapCall, service: str, niss: str, capacity: int
+                    ) -> dict[str, Any] | None:
+    """The service's answer, or None when the client's file does not allow it or the register
+    holds nothing for the person."""
+    try:
+        return (await call.consult(service, niss, capacity=capacity)).data
+    except (NotIntegrated, NoDeliberation, UnknownPerson):
+        return None
+
+
+async def _history(call: SoapCall, person: Mapping[str, Any], capacity: int
+                   ) -> tuple[str, list[Mapping[str, Any]]]:
+    """A person's legal addresses, the most recent first: the address history when the file
+    allows it, else the current address of the legal data."""
+    found = await _optional(call, "address-history", person["niss"], capacity)
+    if found and found.get("addresses"):
+        return person["niss"], list(found["addresses"])
+    return person["niss"], [person["address"]] if person.get("address") else []
 
 
 def parse_groups(element: etree._Element | None) -> Groups:
@@ -96,11 +120,41 @@ def _citizens(parent: etree._Element, legal: Sequence[Mapping[str, Any]]) -> Non
         persons.citizen(group, person)
 
 
-def _addresses(parent: etree._Element, legal: Sequence[Mapping[str, Any]]) -> None:
+def _addresses(parent: etree._Element,
+               histories: Sequence[tuple[str, Sequence[Mapping[str, Any]]]]) -> None:
     group = sub(parent, PI, "AddressHistoryGroup")
-    for person in legal[:100]:
+    for niss, addresses in histories[:100]:
         history = sub(group, PI, "AddressHistory")
-        sub(history, PI, "SocialSecurityUser", person["niss"])
-        if person.get("address"):
-            addresses = sub(history, PI, "LegalAddresses")
-            persons.standard_address(addresses, PI, person["address"], tag="StandardAddress")
+        sub(history, PI, "SocialSecurityUser", niss)
+        if addresses:
+            legal = sub(history, PI, "LegalAddresses")
+            for address in addresses[:100]:
+                element = persons.standard_address(legal, PI, address, tag="StandardAddress")
+                if address.get("start"):
+                    element.set("modificationDate", str(persons.incomplete_date(
+                        address["start"])))
+
+
+async def _wait_register(call: SoapCall, parent: etree._Element, members: Sequence[str],
+                         capacity: int) -> bool:
+    """The waiting-register data of each person the register holds some for; whether any."""
+    found = [(n, data) for n in members
+             if (data := await _optional(call, "waiting-register", n, capacity))
+             and data.get("registered_on")]
+    if not found:
+        return False
+    group = sub(parent, PI, "WaitRegisterGroup")
+    for niss, data in found[:100]:
+        register = sub(group, PI, "WaitRegister")
+        sub(register, PI, "SocialSecurityUser", niss)
+        situation = sub(sub(register, PI, "RefugeeSituationH205"), PI, "RefugeeSituation")
+        sub(situation, PI, "demandDate", persons.incomplete_date(data["registered_on"]))
+        decisions = [d for d in data.get("decisions") or [] if d.get("start")]
+        if decisions:
+            files = sub(register, PI, "RefugeeAdministriveFileH206")
+            for decision in decisions:
+                item = sub(files, PI, "RefugeeAdministrativeFile")
+                sub(item, PI, "administrativeSituationDate",
+                    persons.incomplete_date(decision["start"]))
+                sub(item, PI, "comment", f"{decision.get('authority')}: {decision['decision']}")
+    return True

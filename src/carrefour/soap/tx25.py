@@ -1,6 +1,9 @@
 """RetrieveTIGroups v2 (Tx25): a person's National Register record, for a client
-authenticated with HTTP Basic, through the hub's ``legal-data`` (and ``family-composition``
-for the family members, when the client holds a file that allows it).
+authenticated with HTTP Basic, through the hub's ``legal-data`` and, when the client holds a
+file that allows them, ``family-composition``, ``address-history`` and ``civil-state-history``
+(the groups it does not allow are left out, with the reason in ``status/information``). The
+``history`` flag adds the previous addresses and civil states; ``language`` (fr, nl, de) the
+labels' language.
 
 Business outcomes travel in ``status`` (``DATA_FOUND``, ``NO_DATA_FOUND``, ``NO_RESULT``);
 technical errors, malformed or hostile XML and failed authentication are SOAP faults whose
@@ -9,6 +12,7 @@ detail is a ``CBSSFaultType``.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import datetime as dt
 import re
@@ -23,7 +27,7 @@ from carrefour.bootstrap import Hub
 from carrefour.errors import (
     AuthenticationBusy,
     CarrefourError,
-    InstitutionDisabled,
+    Forbidden,
     InvalidInput,
     InvalidNiss,
     InvalidXml,
@@ -32,6 +36,7 @@ from carrefour.errors import (
     NotIntegrated,
     TooManyAttempts,
     Unauthenticated,
+    UnknownPerson,
 )
 from carrefour.journal.entries import new_ticket
 from carrefour.soap import xm25
@@ -83,13 +88,13 @@ class Tx25Exchange:
             raise self._fault_of(error) from None
         try:
             person = (await call.consult("legal-data", search.ssin)).data
-            family, notes = await _family(call, search.ssin)
+            register, notes = await _register(call, search.ssin, person)
         except CarrefourError as error:
             self.tickets = call.tickets
             return self._refusal(error)
         self.tickets = call.tickets
         response = self._response(DATA_FOUND, TX25_SUCCESS, None, notes)
-        xm25.file_info(response, person, family, language=search.language)
+        xm25.file_info(response, register, language=search.language, history=search.history)
         return response
 
     async def _call(self, authorization: str | None) -> SoapCall:
@@ -157,11 +162,12 @@ class Tx25Exchange:
         sub(item, "", "reasonCode", code.tx25_code)
         sub(item, "", "diagnostic", f"{error.code}: {error.detail}"[:256])
         sub(item, "", "authorCode", "Carrefour")
-        client_error = isinstance(error, InvalidInput | Unauthenticated)
+        # the client's doing (bad input, credentials, speaking for another organisation)
+        client_error = isinstance(error, InvalidInput | Unauthenticated | Forbidden)
         fault = Fault("Client" if client_error else "Server", error.detail, detail)
         if isinstance(error, Unauthenticated):
             return Tx25Fault(fault, 401, {"WWW-Authenticate": 'Basic realm="Carrefour"'})
-        if isinstance(error, InstitutionDisabled):
+        if isinstance(error, Forbidden):  # a disabled institution, another's OrgUnit
             return Tx25Fault(Fault("Client", error.detail, detail), 403)
         if isinstance(error, TooManyAttempts | AuthenticationBusy):
             wait = str(error.extra.get("retry_after", 1))
@@ -176,19 +182,44 @@ def parse(body: etree._Element) -> Search:
     if ssin is None or context is None:
         raise MissingValue("searchInformation/ssin and legalContext are mandatory.")
     language = text(search, "language") or "fr"
+    if language not in xm25.LANGUAGES:
+        raise InvalidInput(f"The language {language!r} is not one of nl, fr or de.")
     history = (text(search, "history") or "false").lower() in ("true", "1")
     if not _SSIN.fullmatch(ssin):
         raise InvalidNiss(f"The ssin {ssin!r} is not an SSIN (schema type SsinType).")
     return Search(ssin=ssin, language=language, history=history, legal_context=context)
 
 
-async def _family(call: SoapCall, ssin: str) -> tuple[dict[str, Any] | None, dict[str, str]]:
-    """The household, when the client's file allows it; otherwise why not (the other groups
-    are answered all the same)."""
+# The groups answered only when the client's file allows it: group, service, its field.
+_OPTIONAL = (("FamilyMembers", "family-composition", None),
+             ("LegalMainAddresses", "address-history", "addresses"),
+             ("CivilStates", "civil-state-history", "civil_states"))
+
+
+async def _register(call: SoapCall, ssin: str, person: Mapping[str, Any]
+                    ) -> tuple[xm25.Register, dict[str, str]]:
+    """The legal data with the household, the addresses and the civil states the client's
+    file allows; for the groups it does not, why not (the others are answered all the same)."""
+    answers = await asyncio.gather(*(_optional(call, service, ssin)
+                                     for _, service, _ in _OPTIONAL))
+    found: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for (group, _service, name), (data, note) in zip(_OPTIONAL, answers, strict=True):
+        if note is not None:
+            notes[group] = note
+        elif data is not None:
+            found[group] = data if name is None else data.get(name)
+    return xm25.Register(person=person, family=found.get("FamilyMembers"),
+                         addresses=found.get("LegalMainAddresses"),
+                         civil_states=found.get("CivilStates")), notes
+
+
+async def _optional(call: SoapCall, service: str, ssin: str
+                    ) -> tuple[dict[str, Any] | None, str | None]:
     try:
-        return (await call.consult("family-composition", ssin)).data, {}
-    except (NotIntegrated, NoDeliberation) as error:
-        return None, {"FamilyMembers": f"{error.code}: {error.detail}"}
+        return (await call.consult(service, ssin)).data, None
+    except (NotIntegrated, NoDeliberation, UnknownPerson) as error:
+        return None, f"{error.code}: {error.detail}"
 
 
 def _echo(parent: etree._Element, request: etree._Element | None, name: str) -> None:

@@ -1,15 +1,20 @@
 """National Register information groups (``xm25.xsd``, the ``rrn_it_implicit`` of Tx25) from
-the hub's legal data and family composition.
+the hub's legal data, family composition, address history and civil-state history.
 
-The groups written are those the register behind the hub holds: NationalNumber (IT000),
-Names (IT010), LegalMainAddresses (IT020), Nationalities (IT031), CivilStates (IT120) and
-FamilyMembers (IT140). It keeps current data only, so a request with history gets the current
-item of each group; dates it does not know are written empty (every part is optional).
+The groups written are NationalNumber (IT000), Names (IT010), LegalMainAddresses (IT020),
+Nationalities (IT031), CivilStates (IT120) and FamilyMembers (IT140). Every date is complete
+(century, year, month and day), as the CBSS sends it: an item whose date the hub does not know
+is left out, never written with an empty ``Date``. Without ``history`` each group holds the
+current item only; with it, the previous addresses and civil states too (``DelDate``: the
+day the item ended). Streets are written as ``Code`` and ``Label`` (clients read the label);
+labels come in the language asked (fr, nl, de).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
@@ -28,30 +33,47 @@ _LABELS: dict[str, dict[str, str]] = {
            "child": "Kind", "other": "Ander gezinslid", "single": "Ongehuwd",
            "legally-cohabiting": "Ongehuwd", "married": "Gehuwd", "widowed": "Weduwe of weduwnaar",
            "divorced": "Uit de echt gescheiden"},
+    "de": {"head": "Referenzperson", "partner": "Ehepartner oder Partner",
+           "child": "Kind", "other": "Anderes Haushaltsmitglied", "single": "Ledig",
+           "legally-cohabiting": "Ledig", "married": "Verheiratet",
+           "widowed": "Verwitwet", "divorced": "Geschieden"},
 }
+LANGUAGES = tuple(_LABELS)
 _ROLE_CODES = {"head": "01", "partner": "02", "child": "03", "other": "99"}
 
 
-def file_info(
-    parent: etree._Element,
-    person: Mapping[str, Any],
-    family: Mapping[str, Any] | None,
-    *,
-    language: str,
-) -> etree._Element:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Register:
+    """What the hub knows of the person for the groups: the legal data, and what the client's
+    file allows of the household, the address history (current first) and the civil states
+    (oldest first); None when not known or not allowed."""
+
+    person: Mapping[str, Any]
+    family: Mapping[str, Any] | None = None
+    addresses: Sequence[Mapping[str, Any]] | None = None
+    civil_states: Sequence[Mapping[str, Any]] | None = None
+
+
+def file_info(parent: etree._Element, register: Register, *, language: str,
+              history: bool) -> etree._Element:
     labels = _LABELS.get(language, _LABELS["fr"])
+    person = register.person
     info = sub(parent, "", "rrn_it_implicit")
     _national_number(info, person)
     _names(info, person)
-    if person.get("address"):
-        _address(info, person["address"])
-    if person.get("nationality"):
-        _nationality(info, person["nationality"])
-    if person.get("civil_state") in persons.CIVIL_STATES:
-        _civil_state(info, person["civil_state"], labels)
-    if family and family.get("members"):
-        _family(info, family["members"], labels)
+    _addresses(info, register, history)
+    if person.get("nationality") and complete(person.get("birth_date")):
+        _nationality(info, person["nationality"], person["birth_date"])
+    _civil_states(info, register, labels, history)
+    if register.family and register.family.get("members"):
+        _family(info, register.family["members"], labels)
     return info
+
+
+def complete(value: str | None) -> bool:
+    """Whether a date is known to the day (an incomplete date has 00 for a part)."""
+    full = persons.incomplete_date(value)
+    return full is not None and "-00" not in full
 
 
 def _item(parent: etree._Element, tag: str, number: str) -> etree._Element:
@@ -60,28 +82,23 @@ def _item(parent: etree._Element, tag: str, number: str) -> etree._Element:
     return item
 
 
-def date(parent: etree._Element, value: str | None, tag: str = "Date") -> None:
-    """A Century/Year/Month/Day date; unknown parts are left out."""
+def date(parent: etree._Element, value: str, tag: str = "Date") -> None:
+    """A Century/Year/Month/Day date; the caller checks it is :func:`complete`."""
+    year, month, day = str(persons.incomplete_date(value)).split("-")
     element = sub(parent, R, tag)
-    full = persons.incomplete_date(value)
-    if full is None:
-        return
-    year, month, day = full.split("-")
     sub(element, R, "Century", year[:2])
     sub(element, R, "Year", year[2:])
-    if month != "00":
-        sub(element, R, "Month", month)
-    if day != "00":
-        sub(element, R, "Day", day)
+    sub(element, R, "Month", month)
+    sub(element, R, "Day", day)
 
 
 def _national_number(info: etree._Element, person: Mapping[str, Any]) -> None:
     sex = {"M": "1", "F": "2"}.get(person.get("gender") or "")
-    if sex is None:
+    if sex is None or not complete(person.get("birth_date")):
         return
     number = sub(sub(info, R, "NationalNumber"), R, "NationalNumber")
     sub(number, R, "NationalNumber", person["niss"])
-    date(number, person.get("birth_date"))
+    date(number, person["birth_date"])
     sub(number, R, "Sex", sex)
 
 
@@ -95,45 +112,83 @@ def _name(parent: etree._Element, person: Mapping[str, Any], tag: str = "Name") 
 
 
 def _names(info: etree._Element, person: Mapping[str, Any]) -> None:
+    if not complete(person.get("birth_date")):
+        return
     item = _item(sub(info, R, "Names"), "Name", "010")
-    date(item, person.get("birth_date"))
+    date(item, person["birth_date"])
     _name(item, person)
 
 
-def _address(info: etree._Element, address: Mapping[str, Any]) -> None:
-    item = _item(sub(info, R, "LegalMainAddresses"), "LegalMainAddress", "020")
-    date(item, None)
+def _addresses(info: etree._Element, register: Register, history: bool) -> None:
+    known = [a for a in register.addresses or () if complete(a.get("start"))]
+    if not history:
+        known = [a for a in known if not a.get("end")][:1]
+    if not known:
+        return
+    group = sub(info, R, "LegalMainAddresses")
+    for address in known:
+        item = _item(group, "LegalMainAddress", "020")
+        date(item, address["start"])
+        if complete(address.get("end")):
+            date(item, address["end"], "DelDate")
+        _address(item, address)
+
+
+def _address(item: etree._Element, address: Mapping[str, Any]) -> None:
     element = sub(item, R, "Address")
     sub(element, R, "ZipCode", address.get("postal_code") or "")
-    sub(sub(element, R, "Street"), R, "Graphic", address.get("street") or "")
+    street = sub(element, R, "Street")
+    sub(street, R, "Code", street_code(address))
+    sub(street, R, "Label", address.get("street") or "")
     sub(element, R, "HouseNumber", address.get("number") or "")
     if address.get("box"):
         sub(element, R, "Box", address["box"])
 
 
-def _nationality(info: etree._Element, nationality: str) -> None:
+def street_code(address: Mapping[str, Any]) -> str:
+    """The street's code within its postal code (the register behind the hub keeps none: a
+    stable four-digit code drawn from the postal code and the street name)."""
+    key = f"{address.get('postal_code')}|{(address.get('street') or '').lower()}"
+    return f"{zlib.crc32(key.encode()) % 10_000:04d}"
+
+
+def _nationality(info: etree._Element, nationality: str, since: str) -> None:
     item = _item(sub(info, R, "Nationalities"), "Nationality", "031")
-    date(item, None)
+    date(item, since)  # the register behind the hub gives nationalities from birth
     element = sub(item, R, "Nationality")
-    sub(element, R, "Code", persons.NIS_COUNTRIES.get(nationality, ""))
+    sub(element, R, "Code", str(persons.NIS_COUNTRIES.get(nationality, "")))
     sub(element, R, "Label", nationality)
 
 
-def _civil_state(info: etree._Element, state: str, labels: Mapping[str, str]) -> None:
-    item = _item(sub(info, R, "CivilStates"), "CivilState", "120")
-    date(item, None)
-    element = sub(item, R, "CivilState")
-    sub(element, R, "Code", persons.CIVIL_STATES[state])
-    sub(element, R, "Label", labels[state])
+def _civil_states(info: etree._Element, register: Register, labels: Mapping[str, str],
+                  history: bool) -> None:
+    states = [s for s in register.civil_states or ()
+              if s.get("state") in persons.CIVIL_STATES and complete(s.get("start"))]
+    if not history:
+        states = [s for s in states if not s.get("end")][-1:]
+    if not states:
+        return
+    group = sub(info, R, "CivilStates")
+    for state in reversed(states):  # the current one first, as for the addresses
+        item = _item(group, "CivilState", "120")
+        date(item, state["start"])
+        if complete(state.get("end")):
+            date(item, state["end"], "DelDate")
+        element = sub(item, R, "CivilState")
+        sub(element, R, "Code", str(persons.CIVIL_STATES[state["state"]]))
+        sub(element, R, "Label", labels[state["state"]])
 
 
-def _family(info: etree._Element, members: list[Mapping[str, Any]], labels: Mapping[str, str]
-            ) -> None:
+def _family(info: etree._Element, members: Sequence[Mapping[str, Any]],
+            labels: Mapping[str, str]) -> None:
+    dated = [m for m in members if complete(m.get("since"))]
+    if not dated:
+        return
     group = sub(info, R, "FamilyMembers")
-    for member in members:
+    for member in dated:
         role = member.get("relationship") if member.get("relationship") in _ROLE_CODES else "other"
         item = _item(group, "FamilyMember", "140")
-        date(item, None)
+        date(item, member["since"])
         family_role = sub(item, R, "FamilyRole")
         sub(family_role, R, "Code", _ROLE_CODES[str(role)])
         sub(family_role, R, "Label", labels[str(role)])

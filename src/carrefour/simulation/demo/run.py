@@ -35,6 +35,7 @@ from carrefour.simulation.demo.guide import (
     stib_examples,
     token_command,
 )
+from carrefour.simulation.demo.soap_guide import demo_examples, run_soap_examples, soap_environment
 from carrefour.simulation.demo.trickle import (
     CPAS_APP_OFFSET,
     DECLARATION_PUBLISHER,
@@ -45,6 +46,7 @@ from carrefour.simulation.demo.trickle import (
 from carrefour.simulation.eid.serve import CONSOLE_CLIENT, console_secret, eid_address
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
+from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +102,7 @@ def environment(options: DemoOptions) -> dict[str, str]:
     env["CARREFOUR_OIDC_ISSUER"] = eid_address(options.base_port)
     env["CARREFOUR_OIDC_CLIENT_ID"] = CONSOLE_CLIENT
     env["CARREFOUR_OIDC_CLIENT_SECRET"] = console_secret(options.seed)
+    env.update(soap_environment())
     return env
 
 
@@ -230,7 +233,19 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
     say(shell_lines([*cli, "signal backlog"]))
     say("\n" + comment(f"The hub's log, a JSON line per exchange: {hub_log(options)}"),
         style="bold")
+    _print_soap(console, hub, cpas, report)
     say("\nPress Ctrl-C to stop the network.", style="dim")
+
+
+def _print_soap(console: Console, hub: str, cpas: DemoCredentials, report: SeedReport) -> None:
+    console.print("\n# SOAP, for CPAS software written against the CBSS", style="bold")
+    console.print(f"SSDN connector     {hub}{SSDN_PATH}   (sendXML; the demo CPAS is admitted "
+                  "from 127.0.0.1 by its OrgUnit)\n"
+                  f"Tx25 (v2)          {hub}{TX25_PATH}   (retrieveTI; HTTP Basic with the demo "
+                  "CPAS's client_id and client_secret)")
+    for example in demo_examples(report):
+        console.print(f"\n# {example.title}", style="bold")
+        console.print(example.curl(hub, cpas), soft_wrap=True, markup=False, highlight=False)
 
 
 def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
@@ -256,6 +271,9 @@ def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
             console.print(
                 f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected."
             )
+            soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret),
+                                     demo_examples(report))
+            console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
             return
         print_guide(console, options, report)
         try:

@@ -1,4 +1,5 @@
-"""The signal function in the simulated network: the National Register and the ONEM publish a
+"""The signal function in the simulated network: the National Register, the ONEM and the INAMI
+(work incapacity periods, HdiIndemnityPeriodNotification) publish a
 steady trickle of realistic mutations about persons the demo CPAS holds files on, and the demo
 CPAS subscribes with an endpoint (its application: :mod:`carrefour.simulation.demo.cpas_app`).
 
@@ -22,12 +23,14 @@ from carrefour.directory.tables import institutions, integrations
 from carrefour.signal.tables import subscriptions
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER, ONEM, institution
 from carrefour.simulation.seeding.directory_seed import derive
+from carrefour.simulation.sources.kinds import INAMI
 
 CPAS_APP_OFFSET = 9  # the demo CPAS application listens on base port + 9
-PUBLISHERS = (NATIONAL_REGISTER, ONEM)
+PUBLISHERS = (NATIONAL_REGISTER, ONEM, INAMI)
 DECLARATION_PUBLISHER = "spp-is"  # publishes the social statuses of the A036 it receives
 DEMO_TYPES = ("address-change", "civil-state-change", "family-composition-change", "death",
-              "unemployment-end")
+              "unemployment-end", "work-incapacity-period")
+SOURCE_OF = {"unemployment-end": ONEM, "work-incapacity-period": INAMI}
 STREETS = ("Rue Haute", "Rue Blaes", "Chaussée de Gand", "Avenue Louise", "Rue Neuve")
 CIVIL_STATES = ("married", "divorced", "legally-cohabiting", "widowed")
 
@@ -99,7 +102,8 @@ def demo_cpas_persons(engine: Engine) -> list[str]:
 def mutation(rng: random.Random, niss: str, serial: int) -> tuple[str, dict[str, Any]]:
     """A realistic mutation about ``niss``: its kind of source and the request body."""
     kind = rng.choice(("address-change", "address-change", "civil-state-change",
-                       "family-composition-change", "unemployment-end"))
+                       "family-composition-change", "unemployment-end",
+                       "work-incapacity-period"))
     data: dict[str, Any]
     if kind == "address-change":
         data = {"address": {"street": f"{rng.choice(STREETS)} {rng.randint(1, 200)}",
@@ -108,9 +112,14 @@ def mutation(rng: random.Random, niss: str, serial: int) -> tuple[str, dict[str,
         data = {"civil_state": rng.choice(CIVIL_STATES)}
     elif kind == "family-composition-change":
         data = {"household_id": f"HH-{rng.randint(1, 99999):05d}", "members": [niss]}
+    elif kind == "work-incapacity-period":
+        start = dt.date.today() - dt.timedelta(days=rng.randint(0, 30))
+        data = {"currently_incapacitated": True,
+                "periods": [{"kind": "primary-incapacity", "start": start.isoformat(),
+                             "end": None}]}
     else:
         data = {"currently_unemployed": False}
-    source = ONEM if kind == "unemployment-end" else NATIONAL_REGISTER
+    source = SOURCE_OF.get(kind, NATIONAL_REGISTER)
     body = {"type": kind, "niss": niss, "source_id": f"{source}-{serial}",
             "effective_date": dt.date.today().isoformat(), "data": data}
     return source, body

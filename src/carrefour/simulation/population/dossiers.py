@@ -115,10 +115,30 @@ def _nr_record(person: Person, current: dict[str, str | None]) -> Record:
                           "end": iso(end)})
         if since <= person.birth_date:
             break
-    record: Record = {"addresses": addresses}
+    record: Record = {"addresses": addresses, "civil_states": civil_states(person)}
     if person.nationality != "BE" and chance("waiting", person.niss) < WAITING_SHARE:
         record.update(_waiting(rng))
     return record
+
+
+def civil_states(person: Person) -> list[Record]:
+    """The successive civil states of the person, the current one last (its own draws: the
+    other records of the register do not change with it)."""
+    single = {"state": "single", "start": iso(person.birth_date), "end": None}
+    if person.civil_state == "single":
+        return [single]
+    rng = rng_of("civil", person.niss)
+    adult = min(person.birth_date + dt.timedelta(days=18 * 366), REFERENCE_DATE
+                - dt.timedelta(days=3))
+    union = adult + dt.timedelta(days=rng.randint(0, max(0, (REFERENCE_DATE - adult).days - 2)))
+    states = [{**single, "end": iso(union - dt.timedelta(days=1))}]
+    kind = "legally-cohabiting" if person.civil_state == "legally-cohabiting" else "married"
+    if person.civil_state in ("married", "legally-cohabiting"):
+        return [*states, {"state": kind, "start": iso(union), "end": None}]
+    ended = union + dt.timedelta(days=rng.randint(1, max(1, (REFERENCE_DATE - union).days)))
+    return [*states, {"state": "married", "start": iso(union),
+                      "end": iso(ended - dt.timedelta(days=1))},
+            {"state": person.civil_state, "start": iso(ended), "end": None}]
 
 
 def _waiting(rng: random.Random) -> Record:

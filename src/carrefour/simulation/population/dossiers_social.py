@@ -59,13 +59,9 @@ def _child_benefits(household: Household) -> Record | None:
     recipient = household.head
     rng = rng_of("family", recipient.niss)
     listed: list[Record] = [{"niss": c.niss, "birth_date": iso(c.birth_date),
-               "monthly_amount": 173.2 if c.age_on(REFERENCE_DATE) < 18 else 181.7}
-              for c in children]
-    supplements = ["social"] if rng.random() < 0.2 else []
-    total = round(sum(c["monthly_amount"] for c in listed) * (1.3 if supplements else 1), 2)
+                             "relationship": "child"} for c in children]
     return {"niss": recipient.niss, "fund": FUNDS[household.region.value],
-            "file_number": f"AF{rng.randint(10**7, 10**8 - 1)}", "children": listed,
-            "monthly_amount": total, "supplements": supplements}
+            "file_number": f"AF{rng.randint(10**7, 10**8 - 1)}", "children": listed}
 
 
 # --- SPF Economy: social energy tariff ------------------------------------------------------

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from carrefour.simulation.network import SimulatedInstitution
-from carrefour.simulation.population import dossiers, dossiers_social
+from carrefour.simulation.population import dossiers, dossiers_regional, dossiers_social
 from carrefour.simulation.population.dossiers import Record
 from carrefour.simulation.population.population import Population
 from carrefour.simulation.sources import kinds, records
@@ -34,6 +34,10 @@ GENERATORS: dict[str, Generator] = {
         population, member.slug),
     kinds.INAMI: _every(dossiers_social.inami),
     kinds.SPP_IS: _every(dossiers_social.spp_is),
+    kinds.LIMOSA: _every(dossiers_regional.limosa),
+    kinds.ONVA: _every(dossiers_regional.onva),
+    kinds.LED: _every(dossiers_regional.led),
+    kinds.VESTA: _every(dossiers_regional.vesta),
 }
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.schema import CreateTable
 
 from carrefour.identification.phonetic import phonetic_keys
 from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM, SimulatedInstitution
+from carrefour.simulation.population import dossiers_regional
 from carrefour.simulation.population.population import Person, Population
 from carrefour.simulation.seeding.record_rows import record_rows
 from carrefour.simulation.sources import schema
@@ -85,7 +86,8 @@ def source_rows(member: SimulatedInstitution, population: Population
         return {schema.members: (
             {"niss": i.niss, "holder_code": i.holder_code, "insured_from": i.insured_from,
              "insured_until": i.insured_until, "bim": i.bim, "bim_since": i.bim_since,
-             "third_party_payer": i.third_party_payer}
+             "third_party_payer": i.third_party_payer,
+             "medical_house": dossiers_regional.medical_house(i.niss)}
             for i in population.insurance if i.mutuality == member.slug)}
     if member.kind in RECORD_KINDS:
         return record_rows(member, population)

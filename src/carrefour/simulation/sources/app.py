@@ -32,12 +32,13 @@ from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
 from carrefour.simulation.sources import (
     address_search,
     declared,
+    limosa,
     mutuality,
     national_register,
     onem,
     records,
 )
-from carrefour.simulation.sources.kinds import DECLARED_SERVICES, RECORD_KINDS
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES, LIMOSA, RECORD_KINDS
 from carrefour.simulation.sources.protocol import (
     Handler,
     Source,
@@ -59,6 +60,7 @@ HANDLERS: dict[str, Mapping[str, Handler]] = {
     ONEM: {**onem.HANDLERS, **records.handlers(ONEM)},
     MUTUALITY: mutuality.HANDLERS,
     **{kind: {**records.handlers(kind), **declared.handlers(kind)} for kind in RECORD_KINDS},
+    LIMOSA: {**records.handlers(LIMOSA), **limosa.HANDLERS},
 }
 
 

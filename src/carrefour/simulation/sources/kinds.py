@@ -22,6 +22,10 @@ PENSION_REGISTER = "pension-register"
 REGIONAL_EMPLOYMENT = "regional-employment"
 INAMI = "inami"
 SPP_IS = "spp-is"
+LIMOSA = "limosa"
+ONVA = "onva"
+LED = "led"
+VESTA = "vesta"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,10 +39,12 @@ class Lookup:
 
 PERSON = Lookup()
 EMPLOYER = Lookup(table="employers", parameter="employer")
+POSTING = Lookup(table="postings", parameter="posting_id")
 
 # The services each kind of source answers from its records.
 RECORD_SERVICES: dict[str, dict[str, Lookup]] = {
-    "national-register": {"address-history": PERSON, "waiting-register": PERSON},
+    "national-register": {"address-history": PERSON, "waiting-register": PERSON,
+                          "civil-state-history": PERSON},
     "onem": {"activation": PERSON},
     ONSS: {"employment": PERSON, "dimona-periods": PERSON, "dmfa-quarters": PERSON,
            "employer-directory": EMPLOYER},
@@ -51,17 +57,26 @@ RECORD_SERVICES: dict[str, dict[str, Lookup]] = {
     REGIONAL_EMPLOYMENT: {"job-seeker": PERSON},
     INAMI: {"work-incapacity": PERSON},
     SPP_IS: {"living-wage-attestations": PERSON},
+    LIMOSA: {"posted-worker": PERSON, "posting-document": POSTING},
+    ONVA: {"holiday-periods": PERSON},
+    LED: {"qualification-certificates": PERSON},
+    VESTA: {"care-insurance": PERSON, "home-services": PERSON},
 }
+
+# Record tables read by a hand-written handler rather than by a lookup (the Limosa search by
+# name: one row per last name, upper case).
+EXTRA_TABLES: dict[str, tuple[str, ...]] = {LIMOSA: ("names",)}
 
 # Kinds of source that are record sources only (no hand-written tables).
 RECORD_KINDS: tuple[str, ...] = (ONSS, INASTI, SPF_FINANCES, DISABILITY, FAMILY_ALLOWANCE,
                                  SPF_ECONOMY, PENSION_REGISTER, REGIONAL_EMPLOYMENT, INAMI,
-                                 SPP_IS)
+                                 SPP_IS, LIMOSA, ONVA, LED, VESTA)
 
 
 def record_tables(kind: str) -> tuple[str, ...]:
     """The record tables of a kind of source, in a stable order."""
-    return tuple(sorted({lookup.table for lookup in RECORD_SERVICES.get(kind, {}).values()}))
+    tables = {lookup.table for lookup in RECORD_SERVICES.get(kind, {}).values()}
+    return tuple(sorted(tables | set(EXTRA_TABLES.get(kind, ()))))
 
 # The kinds of source that receive declarations (``POST /v1/declare``, the declaration types of
 # ``carrefour/declarations/types.toml``) and the consultation services answered from them.

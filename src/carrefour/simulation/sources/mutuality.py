@@ -31,6 +31,7 @@ def health_insurance(
         "bim": bool(row["bim"]),
         "bim_since": iso(row["bim_since"]),
         "third_party_payer": bool(row["third_party_payer"]),
+        "medical_house": row["medical_house"],
     })
 
 

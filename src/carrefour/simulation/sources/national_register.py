@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, RowMapping, bindparam, select
 
 from carrefour.errors import InvalidInput
@@ -16,6 +17,8 @@ from carrefour.identification.search import (
     matches,
     parse_search_criteria,
 )
+from carrefour.simulation.network import NATIONAL_REGISTER
+from carrefour.simulation.sources import records
 from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
 from carrefour.simulation.sources.schema import persons
 from carrefour.simulation.sources.schema import phonetic_keys as keys_table
@@ -54,11 +57,25 @@ def family_composition(
         return NOT_FOUND
     rows = connection.execute(_BY_HOUSEHOLD, {"household_id": row["household_id"]}).mappings()
     members = sorted(rows, key=_member_order)
+    since = _moved_in(connection, [member["niss"] for member in members])
     return found({
         "household_id": row["household_id"],
-        "members": [_member(member) for member in members],
+        "members": [{**_member(member), "since": since.get(member["niss"])}
+                    for member in members],
         "address": address(row),
     })
+
+
+def _moved_in(connection: Connection, numbers: list[str]) -> dict[str, str | None]:
+    """When each member took up the household's address: the start of the current address in
+    the member's address history (None when the register keeps none)."""
+    files = records.table(NATIONAL_REGISTER, "files")
+    query = select(files.c.niss, files.c.data).where(files.c.niss.in_(numbers))
+    moved: dict[str, str | None] = {}
+    for niss, data in connection.execute(query):
+        addresses = orjson.loads(data).get("addresses") or []
+        moved[niss] = addresses[0].get("start") if addresses else None
+    return moved
 
 
 def legal_record(row: RowMapping) -> dict[str, Any]:

@@ -78,6 +78,7 @@ members = Table(
     Column("bim", Boolean, nullable=False),
     Column("bim_since", Date, nullable=True),
     Column("third_party_payer", Boolean, nullable=False),
+    Column("medical_house", String(80), nullable=True),  # its name, when the member is enrolled
 )
 
 # The National Register and ONEM answer some services from records (kinds.RECORD_SERVICES).
