@@ -18,6 +18,7 @@ from carrefour.directory.access import AccessManager
 from carrefour.directory.cache import ReferenceCache
 from carrefour.directory.source import PersonDirectorySource
 from carrefour.exchange.gateway import SourceGateway
+from carrefour.exchange.keepalive import KeepAlive
 from carrefour.exchange.local import Registers
 from carrefour.exchange.services import Exchange
 from carrefour.identification.national_register import NationalRegister
@@ -78,6 +79,7 @@ def build_hub(
     engine: Engine | None = None,
     today: Callable[[], dt.date] = dt.date.today,
     delivery: DeliveryPolicy | None = None,
+    keepalive: KeepAlive | None = None,
 ) -> Hub:
     owns_engine = engine is None
     engine = engine or build_engine(settings.database_url)
@@ -85,7 +87,8 @@ def build_hub(
     reference = ReferenceCache(engine)
     registers = Registers(BisRegisterSource(engine),
                           PersonDirectorySource(engine, reference, today))
-    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers})
+    gateway = SourceGateway(local={BIS_REGISTER_ENDPOINT: registers},
+                            keepalive=keepalive or KeepAlive.from_env())
     journal_settings = settings.journal or JournalSettings.from_env()
     use_key(engine, chain_key(journal_settings, create=True))
     sealer = Sealer.from_settings(engine, journal_settings)

@@ -1,5 +1,11 @@
 """The source gateway: asks a source institution over HTTP (the source protocol) or, for the
-hub's own registers, in process. Transport errors are translated here into outcomes."""
+hub's own registers, in process. Transport errors are translated here into outcomes.
+
+Idle connections are kept for reuse a little less long than the source keeps them
+(:mod:`carrefour.exchange.keepalive`), and a request that failed on a reused connection before
+any answer came back (the source had just closed it) is sent once more, on a new connection:
+a source that closes an idle connection has not read what crossed its closing. A failure on a
+new connection, or once the source started answering, is not retried."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import aiohttp
 import orjson
 
 from carrefour.directory.domain import Institution
+from carrefour.exchange.keepalive import KeepAlive
 from carrefour.exchange.ports import LocalSource, SourceAnswer, SourceRequest
 
 LOCAL_SCHEME = "local:"
@@ -34,22 +41,38 @@ class SourceOutcome:
 
 
 class SourceGateway:
-    """One pooled HTTP client for every source; local sources by their ``local:`` endpoint."""
+    """Pooled HTTP clients for the sources, one per keep-alive timeout in use; local sources by
+    their ``local:`` endpoint."""
 
-    def __init__(self, *, local: Mapping[str, LocalSource] | None = None) -> None:
+    def __init__(
+        self, *, local: Mapping[str, LocalSource] | None = None, keepalive: KeepAlive | None = None
+    ) -> None:
         self._local = dict(local or {})
-        self._session: aiohttp.ClientSession | None = None
+        self._keepalive = keepalive or KeepAlive()
+        self._sessions: dict[float, aiohttp.ClientSession] = {}
+        self._started = False
+
+    @property
+    def started(self) -> bool:
+        return self._started
 
     async def start(self) -> None:
-        connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=300)
-        self._session = aiohttp.ClientSession(
-            connector=connector, json_serialize=lambda o: orjson.dumps(o).decode()
-        )
+        self._started = True
 
     async def stop(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        self._started = False
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            await session.close()
+
+    def _session(self, cbe: str | None) -> aiohttp.ClientSession:
+        """The client keeping connections to ``cbe`` as long as its keep-alive says; ``None``:
+        the one that opens a new connection for every request."""
+        seconds = 0.0 if cbe is None else self._keepalive.for_source(cbe)
+        session = self._sessions.get(seconds)
+        if session is None:
+            session = self._sessions[seconds] = _client(seconds)
+        return session
 
     async def ask(
         self, institution: Institution, request: SourceRequest, *, timeout: float
@@ -74,30 +97,82 @@ class SourceGateway:
             if local is None:
                 raise SourceProtocolError(f"no local source '{endpoint}' in this hub")
             return await local.answer(request)
-        return await self._over_http(endpoint, institution.source_token, request)
+        return await self._over_http(endpoint, institution, request)
 
     async def _over_http(
-        self, endpoint: str, token: str | None, request: SourceRequest
+        self, endpoint: str, institution: Institution, request: SourceRequest
     ) -> SourceAnswer:
-        if self._session is None:
+        if not self._started:
             raise SourceProtocolError("the gateway is not started")
-        body = {
+        session = self._session(institution.cbe)
+        url = f"{endpoint.rstrip('/')}/v1/consult"
+        headers = {"Authorization": f"Bearer {institution.source_token or ''}"}
+        body = orjson.dumps({
             "ticket": request.ticket,
             "service": request.service,
             "version": request.version,
             "niss": request.niss,
             "parameters": dict(request.parameters),
-        }
-        headers = {"Authorization": f"Bearer {token or ''}"}
+        })
         try:
-            async with self._session.post(
-                f"{endpoint.rstrip('/')}/v1/consult", json=body, headers=headers
-            ) as response:
-                payload = await response.read()
-                status = response.status
-        except aiohttp.ClientError as error:
-            raise SourceProtocolError(f"cannot reach the source: {error}") from None
-        return _parse_answer(status, payload)
+            try:
+                return await _post(session, url, body, headers)
+            except _ClosedOnReuse:
+                return await _post(self._session(None), url, body, headers)  # once, anew
+        except (aiohttp.ClientError, _ClosedOnReuse) as error:
+            raise SourceProtocolError(f"cannot reach the source: {_cause(error)}") from None
+
+
+class _Attempt:
+    """Filled in by the trace of one request: whether it left on a reused connection."""
+
+    reused = False
+
+
+class _ClosedOnReuse(Exception):
+    """A reused connection was closed before any answer came back."""
+
+
+_JSON = {"Content-Type": "application/json"}
+
+
+async def _post(
+    session: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
+) -> SourceAnswer:
+    attempt = _Attempt()
+    try:
+        response = await session.post(
+            url, data=body, headers={**headers, **_JSON}, trace_request_ctx=attempt
+        )
+    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+        if attempt.reused and not isinstance(error, aiohttp.ClientConnectorError):
+            raise _ClosedOnReuse(str(error)) from error
+        raise
+    async with response:
+        payload = await response.read()
+        return _parse_answer(response.status, payload)
+
+
+def _cause(error: Exception) -> str:
+    return str(error.__cause__ or error) if isinstance(error, _ClosedOnReuse) else str(error)
+
+
+async def _reused(
+    _session: aiohttp.ClientSession, context: Any, _params: aiohttp.TraceConnectionReuseconnParams
+) -> None:
+    attempt = context.trace_request_ctx
+    if isinstance(attempt, _Attempt):
+        attempt.reused = True
+
+
+def _client(keepalive_seconds: float) -> aiohttp.ClientSession:
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_reuseconn.append(_reused)
+    reuse: dict[str, Any] = (
+        {"keepalive_timeout": keepalive_seconds} if keepalive_seconds > 0 else {"force_close": True}
+    )
+    connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=300, **reuse)
+    return aiohttp.ClientSession(connector=connector, trace_configs=[trace])
 
 
 class SourceProtocolError(Exception):
