@@ -58,9 +58,16 @@ def serve(
     port: int = 8000,
     workers: Annotated[int, typer.Option(help="Hub processes")] = 1,
 ) -> None:
-    """Run the hub's HTTP API."""
+    """Run the hub's HTTP API; its workers are supervised (a dead one is replaced). Refuses
+    to start on a database missing, not initialised or not writable by this user."""
+    from carrefour.health.services import StartRefused, check_before_start, database_url
     from carrefour.server import run_hub
 
+    try:
+        check_before_start(database_url())
+    except StartRefused as refused:
+        typer.echo(f"carrefour serve: {refused}", err=True)
+        raise typer.Exit(1) from None
     run_hub(host=host, port=port, workers=workers)
 
 

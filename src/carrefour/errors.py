@@ -262,6 +262,13 @@ class JournalUnavailable(CarrefourError):
     title = "The journal cannot be written; the exchange was not carried out"
 
 
+# --- health --------------------------------------------------------------------------------
+class NotReady(CarrefourError):
+    code = "not-ready"
+    status = 503
+    title = "The hub is not ready to serve"
+
+
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
@@ -306,4 +313,5 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     SourceUnavailable,
     SourceTimeout,
     JournalUnavailable,
+    NotReady,
 )

@@ -1,9 +1,22 @@
-"""Running the hub under uvicorn (uvloop, httptools)."""
+"""Running the hub under uvicorn (uvloop, httptools), its workers supervised.
+
+The parent process binds the socket and starts the workers; a worker that dies (killed, a
+fatal signal such as SIGBUS, an exit) is logged with how it ended and replaced at once. A
+worker that fails before it started serving stops the parent instead: it would fail the same
+way on every restart."""
 
 from __future__ import annotations
 
+import logging
+import signal
+
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
+
+log = logging.getLogger("uvicorn.error")  # uvicorn's own handler: shown at level warning
+WORKER_HEALTHCHECK_SECONDS = 30  # a worker silent this long is killed and replaced; a new
+# worker must answer within it too (importing the hub takes seconds on a loaded machine)
 
 
 def hub_app() -> FastAPI:
@@ -15,19 +28,44 @@ def hub_app() -> FastAPI:
     return create_app(build_hub(Settings.from_env()))
 
 
+class Supervisor(Multiprocess):
+    """uvicorn's supervisor, saying how each dead worker ended before it replaces it."""
+
+    def keep_subprocess_alive(self) -> None:
+        if not self.should_exit.is_set():
+            for worker in self.processes:
+                if not worker.process.is_alive():
+                    log.error("hub worker [%s] died (%s); starting a new one", worker.pid,
+                              ended(worker.process.exitcode))
+        super().keep_subprocess_alive()
+
+
+def ended(exitcode: int | None) -> str:
+    if exitcode is None:
+        return "no exit code"
+    if exitcode < 0:
+        try:
+            return f"signal {signal.Signals(-exitcode).name}"
+        except ValueError:
+            return f"signal {-exitcode}"
+    return f"exit code {exitcode}"
+
+
 def run_hub(*, host: str, port: int, workers: int = 1) -> None:
     from carrefour.config import Settings
 
     Settings.from_env()  # creates the shared token secret before any worker starts
-    uvicorn.run(
+    config = uvicorn.Config(
         "carrefour.server:hub_app",
         factory=True,
         host=host,
         port=port,
-        workers=workers,
+        workers=max(workers, 1),
         loop="uvloop",
         http="httptools",
         access_log=False,
         proxy_headers=False,  # the hub is reached directly; no proxy to trust
         log_level="warning",
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
+    Supervisor(config, sockets=[config.bind_socket()]).run()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -124,11 +124,21 @@ def _doubles() -> Iterator[dict[str, tuple[SourceDouble, str]]]:
 
 @pytest.fixture
 def network(engine: Engine, _doubles: dict[str, tuple[SourceDouble, str]]) -> Iterator[Network]:
+    with network_on(engine, _doubles) as net:
+        yield net
+
+
+@contextmanager
+def network_on(
+    engine: Engine, doubles_served: dict[str, tuple[SourceDouble, str]]
+) -> Iterator[Network]:
+    """The hub served on ``engine`` (its schema made, empty), the sources and clients in its
+    directory, and a token for each client."""
     with ExitStack() as stack:
         doubles: dict[str, SourceDouble] = {}
         institutions: dict[str, Institution] = {}
         for name, (serial, kind, sector, subsector) in SOURCES.items():
-            double, url = _doubles[name]
+            double, url = doubles_served[name]
             double.reset()
             doubles[name] = double
             institutions[name] = _register(

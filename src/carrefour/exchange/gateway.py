@@ -51,6 +51,11 @@ class SourceGateway:
         self._keepalive = keepalive or KeepAlive()
         self._sessions: dict[float, aiohttp.ClientSession] = {}
         self._started = False
+        self._failing: dict[str, str] = {}  # CBE -> why its last call failed
+
+    def failing(self) -> dict[str, str]:
+        """The sources whose last call failed, by CBE number, and why."""
+        return dict(self._failing)
 
     @property
     def started(self) -> bool:
@@ -82,12 +87,17 @@ class SourceGateway:
             async with asyncio.timeout(timeout):
                 answer = await self._answer(endpoint, institution, request)
         except TimeoutError:
-            return SourceOutcome(institution, Status.TIMEOUT, detail=f"no answer in {timeout} s")
+            return self._failed(institution, Status.TIMEOUT, f"no answer in {timeout} s")
         except SourceProtocolError as error:
-            return SourceOutcome(institution, Status.UNAVAILABLE, detail=str(error))
+            return self._failed(institution, Status.UNAVAILABLE, str(error))
+        self._failing.pop(institution.cbe, None)
         if not answer.found:
             return SourceOutcome(institution, Status.NOT_FOUND)
         return SourceOutcome(institution, Status.OK, answer.data)
+
+    def _failed(self, institution: Institution, status: Status, detail: str) -> SourceOutcome:
+        self._failing[institution.cbe] = f"{status}: {detail}"
+        return SourceOutcome(institution, status, detail=detail)
 
     async def _answer(
         self, endpoint: str, institution: Institution, request: SourceRequest

@@ -44,6 +44,7 @@ from carrefour.exchange.routing import route
 from carrefour.identification.niss import Niss, parse_niss
 from carrefour.identification.successors import SuccessorReader
 from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.recorded import refusal
 from carrefour.journal.writer import JournalWriter
 
 
@@ -139,16 +140,20 @@ class Exchange:
         trace = _Trace(ticket=new_ticket(), started=time.perf_counter())
         try:
             result = await self._consult(caller, request, trace)
+        except Exception as error:
+            answer = await refusal(self._journal, error, ticket=trace.ticket,
+                                   entry=lambda outcome: self._entry(caller, request, trace,
+                                                                     outcome, channel))
+            if isinstance(answer, CarrefourError) and trace.asked is not None:
+                answer.extra["replaced_by"] = trace.niss
+            if answer is error:
+                raise
+            raise answer from error
+        try:
+            await self._record(caller, request, trace, outcome=result.status, channel=channel)
         except CarrefourError as error:
-            await self._record(caller, request, trace, outcome=error.code, channel=channel)
             error.extra["ticket"] = trace.ticket
-            if trace.asked is not None:
-                error.extra["replaced_by"] = trace.niss
             raise
-        except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
-            await self._record(caller, request, trace, outcome="internal-error", channel=channel)
-            raise
-        await self._record(caller, request, trace, outcome=result.status, channel=channel)
         return result
 
     async def _consult(
@@ -277,7 +282,18 @@ class Exchange:
         outcome: str,
         channel: str,
     ) -> None:
-        entry = JournalEntry(
+        entry = self._entry(caller, request, trace, outcome, channel)
+        if not trace.found:
+            await self._journal.record(entry)
+            return
+        entries = [entry, *_search_results(entry, trace.found)]
+        await asyncio.gather(*(self._journal.record(e) for e in entries))
+
+    @staticmethod
+    def _entry(
+        caller: Caller, request: Consultation, trace: _Trace, outcome: str, channel: str
+    ) -> JournalEntry:
+        return JournalEntry(
             ticket=trace.ticket,
             occurred_at=dt.datetime.now(dt.UTC),
             channel=channel,
@@ -293,11 +309,6 @@ class Exchange:
             outcome=outcome,
             duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
         )
-        if not trace.found:
-            await self._journal.record(entry)
-            return
-        entries = [entry, *_search_results(entry, trace.found)]
-        await asyncio.gather(*(self._journal.record(e) for e in entries))
 
 
 def _search_results(search: JournalEntry, found: Sequence[str]) -> list[JournalEntry]:
