@@ -7,12 +7,18 @@ way on every restart."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import os
 import signal
+import sys
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
+from uvicorn.supervisors.multiprocess import Process
+
+STARTUP_FAILURE = getattr(uvicorn.config, "STARTUP_FAILURE", 3)  # a worker's exit code
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own handler: shown at level warning
 WORKER_HEALTHCHECK_SECONDS = 30  # a worker silent this long is killed and replaced; a new
@@ -25,19 +31,44 @@ def hub_app() -> FastAPI:
     from carrefour.bootstrap import build_hub
     from carrefour.config import Settings
 
+    die_with_parent()
     return create_app(build_hub(Settings.from_env()))
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent() -> None:
+    """A worker whose supervisor was killed (``kill -9``) is killed too, as it would have been
+    when it ran in the supervisor's process: no orphan keeps the port or the database."""
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the supervisor died before the request was made
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 class Supervisor(Multiprocess):
-    """uvicorn's supervisor, saying how each dead worker ended before it replaces it."""
+    """uvicorn's supervisor, saying how each dead (or silent) worker ended before it replaces
+    it; a worker that failed before serving stops the supervisor."""
 
     def keep_subprocess_alive(self) -> None:
-        if not self.should_exit.is_set():
-            for worker in self.processes:
-                if not worker.process.is_alive():
-                    log.error("hub worker [%s] died (%s); starting a new one", worker.pid,
-                              ended(worker.process.exitcode))
-        super().keep_subprocess_alive()
+        for index, worker in enumerate(self.processes):
+            if self.should_exit.is_set():
+                return
+            if worker.is_alive(timeout=self.config.timeout_worker_healthcheck):
+                continue
+            worker.kill()  # a silent one; a dead one is only reaped
+            worker.join()
+            if worker.exitcode == STARTUP_FAILURE:
+                log.error("hub worker [%s] failed to start; stopping", worker.pid)
+                self.should_exit.set()
+                return
+            log.error("hub worker [%s] died (%s); starting a new one", worker.pid,
+                      ended(worker.exitcode))
+            replacement = Process(self.config, self.sockets)
+            replacement.start()
+            self.processes[index] = replacement
 
 
 def ended(exitcode: int | None) -> str:

@@ -66,7 +66,7 @@ def _publisher(net: Network) -> None:
 
 
 def _token(url: str, client_id: str, secret: str) -> str:
-    response = httpx.post(f"{url}/oauth/token", data={
+    response = httpx.post(f"{url}/oauth/token", timeout=60, data={
         "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret})
     response.raise_for_status()
     return str(response.json()["access_token"])
