@@ -176,6 +176,7 @@ def network_on(
                     "client_id": made.client_id,
                     "client_secret": made.client_secret,
                 },
+                timeout=30,
             )
             response.raise_for_status()
             net.tokens[who] = response.json()["access_token"]

@@ -37,7 +37,12 @@ def _serve(env: dict[str, str], *, port: int, prefix: tuple[str, ...] = (),
 
 def _refusal(env: dict[str, str], *, prefix: tuple[str, ...] = ()) -> str:
     process = _serve(env, port=free_port(), prefix=prefix)
-    _out, err = process.communicate(timeout=120)
+    try:
+        _out, err = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _out, err = process.communicate()
+        raise AssertionError(f"serve did not refuse to start: {err}") from None
     assert process.returncode == 1, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err  # one line, no traceback
