@@ -21,8 +21,7 @@ from uvicorn.supervisors.multiprocess import Process
 STARTUP_FAILURE = getattr(uvicorn.config, "STARTUP_FAILURE", 3)  # a worker's exit code
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own handler: shown at level warning
-WORKER_HEALTHCHECK_SECONDS = 30  # a worker silent this long is killed and replaced; a new
-# worker must answer within it too (importing the hub takes seconds on a loaded machine)
+WORKER_HEALTHCHECK_SECONDS = 30  # a new worker must be ready within it on a restart (SIGHUP)
 
 
 def hub_app() -> FastAPI:
@@ -49,17 +48,18 @@ def die_with_parent() -> None:
 
 
 class Supervisor(Multiprocess):
-    """uvicorn's supervisor, saying how each dead (or silent) worker ended before it replaces
-    it; a worker that failed before serving stops the supervisor."""
+    """uvicorn's supervisor, saying how each dead worker ended before it replaces it; a worker
+    that failed before serving stops the supervisor."""
 
     def keep_subprocess_alive(self) -> None:
         for index, worker in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            if worker.is_alive(timeout=self.config.timeout_worker_healthcheck):
-                continue
-            worker.kill()  # a silent one; a dead one is only reaped
+            if worker.process.is_alive():  # not pinged: a worker still importing the hub on
+                continue  # a loaded machine is slow to answer, not dead
             worker.join()
+            worker.parent_conn.close()
+            worker.child_conn.close()
             if worker.exitcode == STARTUP_FAILURE:
                 log.error("hub worker [%s] failed to start; stopping", worker.pid)
                 self.should_exit.set()

@@ -141,17 +141,16 @@ class Exchange:
         try:
             result = await self._consult(caller, request, trace)
         except Exception as error:
-            answer = await refusal(self._journal, error, ticket=trace.ticket,
-                                   entry=lambda outcome: self._entry(caller, request, trace,
-                                                                     outcome, channel))
+            answer = await refusal(self._journal, error, ticket=trace.ticket, entry=lambda
+                                   outcome: self._entry(caller, request, trace, outcome, channel))
             if isinstance(answer, CarrefourError) and trace.asked is not None:
                 answer.extra["replaced_by"] = trace.niss
-            if answer is error:
-                raise
-            raise answer from error
+            if answer is not error:
+                raise answer from error
+            raise
         try:
             await self._record(caller, request, trace, outcome=result.status, channel=channel)
-        except CarrefourError as error:
+        except CarrefourError as error:  # answered, not journaled: held back, with its ticket
             error.extra["ticket"] = trace.ticket
             raise
         return result
@@ -273,15 +272,8 @@ class Exchange:
         calls = [self._gateway.ask(t, request, timeout=self._timeout) for t in targets]
         return list(await asyncio.gather(*calls))
 
-    async def _record(
-        self,
-        caller: Caller,
-        request: Consultation,
-        trace: _Trace,
-        *,
-        outcome: str,
-        channel: str,
-    ) -> None:
+    async def _record(self, caller: Caller, request: Consultation, trace: _Trace, *,
+                      outcome: str, channel: str) -> None:
         entry = self._entry(caller, request, trace, outcome, channel)
         if not trace.found:
             await self._journal.record(entry)
@@ -290,9 +282,8 @@ class Exchange:
         await asyncio.gather(*(self._journal.record(e) for e in entries))
 
     @staticmethod
-    def _entry(
-        caller: Caller, request: Consultation, trace: _Trace, outcome: str, channel: str
-    ) -> JournalEntry:
+    def _entry(caller: Caller, request: Consultation, trace: _Trace, outcome: str,
+               channel: str) -> JournalEntry:
         return JournalEntry(
             ticket=trace.ticket,
             occurred_at=dt.datetime.now(dt.UTC),
