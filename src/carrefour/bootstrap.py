@@ -21,6 +21,7 @@ from carrefour.directory.cache import ReferenceCache
 from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.source import PersonDirectorySource
 from carrefour.exchange.gateway import SourceGateway
+from carrefour.exchange.keepalive import KeepAlive
 from carrefour.exchange.local import Registers
 from carrefour.exchange.services import Exchange
 from carrefour.identification.national_register import NationalRegister
@@ -97,6 +98,7 @@ def build_hub(
     today: Callable[[], dt.date] = dt.date.today,
     delivery: DeliveryPolicy | None = None,
     tracing: Tracing | None = None,
+    keepalive: KeepAlive | None = None,
 ) -> Hub:
     """The hub of ``settings``; ``tracing``, when given, replaces the configured one."""
     owns_engine = engine is None
@@ -110,7 +112,8 @@ def build_hub(
     metrics.scrape_also(OutboxCollector(engine))
     tracing = tracing or build_tracing(settings.observability)
     gateway = SourceGateway(
-        local={BIS_REGISTER_ENDPOINT: registers}, metrics=metrics, tracing=tracing
+        local={BIS_REGISTER_ENDPOINT: registers}, keepalive=keepalive or KeepAlive.from_env(),
+        metrics=metrics, tracing=tracing,
     )
     journal_settings = settings.journal or JournalSettings.from_env()
     use_key(engine, chain_key(journal_settings, create=True))

@@ -86,9 +86,16 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Hub processes")] = 1,
     database_url: DatabaseUrl = None,
 ) -> None:
-    """Run the hub's HTTP API."""
+    """Run the hub's HTTP API; its workers are supervised (a dead one is replaced). Refuses
+    to start on a database missing, not initialised or not writable by this user."""
+    from carrefour.health.services import StartRefused, check_before_start, configured_url
     from carrefour.server import run_hub
 
+    try:
+        check_before_start(database_url or configured_url())
+    except StartRefused as refused:
+        typer.echo(f"carrefour serve: {refused}", err=True)
+        raise typer.Exit(1) from None
     run_hub(host=host, port=port, workers=workers, database_url=database_url)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
 
 metadata = MetaData(
@@ -104,3 +105,25 @@ def write_turn(engine: Engine) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
+
+
+def is_outage(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database cannot be reached or written —
+    a server stopped or unreachable, a connection lost, a file opened read-only — rather than
+    that this statement was wrong."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(seen, OperationalError | InterfaceError):
+            return True
+        seen = seen.__cause__
+    return False
+
+
+def describe_outage(error: BaseException) -> str:
+    """One line naming the database's fault, for the log (no traceback: the fault is the
+    database's, not the hub's code)."""
+    original = getattr(error, "orig", None) or error
+    first_line = str(original).strip().splitlines()[0] if str(original).strip() else ""
+    return f"{type(original).__name__}: {first_line}"

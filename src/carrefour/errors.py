@@ -305,6 +305,13 @@ class DeclarationConflict(Conflict):
     title = "The declaration conflicts with the one the source holds under that reference"
 
 
+# --- health --------------------------------------------------------------------------------
+class NotReady(CarrefourError):
+    code = "not-ready"
+    status = 503
+    title = "The hub is not ready to serve"
+
+
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
@@ -356,4 +363,5 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     DeclarationTypeNotAllowed,
     DeclarationConflict,
     InvalidRuleFile,  # derived rights
+    NotReady,
 )

@@ -6,10 +6,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 
+import pytest
+from sqlalchemy import select
+
 from carrefour.catalogue.model import default_catalogue
 from carrefour.directory.domain import Deliberation, Institution, Role
+from carrefour.errors import SourceTimeout, SourceUnavailable
 from carrefour.exchange import composite
 from carrefour.exchange.gateway import SourceOutcome, Status
+from carrefour.journal.tables import journal_entries
 from tests.catalogue.conftest import CatalogueNetwork
 
 SLOW = 0.5
@@ -108,3 +113,53 @@ def test_the_persons_a_search_part_returns_are_named_for_the_journal() -> None:
     status, data, found = composite.answer(plan, [SourceOutcome(register, Status.OK, answer)])
     assert status == "ok" and found == ("85073003328",)
     assert data["search-person"]["data"] == {"persons": [{"last_name": "Dupont"}]}
+
+
+def test_a_composite_whose_every_part_failed_answers_the_failure_of_its_sources(
+    network: CatalogueNetwork,
+) -> None:
+    niss = integrated(network)
+    for control in network.controls.values():
+        control.broken = True
+    response = network.consult("full-picture", niss, capacity=2)
+    body = response.json()
+    assert (response.status_code, body["code"]) == (502, "source-unavailable"), body
+    assert body["ticket"] and "data" not in body
+    with network.engine.connect() as connection:
+        outcome = connection.execute(select(journal_entries.c.outcome).where(
+            journal_entries.c.ticket == body["ticket"])).scalar_one()
+    assert outcome == "source-unavailable"
+
+
+def _part(service: str, kind: str) -> tuple[composite.PartPlan, Institution]:
+    grant = Deliberation(id=1, reference="CSI/12/001", title="t", client_kind="cpas",
+                         quality_codes=frozenset({2}), service=service,
+                         fields=frozenset({"niss"}), valid_from=dt.date(2012, 1, 1),
+                         valid_until=None)
+    source = Institution(id=1, cbe="0362475538", name_fr=kind, name_nl=kind, sector=0,
+                         subsector=0, kind=kind, role=Role.SOURCE)
+    part = composite.PartPlan(service=default_catalogue().get(service), grant=grant,
+                              targets=(source,))
+    return part, source
+
+
+def test_a_composite_whose_every_source_timed_out_answers_source_timeout() -> None:
+    (legal, register), (tax, finances) = _part("legal-data", "national-register"), _part(
+        "tax-assessment", "spf-finances")
+    plan = composite.CompositePlan(parts=(legal, tax))
+    outcomes = [SourceOutcome(register, Status.TIMEOUT), SourceOutcome(finances, Status.TIMEOUT)]
+    with pytest.raises(SourceTimeout):
+        composite.answer(plan, outcomes)
+    outcomes[1] = SourceOutcome(finances, Status.UNAVAILABLE)
+    with pytest.raises(SourceUnavailable):
+        composite.answer(plan, outcomes)
+
+
+def test_a_composite_with_one_part_not_found_and_the_others_failed_is_partial() -> None:
+    (legal, register), (tax, finances) = _part("legal-data", "national-register"), _part(
+        "tax-assessment", "spf-finances")
+    plan = composite.CompositePlan(parts=(legal, tax))
+    outcomes = [SourceOutcome(register, Status.UNAVAILABLE),
+                SourceOutcome(finances, Status.NOT_FOUND)]
+    status, data, _found = composite.answer(plan, outcomes)
+    assert status == "partial" and data["tax-assessment"]["status"] == "not-found"

@@ -177,6 +177,7 @@ def open_network(
                     "client_id": made.client_id,
                     "client_secret": made.client_secret,
                 },
+                timeout=30,
             )
             response.raise_for_status()
             net.tokens[who] = response.json()["access_token"]

@@ -62,7 +62,7 @@ def _hub(database_url: str, port: int, data_dir: Path, receiver: str
     process = subprocess.Popen([sys.executable, "-m", "carrefour.cli", "serve", "--port",
                                 str(port)], env=env)
     try:
-        eventually(lambda: _up(port), timeout=60)
+        eventually(lambda: _up(port), timeout=60)  # a supervisor, then its worker, start
         yield process
     finally:
         if process.poll() is None:

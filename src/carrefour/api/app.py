@@ -24,6 +24,7 @@ from carrefour.bootstrap import Hub
 from carrefour.console import routes as console_routes
 from carrefour.console.settings import ConsoleSettings
 from carrefour.declarations import routes as declaration_routes
+from carrefour.health import routes as health_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
 from carrefour.rights import routes as rights_routes
@@ -71,6 +72,7 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(declaration_routes.router)
     console_routes.install(app, hub, console)  # the console: operators, DPOs, citizens
     app.include_router(rights_routes.router)  # derived rights
+    app.include_router(health_routes.router)
     openapi.install(app)
     docs.install(app)
     return app

@@ -23,7 +23,7 @@ from carrefour.auth.services import Caller, Scope, TokenVerifier
 from carrefour.bootstrap import Hub
 from carrefour.errors import CarrefourError, Unauthenticated
 from carrefour.journal.audit import OPERATOR_ROLE, operator_stamp
-from carrefour.journal.recorded import Stamp
+from carrefour.journal.recorded import Stamp, refusal
 
 TOKEN_URL = "/oauth/token"
 SCOPES = {
@@ -146,16 +146,23 @@ async def admin_call(
         check_role(stamp.act.end_user_role or OPERATOR_ROLE, sector=institution.sector)
         yield AdminCall(caller, stamp)
         await _journal_outcome(hub, stamp, "ok")  # a look-up that journaled nothing itself
-    except CarrefourError as error:
-        await _journal_outcome(hub, stamp, error.code)
-        error.extra["ticket"] = stamp.ticket
-        raise
     except RequestValidationError:
         await _journal_outcome(hub, stamp, "invalid-input")
         raise
-    except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
-        await _journal_outcome(hub, stamp, "internal-error")
-        raise
+    except Exception as error:  # a refusal, an outage, a fault of the hub: journaled alike
+        answer = await _journal_refusal(hub, stamp, error)
+        if answer is error:
+            raise
+        raise answer from error
+
+
+async def _journal_refusal(hub: Hub, stamp: Stamp, error: Exception) -> Exception:
+    if stamp.sealed:  # the change committed its entry; the failure came after it
+        if isinstance(error, CarrefourError):
+            error.extra["ticket"] = stamp.ticket
+        return error
+    stamp.sealed = True
+    return await refusal(hub.journal, error, stamp.entry, ticket=stamp.ticket)
 
 
 _PUBLISHED_ACTIONS = {"who_consulted": "who-consulted"}  # named before the admin- prefix

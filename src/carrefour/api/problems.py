@@ -8,12 +8,22 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from carrefour.errors import ALL_ERRORS, CarrefourError, NotFound, UnreadableBody
+from carrefour.db import describe_outage, is_outage
+from carrefour.errors import (
+    ALL_ERRORS,
+    CarrefourError,
+    JournalUnavailable,
+    NotFound,
+    UnreadableBody,
+)
 from carrefour.i18n.languages import negotiate
 from carrefour.i18n.problems import translate_detail, translate_title
+from carrefour.journal.chain import UNAVAILABLE
+from carrefour.journal.entries import new_ticket
 
 log = logging.getLogger(__name__)
 MEDIA_TYPE = "application/problem+json"
@@ -108,6 +118,20 @@ async def _http_error(request: Request, error: Exception) -> Response:
 _HTTP_CODES = {400: UnreadableBody.code, 404: NotFound.code, 405: "method-not-allowed"}
 
 
+async def _database_error(request: Request, error: Exception) -> Response:
+    """The database met before any use case took the request in hand (authentication, the
+    reference tables): an outage is the journal's unavailability, with a ticket to quote
+    (the operator's call's own, else one for this attempt); one line in the log."""
+    if not is_outage(error):
+        return await _unexpected(request, error)
+    ticket = getattr(request.state, "ticket", None) or new_ticket()
+    log.error("%s %s refused: the database is unavailable (%s); ticket %s",
+              request.method, request.url.path, describe_outage(error), ticket)
+    refused = JournalUnavailable(UNAVAILABLE)
+    return problem(code=refused.code, title=refused.title, status=refused.status,
+                   detail=refused.detail, extra={"ticket": ticket})
+
+
 async def _unexpected(_request: Request, error: Exception) -> Response:
     log.exception("unexpected error", exc_info=error)
     return problem(
@@ -120,6 +144,7 @@ async def _unexpected(_request: Request, error: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(CarrefourError, _carrefour_error)
+    app.add_exception_handler(DBAPIError, _database_error)  # answered here, not re-raised
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

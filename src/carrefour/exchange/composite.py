@@ -5,7 +5,10 @@ status of every part and of every source. Pure but for the calls, which the call
 
 A refused part (no deliberation for this client and quality code, no source holding a file...)
 does not refuse the whole: it is reported with the code of its refusal. Only when every part
-is refused is the consultation refused, with the first part's reason.
+is refused is the consultation refused, with the first part's reason. When no part answered
+and at least one part's sources failed, the whole fails like a single-source consultation
+whose source failed: ``source-timeout`` when every failed source timed out, otherwise
+``source-unavailable``.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from carrefour.directory.domain import (
     check_finality,
     find_deliberation,
 )
-from carrefour.errors import CarrefourError
+from carrefour.errors import CarrefourError, SourceTimeout, SourceUnavailable
 from carrefour.exchange.gateway import SourceOutcome, Status
 from carrefour.exchange.merge import covered, keep_granted, merge, persons_found
 from carrefour.exchange.routing import route
@@ -113,12 +116,30 @@ def answer(composite: CompositePlan, outcomes: Sequence[SourceOutcome]
     for part in composite.parts:
         data[part.service.name], persons = _part_answer(part, by_part[part.service.name])
         found.extend(persons)
+    _raise_when_every_part_failed(composite, data)
     failed = any(d["status"] in _FAILURES for d in data.values())
     return ("partial" if failed else "ok"), data, tuple(found)
 
 
 NOT_APPLICABLE = "not-applicable"  # a part whose condition on the key data does not hold
-_FAILURES = {"partial", str(Status.UNAVAILABLE), str(Status.TIMEOUT)}
+_SOURCE_FAILURES = {str(Status.UNAVAILABLE), str(Status.TIMEOUT)}
+_FAILURES = {"partial", *_SOURCE_FAILURES}
+
+
+def _raise_when_every_part_failed(composite: CompositePlan,
+                                  data: Mapping[str, Mapping[str, Any]]) -> None:
+    """No part answered (each failed at its sources or was refused) and some part failed: the
+    failure of its sources, not a 200 with nothing in it."""
+    statuses = {p.service.name: data[p.service.name]["status"] for p in composite.parts
+                if p.refusal is None}
+    failed = {name: status for name, status in statuses.items() if status in _SOURCE_FAILURES}
+    if not failed or len(failed) < len(statuses):
+        return
+    names = ", ".join(f"{name} ({status})" for name, status in failed.items())
+    if all(status == str(Status.TIMEOUT) for status in failed.values()):
+        raise SourceTimeout(f"No part could be answered; the sources did not answer in time: "
+                            f"{names}.")
+    raise SourceUnavailable(f"No part could be answered; their sources failed: {names}.")
 
 
 def _part_answer(part: PartPlan, outcomes: Sequence[SourceOutcome]

@@ -44,6 +44,7 @@ from carrefour.exchange.routing import route
 from carrefour.identification.niss import Niss, parse_niss
 from carrefour.identification.successors import SuccessorReader
 from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.recorded import refusal
 from carrefour.journal.writer import JournalWriter
 from carrefour.observability.metrics import HubMetrics
 from carrefour.observability.tracing import Tracing, current_trace_id
@@ -145,16 +146,21 @@ class Exchange:
         trace = _Trace(ticket=new_ticket(), started=time.perf_counter())
         try:
             result = await self._consult(caller, request, trace)
-        except CarrefourError as error:
-            await self._record(caller, request, trace, outcome=error.code, channel=channel)
+        except Exception as error:
+            answer = await refusal(self._journal, error, ticket=trace.ticket, entry=lambda
+                                   outcome: self._entry(caller, request, trace, outcome, channel))
+            self._count(trace, answer.code if isinstance(answer, CarrefourError)
+                        else "internal-error", channel)
+            if isinstance(answer, CarrefourError) and trace.asked is not None:
+                answer.extra["replaced_by"] = trace.niss
+            if answer is not error:
+                raise answer from error
+            raise
+        try:
+            await self._record(caller, request, trace, outcome=result.status, channel=channel)
+        except CarrefourError as error:  # answered, not journaled: held back, with its ticket
             error.extra["ticket"] = trace.ticket
-            if trace.asked is not None:
-                error.extra["replaced_by"] = trace.niss
             raise
-        except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
-            await self._record(caller, request, trace, outcome="internal-error", channel=channel)
-            raise
-        await self._record(caller, request, trace, outcome=result.status, channel=channel)
         return result
 
     async def _consult(
@@ -288,16 +294,28 @@ class Exchange:
         calls = [self._gateway.ask(t, request, timeout=self._timeout) for t in targets]
         return list(await asyncio.gather(*calls))
 
-    async def _record(
-        self,
-        caller: Caller,
-        request: Consultation,
-        trace: _Trace,
-        *,
-        outcome: str,
-        channel: str,
-    ) -> None:
-        entry = JournalEntry(
+    async def _record(self, caller: Caller, request: Consultation, trace: _Trace, *,
+                      outcome: str, channel: str) -> None:
+        entry = self._entry(caller, request, trace, outcome, channel)
+        with self._tracing.span("journal"):
+            if not trace.found:
+                await self._journal.record(entry)
+            else:
+                entries = [entry, *_search_results(entry, trace.found)]
+                await asyncio.gather(*(self._journal.record(e) for e in entries))
+        self._count(trace, outcome, channel)
+
+    def _count(self, trace: _Trace, outcome: str, channel: str) -> None:
+        self._metrics.exchange(
+            service=trace.service, outcome=outcome, channel=channel,
+            client_kind=trace.institution.kind if trace.institution else None,
+            seconds=time.perf_counter() - trace.started,
+        )
+
+    @staticmethod
+    def _entry(caller: Caller, request: Consultation, trace: _Trace, outcome: str,
+               channel: str) -> JournalEntry:
+        return JournalEntry(
             ticket=trace.ticket,
             occurred_at=dt.datetime.now(dt.UTC),
             channel=channel,
@@ -314,18 +332,6 @@ class Exchange:
             duration_ms=round((time.perf_counter() - trace.started) * 1000, 3),
             trace_id=current_trace_id(),
         )
-        with self._tracing.span("journal"):
-            if not trace.found:
-                await self._journal.record(entry)
-            else:
-                entries = [entry, *_search_results(entry, trace.found)]
-                await asyncio.gather(*(self._journal.record(e) for e in entries))
-        self._metrics.exchange(
-            service=trace.service, outcome=outcome, channel=channel,
-            client_kind=trace.institution.kind if trace.institution else None,
-            seconds=time.perf_counter() - trace.started,
-        )
-
 
 def _search_results(search: JournalEntry, found: Sequence[str]) -> list[JournalEntry]:
     """One entry per person a search returned, under that person's NISS, with its own ticket

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from carrefour.errors import CarrefourError
+from carrefour.db import is_outage
+from carrefour.errors import CarrefourError, JournalUnavailable
+from carrefour.journal.chain import UNAVAILABLE
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.writer import JournalWriter
 from carrefour.observability.tracing import current_trace_id
@@ -84,13 +86,39 @@ async def journaled(
     stamp = Stamp(act)
     try:
         value = await work(stamp)
-    except CarrefourError as error:
-        await writer.record(stamp.entry(error.code))
-        error.extra["ticket"] = stamp.ticket
-        raise
-    except Exception:  # a fault of the hub itself: journaled too, then reported as a 500
-        await writer.record(stamp.entry("internal-error"))
-        raise
+    except Exception as error:
+        answer = await refusal(writer, error, stamp.entry, ticket=stamp.ticket)
+        if answer is error:
+            raise
+        raise answer from error
     if not work_commits_entry:
-        await writer.record(stamp.entry("ok"))
+        try:
+            await writer.record(stamp.entry("ok"))
+        except JournalUnavailable as unavailable:  # done, but not journaled: not answered
+            unavailable.extra["ticket"] = stamp.ticket
+            raise
     return Ticketed(stamp.ticket, value)
+
+
+async def refusal(
+    writer: JournalWriter,
+    error: Exception,
+    entry: Callable[[str], JournalEntry],
+    *,
+    ticket: str,
+) -> Exception:
+    """Journal an act that failed with ``error`` (``entry(outcome)``) and return what to
+    answer: the act's own refusal, with its ticket; ``journal-unavailable``, with the ticket,
+    when the database is down (the act met the outage, or its refusal could not be
+    journaled); ``error`` itself for a fault of the hub's own code (a 500, journaled too)."""
+    answer: Exception = error
+    if not isinstance(error, CarrefourError) and is_outage(error):
+        answer = JournalUnavailable(UNAVAILABLE)
+    outcome = answer.code if isinstance(answer, CarrefourError) else "internal-error"
+    try:
+        await writer.record(entry(outcome))
+    except JournalUnavailable as unavailable:
+        answer = unavailable
+    if isinstance(answer, CarrefourError):
+        answer.extra["ticket"] = ticket
+    return answer

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 
 from carrefour.config import JournalSettings
-from carrefour.db import reading
+from carrefour.db import describe_outage, is_outage, reading
 from carrefour.journal.chain import read_head
 from carrefour.journal.checkpoints import GENESIS_DIGEST, Checkpoint, CheckpointFile
 from carrefour.journal.keys import ChainKey, key_for_writing, signing_key
@@ -167,8 +167,12 @@ class Sealer:
     def _seal(self) -> bool:
         try:
             sealed = self._write()
-        except Exception:  # a full disk, an unreadable file: said, and tried again later
-            log.exception("the journal could not be sealed with a checkpoint")
+        except Exception as error:  # a full disk, an unreadable file: said, tried again later
+            if is_outage(error):  # one line: the fault is the database's
+                log.error("the journal could not be sealed with a checkpoint: the database is "
+                          "unavailable (%s)", describe_outage(error))
+            else:
+                log.exception("the journal could not be sealed with a checkpoint")
             return False
         if sealed.checkpoint is not None:
             self._sealed = max(self._sealed, sealed.checkpoint.seq)

@@ -17,10 +17,9 @@ import time
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from carrefour.batching import GroupCommit
-from carrefour.db import write_turn
+from carrefour.db import describe_outage, is_outage, write_turn
 from carrefour.errors import JournalUnavailable
 from carrefour.journal.chain import UNAVAILABLE, append
 from carrefour.journal.entries import JournalEntry
@@ -49,6 +48,7 @@ class JournalWriter:
             unavailable=lambda _detail: JournalUnavailable(UNAVAILABLE),
             batch_max=batch_max,
         )
+        self.last_failure: str | None = None  # why the last batch could not be written
 
     @property
     def running(self) -> bool:
@@ -68,6 +68,7 @@ class JournalWriter:
     async def _write(self, entries: list[JournalEntry]) -> list[Outcome]:
         started = time.perf_counter()
         outcomes = await self._batches.in_thread(write_batch, self._engine, entries)
+        self.last_failure = _outage(outcomes)
         committed = [e for e, o in zip(entries, outcomes, strict=True) if isinstance(o, int)]
         if self._metrics is not None:
             self._metrics.journal_committed(
@@ -91,11 +92,23 @@ def write_batch(engine: Engine, entries: Sequence[JournalEntry]) -> list[Outcome
     try:
         return list(_commit(engine, entries))
     except Exception as error:
-        if len(entries) == 1 or _is_connection_error(error):
+        if is_outage(error):
+            log.error("journal batch of %d entries failed: the database is unavailable (%s)",
+                      len(entries), describe_outage(error))
+            return [error] * len(entries)
+        if len(entries) == 1:
             log.error("journal batch of %d entries failed", len(entries), exc_info=error)
             return [error] * len(entries)
         log.warning("journal batch failed; retrying its entries one by one", exc_info=error)
         return [outcome for entry in entries for outcome in write_batch(engine, [entry])]
+
+
+def _outage(outcomes: Sequence[Outcome]) -> str | None:
+    """The database's fault, when it is why no entry of a batch could be written."""
+    if any(isinstance(outcome, int) for outcome in outcomes):
+        return None
+    failure = next((o for o in outcomes if isinstance(o, Exception) and is_outage(o)), None)
+    return None if failure is None else f"the database is unavailable ({describe_outage(failure)})"
 
 
 def record_now(engine: Engine, entry: JournalEntry) -> int:
@@ -109,9 +122,3 @@ def record_now(engine: Engine, entry: JournalEntry) -> int:
 def _commit(engine: Engine, entries: Sequence[JournalEntry]) -> list[int]:
     with write_turn(engine), engine.begin() as connection:
         return append(connection, entries)
-
-
-def _is_connection_error(error: Exception) -> bool:
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, (OperationalError, InterfaceError))

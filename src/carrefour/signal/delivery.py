@@ -33,6 +33,7 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from sqlalchemy import Engine
 
+from carrefour.db import describe_outage, is_outage
 from carrefour.directory.cache import ReferenceCache
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry
@@ -187,8 +188,8 @@ class DeliveryWorker:
                 await self._maybe_notice_expiries()
                 await self._maybe_purge()
                 sent = await self.run_once()
-            except Exception:  # the database is away: log, wait, try again
-                log.exception("delivery cycle failed")
+            except Exception as error:  # the database is away: log, wait, try again
+                _log_cycle_failure(error)
                 sent = 0
             if sent == 0:
                 self._wakeup.clear()
@@ -320,3 +321,11 @@ class DeliveryWorker:
             cbes=cbes,
         )
         log.debug("recorded %d attempts in %.3f s", len(attempts), time.perf_counter() - started)
+
+
+def _log_cycle_failure(error: Exception) -> None:
+    if is_outage(error):  # one line: the fault is the database's, not the worker's
+        log.error("delivery cycle failed: the database is unavailable (%s)",
+                  describe_outage(error))
+    else:
+        log.error("delivery cycle failed", exc_info=error)

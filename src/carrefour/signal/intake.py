@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from carrefour.batching import GroupCommit
+from carrefour.db import describe_outage, is_outage
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.errors import CarrefourError, JournalUnavailable
 from carrefour.signal.repository import Applier, Intake, Published, store_intakes
@@ -95,6 +96,10 @@ class IntakeQueue:
                 return [Refused(error)]
             return [o for intake in intakes for o in self._store(snapshot, [intake])]
         except Exception as error:
+            if is_outage(error):  # one line: the fault is the database's
+                log.error("storing %d mutations failed: the database is unavailable (%s)",
+                          len(intakes), describe_outage(error))
+                return [error] * len(intakes)
             if len(intakes) == 1:
                 log.error("storing a mutation failed", exc_info=error)
                 return [error]

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 
 from carrefour.bootstrap import Hub
+from carrefour.db import describe_outage, is_outage
 from carrefour.errors import CarrefourError, InvalidXml, NotFound
 from carrefour.soap import connector, envelope, tx25, wsdl, xmlsafe
 from carrefour.soap.identity import BasicVerifier
@@ -39,8 +40,8 @@ async def send_xml(request: Request) -> Response:
         answer = await connector.send_xml(_hub(request), body, transport)
     except InvalidXml as error:
         return _fault(envelope.Fault("Client", error.detail))
-    except Exception:
-        log.exception("SSDN connector failure")
+    except Exception as error:
+        _log_failure("SSDN connector failure", error)
         return _fault(envelope.Fault("Server", "Unexpected internal error of the hub."))
     return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)
 
@@ -66,8 +67,8 @@ async def retrieve_ti(request: Request) -> Response:
     except InvalidXml as error:
         made = exchange.fault_for(error)
         return _fault(made.fault, status=made.status)
-    except Exception:
-        log.exception("RetrieveTIGroups failure")
+    except Exception as error:
+        _log_failure("RetrieveTIGroups failure", error)
         made = exchange.fault_for(CarrefourError("Unexpected internal error of the hub."))
         return _fault(made.fault, status=made.status)
     return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)
@@ -120,3 +121,9 @@ def _verifier(request: Request) -> BasicVerifier:
         verifier = state.soap_basic_verifier = BasicVerifier(_hub(request))
     return verifier
 
+
+def _log_failure(what: str, error: Exception) -> None:
+    if is_outage(error):  # one line: the fault is the database's
+        log.error("%s: the database is unavailable (%s)", what, describe_outage(error))
+    else:
+        log.error(what, exc_info=error)
