@@ -6,7 +6,7 @@ import uvicorn
 
 from carrefour.simulation.eid.app import Provider, create_app
 
-EID_OFFSET = 23  # the demo's eID provider listens on base port + 23
+EID_OFFSET = 25  # the demo's eID provider listens on base port + 25
 CONSOLE_CLIENT = "carrefour-console"
 
 
