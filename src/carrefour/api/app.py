@@ -20,6 +20,7 @@ from carrefour.api import (
 from carrefour.api.bodylimit import BodyLimit
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
+from carrefour.mediprima import routes as mediprima_routes
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
 
@@ -56,5 +57,6 @@ def create_app(hub: Hub) -> FastAPI:
         app.include_router(module.router)
     app.include_router(signal_routes.router)
     app.include_router(soap_routes.router)
+    app.include_router(mediprima_routes.router)
     openapi.install(app)
     return app

@@ -15,6 +15,10 @@ from carrefour.errors import InvalidInput, UnknownService
 from carrefour.identification.niss import NissKind
 
 SECTOR_FIELD = "sector"
+CONSULTATION = "consultation"
+"""The exchange of an ordinary service; a service of another exchange (``exchange = "mediprima"``
+in the catalogue: a declaration the authentic source registers) is refused on the consultation
+path and used only through its own entry points."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,6 +47,7 @@ class Service:
     parameters: tuple[Parameter, ...] = ()
     collection: str | None = None
     parts: tuple[str, ...] = ()  # a composite service: the services it asks at once
+    exchange: str = CONSULTATION
 
     @property
     def composite(self) -> bool:
@@ -145,6 +150,7 @@ def _service(raw: Mapping[str, Any]) -> Service:
         ),
         collection=raw.get("collection"),
         parts=tuple(raw.get("parts", ())),
+        exchange=raw.get("exchange", CONSULTATION),
     )
 
 

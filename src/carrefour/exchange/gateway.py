@@ -87,6 +87,7 @@ class SourceGateway:
             "version": request.version,
             "niss": request.niss,
             "parameters": dict(request.parameters),
+            "client": request.client,
         }
         headers = {"Authorization": f"Bearer {token or ''}"}
         try:
