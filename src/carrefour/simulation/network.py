@@ -20,7 +20,8 @@ CPAS = "cpas"
 OPERATOR = "operator"
 
 REGIONAL_EMPLOYMENT = kinds.REGIONAL_EMPLOYMENT
-SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY, *kinds.RECORD_KINDS)
+MEDIPRIMA = kinds.MEDIPRIMA
+SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY, *kinds.RECORD_KINDS, MEDIPRIMA)
 BIS_REGISTER_ENDPOINT = "local:bis-register"
 
 
@@ -112,6 +113,8 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
              "Rijksinstituut voor Ziekte- en Invaliditeitsverzekering"), (21, 0), 21),
     _source("spp-is", kinds.SPP_IS, "0209001247",
             ("SPP Intégration sociale", "POD Maatschappelijke Integratie"), (16, 2), 22),
+    # Mediprima: the CPAS's medical aid decisions (ManageCarmed), run for the SPP IS.
+    _source("mediprima", MEDIPRIMA, "0209001346", ("Mediprima", "Mediprima"), (16, 2), 24),
 )
 
 # The regional employment service of each region (job-seeker files, by the person's region).

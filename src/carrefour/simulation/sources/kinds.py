@@ -22,6 +22,7 @@ PENSION_REGISTER = "pension-register"
 REGIONAL_EMPLOYMENT = "regional-employment"
 INAMI = "inami"
 SPP_IS = "spp-is"
+MEDIPRIMA = "mediprima"  # not a record source: the register of the CPAS's medical aid decisions
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,7 @@ from starlette.routing import Route
 from carrefour.errors import CarrefourError, UnknownService
 from carrefour.exchange.ports import SourceRequest
 from carrefour.simulation.sources import mediprima
-from carrefour.simulation.sources.app import JSON, problem
+from carrefour.simulation.sources.http import JSON, problem
 from carrefour.simulation.sources.protocol import (
     Source,
     SourceIdentity,
@@ -41,6 +42,7 @@ from carrefour.simulation.sources.protocol import (
 
 log = logging.getLogger(__name__)
 KIND = "mediprima"
+PUBLISHER_ENV = ("HUB_URL", "CLIENT_ID", "CLIENT_SECRET")
 MUTATION_TYPE = "mediprima-calculation"
 
 
@@ -82,6 +84,16 @@ class Publisher:
             response.raise_for_status()
             self._token = str(response.json()["access_token"])
         return self._token
+
+
+def publisher_from_env() -> Publisher | None:
+    """The publisher named by ``CARREFOUR_MEDIPRIMA_HUB_URL``, ``CARREFOUR_MEDIPRIMA_CLIENT_ID``
+    and ``CARREFOUR_MEDIPRIMA_CLIENT_SECRET`` (None unless all three are set)."""
+    given = [os.environ.get(f"CARREFOUR_MEDIPRIMA_{name}") for name in PUBLISHER_ENV]
+    if not all(given):
+        return None
+    hub_url, client_id, secret = (str(value) for value in given)
+    return Publisher(hub_url=hub_url, client_id=client_id, client_secret=secret)
 
 
 def create_mediprima_app(*, database_url: str, token: str, name: str = "Mediprima",

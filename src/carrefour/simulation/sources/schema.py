@@ -16,7 +16,8 @@ from sqlalchemy import (
     Text,
 )
 
-from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
+from carrefour.simulation.network import MEDIPRIMA, MUTUALITY, NATIONAL_REGISTER, ONEM
+from carrefour.simulation.sources import mediprima as mediprima_register
 from carrefour.simulation.sources import records
 
 national_register = MetaData()
@@ -88,6 +89,7 @@ SCHEMAS: dict[str, MetaData] = {
     ONEM: onem,
     MUTUALITY: mutuality,
     **records.SCHEMAS,
+    MEDIPRIMA: mediprima_register.metadata,
 }
 
 # The table whose rows are the persons a source has a file on (for its health check).
@@ -96,6 +98,7 @@ PERSON_TABLES: dict[str, Table] = {
     ONEM: unemployment_periods,
     MUTUALITY: members,
     **records.PERSON_TABLES,
+    MEDIPRIMA: mediprima_register.versions,
 }
 
 
