@@ -225,6 +225,32 @@ class DeadLetterPurged(Conflict):
     title = "The dead letter's payload was purged after its retention; it cannot be replayed"
 
 
+# --- Mediprima: medical aid decisions (carrefour/mediprima) ---------------------------------
+class MediprimaOverlap(Conflict):
+    code = "mediprima-overlap"
+    title = "Another medical aid decision already covers this person for part of the period"
+
+
+class MediprimaReferenceReused(Conflict):
+    code = "mediprima-reference-reused"
+    title = "The CPAS's decision reference is already used for another decision"
+
+
+class MediprimaDecisionStopped(Conflict):
+    code = "mediprima-decision-stopped"
+    title = "The medical aid decision is stopped; it can no longer be changed"
+
+
+class MediprimaRefused(Conflict):
+    code = "mediprima-refused"
+    title = "Mediprima refused the decision"
+
+
+class MediprimaUnknownDecision(NotFound):
+    code = "mediprima-unknown-decision"
+    title = "The CPAS has no medical aid decision with this reference for this person"
+
+
 # --- preventive control ----------------------------------------------------------------------
 class NotIntegrated(CarrefourError):
     code = "not-integrated"

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
-from carrefour.catalogue.model import Service, default_catalogue
+from carrefour.catalogue.model import CONSULTATION, Service, default_catalogue
 from carrefour.directory.domain import Deliberation, cpas_limit
 from carrefour.directory.files import default_reference_text, parse_reference
 from carrefour.simulation.sources.kinds import RECORD_SERVICES
@@ -21,7 +21,9 @@ NOT_GRANTED = 20  # CPAS quality code 20 ("collaborator under inquiry"): no deli
 HUB_LOCAL = {"niss-history",  # answered by the hub's own BIS register (tests/identification)
              "harmonised-statuses", "derived-rights"}  # its status buffer (tests/statuses)
 
-SERVICES = sorted(s.name for s in CATALOGUE if not s.composite and s.name not in HUB_LOCAL)
+# Consultations only: the Mediprima declarations have their own entry points (tests/mediprima).
+SERVICES = sorted(s.name for s in CATALOGUE if not s.composite and s.name not in HUB_LOCAL
+                  and s.exchange == CONSULTATION)
 
 
 def cpas_grants(service: str) -> list[Deliberation]:

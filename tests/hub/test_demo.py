@@ -19,7 +19,7 @@ from tests.servers import free_port_block
     reason="the demo runs on its own embedded SQLite database; once per CI run is enough",
 )
 def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> None:
-    base_port = free_port_block(24)  # sources on base + 1..5 and 11..22, the CPAS app on 9
+    base_port = free_port_block(26)  # sources on 1..8, 10..22, 24; the CPAS app 9, eID 25
     hub_port = base_port + 23
     env = {**os.environ, "CARREFOUR_DATA_DIR": str(tmp_path)}
     command = [

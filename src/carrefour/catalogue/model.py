@@ -15,6 +15,10 @@ from carrefour.errors import InvalidInput, UnknownService
 from carrefour.identification.niss import NissKind
 
 SECTOR_FIELD = "sector"
+CONSULTATION = "consultation"
+"""The exchange of an ordinary service; a service of another exchange (``exchange = "mediprima"``
+in the catalogue: a declaration the authentic source registers) is refused on the consultation
+path and used only through its own entry points."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -65,6 +69,7 @@ class Service:
     parameters: tuple[Parameter, ...] = ()
     collection: str | None = None
     parts: tuple[str, ...] = ()  # a composite service: the services it asks at once
+    exchange: str = CONSULTATION
     declaration: bool = False  # sent by a client to its source (carrefour.declarations)
     conditions: tuple[tuple[str, PartCondition], ...] = ()  # parts asked on key data only
 
@@ -198,6 +203,7 @@ def _service(raw: Mapping[str, Any]) -> Service:
         declaration=bool(raw.get("declaration", False)),
         conditions=tuple((part, PartCondition(min_age=c.get("min_age"), max_age=c.get("max_age")))
                          for part, c in raw.get("conditions", {}).items()),
+        exchange=raw.get("exchange", CONSULTATION),
     )
 
 

@@ -141,6 +141,7 @@ class SourceGateway:
             "version": request.version,
             "niss": request.niss,
             "parameters": dict(request.parameters),
+            "client": request.client,
         })
         self._tracing.inject(headers)  # traceparent, when tracing is on
         try:

@@ -15,9 +15,11 @@ from typing import Any, Protocol
 class SourceRequest:
     """One question to one source about one person (or one search).
 
-    ``client`` is the CBE number of the institution that asks. The source protocol does not
-    carry it (a source answers from its own data, whoever asks); only the hub's own registers
-    read it, to say which of a person's files are the asking institution's own."""
+    ``client`` is the CBE number of the institution that asks. The source protocol carries it
+    (member ``client``); a consultation source answers from its own data whoever asks and
+    ignores it; the hub's own registers read it to say which of a person's files are the
+    asking institution's own, and a source that registers declarations (Mediprima) keys them
+    on it."""
 
     ticket: str
     service: str

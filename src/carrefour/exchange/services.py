@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from carrefour import reference
 from carrefour.auth.roles import check_role
 from carrefour.auth.services import Caller
-from carrefour.catalogue.model import Catalogue, Service, validate_parameters
+from carrefour.catalogue.model import CONSULTATION, Catalogue, Service, validate_parameters
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.directory.domain import (
     Deliberation,
@@ -67,6 +67,11 @@ class Consultation:
     capacity: int
     end_user: EndUser
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    exchange: str = CONSULTATION  # the catalogue's ``exchange`` of the service asked
+    action: str = "consult"  # the journal's action
+    verdict: Callable[[Mapping[str, Any]], None] | None = None
+    """Reads the source's answer before it leaves: a declaration the source refused raises
+    its error here, so that the journal records the refusal (and its code)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,8 @@ class Exchange:
         trace = _Trace(ticket=new_ticket(), started=time.perf_counter())
         try:
             result = await self._consult(caller, request, trace)
+            if request.verdict is not None:
+                request.verdict(result.data)
         except Exception as error:
             answer = await refusal(self._journal, error, ticket=trace.ticket, entry=lambda
                                    outcome: self._entry(caller, request, trace, outcome, channel))
@@ -172,6 +179,7 @@ class Exchange:
             if service.declaration:
                 raise UnknownService(f"'{service.name}' is a declaration, not a consultation: "
                                      "send it with POST /v1/declarations.")
+            _check_exchange(service, request.exchange)
             trace.service = service.name
             snapshot = await self._reference.current()
             institution = trace.institution = snapshot.institution(caller.institution_id)
@@ -319,7 +327,7 @@ class Exchange:
             ticket=trace.ticket,
             occurred_at=dt.datetime.now(dt.UTC),
             channel=channel,
-            action="consult",
+            action=request.action,
             client=trace.institution.cbe if trace.institution else caller.client_id,
             end_user_id=request.end_user.id,
             end_user_role=request.end_user.role,
@@ -350,6 +358,16 @@ def _needs_directory(service: Service, snapshot: ReferenceSnapshot) -> bool:
         return True
     rows = (snapshot.availability.get((service.name, s.kind)) for s in service.sources)
     return any(row is not None and row.quality_codes is not None for row in rows)
+
+
+def _check_exchange(service: Service, exchange: str) -> None:
+    """A service of another exchange than the caller's (a Mediprima decision on the
+    consultation path) is not there for it."""
+    if service.exchange != exchange:
+        raise UnknownService(
+            f"The service '{service.name}' is not a {exchange}: it is used through its own "
+            f"entry points ({service.exchange})."
+        )
 
 
 def _check_capacity(institution: Institution, capacity: int) -> None:

@@ -41,6 +41,7 @@ class MutationType:
     fields: tuple[str, ...]
     required: frozenset[str]
     audience: str = SUBSCRIBERS
+    addressee: str | None = None  # the data field naming (CBE) the one institution it is for
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ def _mutation_type(raw: Mapping[str, Any]) -> MutationType:
         fields=fields,
         required=required,
         audience=raw.get("audience", SUBSCRIBERS),
+        addressee=raw.get("addressee"),
     )
 
 
@@ -203,7 +205,9 @@ def recipients(
         if not subscription.active or subscription.mutation_type != kind.type:
             continue
         institution = institutions.get(subscription.institution_id)
-        if institution is None or not institution.active:
+        if institution is None or not institution.active or _not_addressed(
+            kind, mutation, institution
+        ):
             continue
         codes = sorted(
             {
@@ -226,6 +230,11 @@ def recipients(
                 )
             )
     return found
+
+
+def _not_addressed(kind: MutationType, mutation: Mutation, institution: Institution) -> bool:
+    """A mutation for one institution (its ``addressee`` field) reaches no other."""
+    return kind.addressee is not None and mutation.data.get(kind.addressee) != institution.cbe
 
 
 def _granted(

@@ -21,7 +21,8 @@ CPAS = "cpas"
 OPERATOR = "operator"
 
 REGIONAL_EMPLOYMENT = kinds.REGIONAL_EMPLOYMENT
-SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY, *kinds.RECORD_KINDS)
+MEDIPRIMA = kinds.MEDIPRIMA
+SOURCE_KINDS = (NATIONAL_REGISTER, ONEM, MUTUALITY, *kinds.RECORD_KINDS, MEDIPRIMA)
 BIS_REGISTER_ENDPOINT = "local:bis-register"
 
 
@@ -128,6 +129,8 @@ SOURCES: tuple[SimulatedInstitution, ...] = (
     _source("vesta", kinds.VESTA, "0209001643",
             ("VESTA (Protection sociale flamande)", "VESTA (Vlaamse sociale bescherming)"),
             (40, 1), 10),
+    # Mediprima: the CPAS's medical aid decisions (ManageCarmed), run for the SPP IS.
+    _source("mediprima", MEDIPRIMA, "0209001742", ("Mediprima", "Mediprima"), (16, 2), 24),
 )
 
 # The regional employment service of each region (job-seeker files, by the person's region).

@@ -23,7 +23,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateTable
 
 from carrefour.identification.phonetic import phonetic_keys
-from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM, SimulatedInstitution
+from carrefour.simulation.network import (
+    MEDIPRIMA,
+    MUTUALITY,
+    NATIONAL_REGISTER,
+    ONEM,
+    SimulatedInstitution,
+)
 from carrefour.simulation.population import dossiers_regional
 from carrefour.simulation.population.population import Person, Population
 from carrefour.simulation.seeding.record_rows import record_rows
@@ -91,6 +97,8 @@ def source_rows(member: SimulatedInstitution, population: Population
             for i in population.insurance if i.mutuality == member.slug)}
     if member.kind in RECORD_KINDS:
         return record_rows(member, population)
+    if member.kind == MEDIPRIMA:
+        return {}  # the CPAS take the decisions; none is seeded
     raise ValueError(f"{member.slug} is not a simulated source")
 
 

@@ -38,7 +38,10 @@ from carrefour.simulation.sources import (
     onem,
     records,
 )
-from carrefour.simulation.sources.kinds import DECLARED_SERVICES, LIMOSA, RECORD_KINDS
+from carrefour.simulation.sources.http import JSON, problem
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES, LIMOSA, MEDIPRIMA, RECORD_KINDS
+from carrefour.simulation.sources.mediprima_app import create_mediprima_app
+from carrefour.simulation.sources.mediprima_app import publisher_from_env as mediprima_publisher
 from carrefour.simulation.sources.protocol import (
     Handler,
     Source,
@@ -51,8 +54,6 @@ from carrefour.simulation.sources.schema import PERSON_TABLES
 
 log = logging.getLogger(__name__)
 
-PROBLEM = "application/problem+json"
-JSON = "application/json"
 
 HANDLERS: dict[str, Mapping[str, Handler]] = {
     NATIONAL_REGISTER: {**national_register.HANDLERS, **address_search.HANDLERS,
@@ -71,6 +72,9 @@ def create_source_app(
     """The ASGI application of a simulated source of ``kind`` (its database must exist). A
     source receiving declarations publishes the status changes they make through
     ``app.state.publisher`` (none: it publishes nothing)."""
+    if kind == MEDIPRIMA:  # a register the CPAS write to, with a publisher of its own
+        return create_mediprima_app(database_url=database_url, token=token, name=name,
+                                    publisher=mediprima_publisher())
     if kind not in HANDLERS:
         raise ValueError(f"no simulated source of kind {kind!r}; kinds: {', '.join(HANDLERS)}")
     engine = source_engine(database_url)
@@ -195,20 +199,6 @@ def _count_persons(engine: Engine, kind: str) -> int:
 
 def _wire(answer: SourceAnswer) -> dict[str, Any]:
     return {"found": True, "data": answer.data} if answer.found else {"found": False}
-
-
-def problem(error: CarrefourError) -> Response:
-    """An RFC 9457 problem document for an error of the protocol."""
-    body = {
-        "type": f"/problems/{error.code}",
-        "title": error.title,
-        "status": error.status,
-        "detail": error.detail,
-        "code": error.code,
-    }
-    headers = {"WWW-Authenticate": 'Bearer realm="source"'} if error.status == 401 else None
-    return Response(orjson.dumps(body), status_code=error.status, media_type=PROBLEM,
-                    headers=headers)
 
 
 def publisher_from_env() -> HubPublisher | None:

@@ -26,6 +26,7 @@ LIMOSA = "limosa"
 ONVA = "onva"
 LED = "led"
 VESTA = "vesta"
+MEDIPRIMA = "mediprima"  # not a record source: the register of the CPAS's medical aid decisions
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,8 @@ class Source:
                 raise InvalidInput(f"The service '{service.name}' needs the person's NISS.")
             niss = parse_niss(niss).value
         return SourceRequest(ticket=request.ticket, service=request.service,
-                             version=request.version, niss=niss, parameters=parameters)
+                             version=request.version, niss=niss, parameters=parameters,
+                             client=request.client)
 
     def _handler(self, service: str, version: int) -> Handler:
         handler = self.handlers.get(service)
@@ -96,6 +97,7 @@ def parse_consultation(body: bytes) -> SourceRequest:
         version=_version(document.get("version")),
         niss=_optional_text(document.get("niss")),
         parameters=_parameters(document.get("parameters")),
+        client=_optional_text(document.get("client"), "client"),
     )
 
 
@@ -112,10 +114,10 @@ def _version(value: Any) -> int:
     return value
 
 
-def _optional_text(value: Any) -> str | None:
+def _optional_text(value: Any, name: str = "niss") -> str | None:
     if value is None or isinstance(value, str):
         return value
-    raise InvalidInput("The member 'niss' must be a string or null.")
+    raise InvalidInput(f"The member '{name}' must be a string or null.")
 
 
 def _parameters(value: Any) -> dict[str, Any]:

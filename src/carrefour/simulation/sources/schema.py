@@ -16,8 +16,9 @@ from sqlalchemy import (
     Text,
 )
 
-from carrefour.simulation.network import MUTUALITY, NATIONAL_REGISTER, ONEM
+from carrefour.simulation.network import MEDIPRIMA, MUTUALITY, NATIONAL_REGISTER, ONEM
 from carrefour.simulation.sources import declared, records
+from carrefour.simulation.sources import mediprima as mediprima_register
 from carrefour.simulation.sources.kinds import DECLARED_SERVICES
 
 national_register = MetaData()
@@ -94,6 +95,7 @@ SCHEMAS: dict[str, MetaData] = {
     ONEM: onem,
     MUTUALITY: mutuality,
     **records.SCHEMAS,
+    MEDIPRIMA: mediprima_register.metadata,
 }
 
 # The table whose rows are the persons a source has a file on (for its health check).
@@ -102,6 +104,7 @@ PERSON_TABLES: dict[str, Table] = {
     ONEM: unemployment_periods,
     MUTUALITY: members,
     **records.PERSON_TABLES,
+    MEDIPRIMA: mediprima_register.versions,
 }
 
 
