@@ -12,7 +12,7 @@ import pytest
 from carrefour.catalogue.model import CONSULTATION, Service, default_catalogue
 from carrefour.directory.domain import Deliberation, cpas_limit
 from carrefour.directory.files import default_reference_text, parse_reference
-from carrefour.simulation.sources.kinds import RECORD_SERVICES
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES, RECORD_SERVICES
 from tests.catalogue.conftest import CatalogueNetwork
 
 CATALOGUE = default_catalogue()
@@ -21,9 +21,12 @@ NOT_GRANTED = 20  # CPAS quality code 20 ("collaborator under inquiry"): no deli
 HUB_LOCAL = {"niss-history",  # answered by the hub's own BIS register (tests/identification)
              "harmonised-statuses", "derived-rights"}  # its status buffer (tests/statuses)
 
-# Consultations only: the Mediprima declarations have their own entry points (tests/mediprima).
+# Consultations of records only: the Mediprima decisions have their own entry points
+# (tests/mediprima); declarations and the data declared are tested in tests/declarations.
+DECLARED = {name for names in DECLARED_SERVICES.values() for name in names}
 SERVICES = sorted(s.name for s in CATALOGUE if not s.composite and s.name not in HUB_LOCAL
-                  and s.exchange == CONSULTATION)
+                  and s.exchange == CONSULTATION and not s.declaration
+                  and s.name not in DECLARED)
 
 
 def cpas_grants(service: str) -> list[Deliberation]:

@@ -128,10 +128,10 @@ _FAILURES = {"partial", *_SOURCE_FAILURES}
 
 def _raise_when_every_part_failed(composite: CompositePlan,
                                   data: Mapping[str, Mapping[str, Any]]) -> None:
-    """No part answered (each failed at its sources or was refused) and some part failed: the
-    failure of its sources, not a 200 with nothing in it."""
+    """No part answered (each failed at its sources, was refused or did not apply to the
+    person) and some part failed: the failure of its sources, not a 200 with nothing in it."""
     statuses = {p.service.name: data[p.service.name]["status"] for p in composite.parts
-                if p.refusal is None}
+                if p.refusal is None and data[p.service.name]["status"] != NOT_APPLICABLE}
     failed = {name: status for name, status in statuses.items() if status in _SOURCE_FAILURES}
     if not failed or len(failed) < len(statuses):
         return
