@@ -39,7 +39,7 @@ class InvalidRuleFile(InvalidInput):
     code = "invalid-rule-file"
     title = "The rule file is not valid"
 
-    def __init__(self, detail: str, *, line: int) -> None:
+    def __init__(self, detail: str, *, line: int = 0) -> None:
         super().__init__(f"line {line}: {detail}", line=line)
         self.line = line
 

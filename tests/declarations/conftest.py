@@ -14,19 +14,18 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import Engine, select, text, update
+from sqlalchemy import Engine, select, text
 
 from carrefour.api.app import create_app
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.bootstrap import build_hub
 from carrefour.config import Settings
-from carrefour.directory import repository as repo
 from carrefour.directory.tables import institutions
 from carrefour.signal.tables import mutations
 from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
-from carrefour.simulation.sources.app import create_source_app
 from carrefour.simulation.sources.publisher import HubPublisher
+from tests.catalogue.conftest import _point_directory_at, _source_app
 from tests.conftest import _empty_all_tables
 from tests.servers import serving
 
@@ -119,20 +118,6 @@ def declaration_network(_schema: Engine, tmp_path_factory: pytest.TempPathFactor
                                      persons=_persons(report))
         _log_in(network, report)
         yield network
-
-
-def _source_app(slug: str, report: SeedReport) -> Any:
-    source = next(s for s in report.sources if s.slug == slug)
-    return create_source_app(source.kind, database_url=source.database_url, token=source.token,
-                             name=source.name, number=source.number)
-
-
-def _point_directory_at(engine: Engine, urls: dict[str, str]) -> None:
-    with engine.begin() as connection:
-        for slug, url in urls.items():
-            connection.execute(update(institutions).where(
-                institutions.c.cbe == institution(slug).cbe).values(endpoint=url))
-        repo.bump_version(connection)
 
 
 def _id(engine: Engine, slug: str) -> int:

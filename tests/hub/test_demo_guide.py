@@ -3,6 +3,7 @@ process of the network."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -34,6 +35,20 @@ def test_every_command_of_the_guide_fits_80_columns_and_parses_in_the_shell() ->
 def test_a_long_command_is_continued_on_the_next_line() -> None:
     text = shell_lines(["x" * 50, "y" * 40])
     assert text == "x" * 50 + " \\\n  " + "y" * 40
+
+
+def _kill_all(demo: subprocess.Popen[str]) -> None:
+    """After a failure: the demo and every process it started (each in a group of its own),
+    so that none keeps the output pipe open behind the test."""
+    leftovers = _descendants(demo.pid) if demo.poll() is None else set()
+    if demo.poll() is None:
+        demo.kill()
+        demo.wait()
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    assert demo.stdout is not None
+    demo.stdout.close()
 
 
 def _descendants(root: int) -> set[int]:
@@ -102,8 +117,4 @@ def test_stopping_the_demo_stops_every_process_of_the_network(
             time.sleep(0.2)
         assert not [pid for pid in network if _alive(pid)]
     finally:
-        if demo.poll() is None:
-            demo.kill()
-            demo.wait()
-        assert demo.stdout is not None
-        demo.stdout.close()
+        _kill_all(demo)
