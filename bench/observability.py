@@ -1,6 +1,6 @@
 """The cost of observability on the hot path: what one consultation pays for its metrics, its
-(disabled) tracing and its log line, measured in one process as CPU time (not wall time: the figure holds on a busy host), best of
-several repeats.
+(disabled) tracing and its log line, measured in one process as CPU time (not wall time: the
+figure holds on a busy host), best of several repeats.
 
     .venv/bin/python -m bench.observability [--exchanges 20000] [--repeats 7]
 
