@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from carrefour.limits import MAX_BODY_BYTES
 
@@ -80,12 +80,27 @@ class EnvironmentSettings(BaseSettings):
     service_name: str = Field(default="carrefour-hub", min_length=1, max_length=100)
 
 
+class _GivenSettings(EnvironmentSettings):
+    """The same model, read from a mapping the caller gives and nothing else."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)
+
+
 def read_environment(environ: Mapping[str, str] | None = None) -> EnvironmentSettings:
     """The settings of ``environ`` (default: the process's environment), validated."""
     try:
         if environ is None or environ is os.environ:
             return EnvironmentSettings()
-        return EnvironmentSettings.model_validate(_fields(environ))
+        return _GivenSettings(**_fields(environ))  # type: ignore[arg-type]  # validated here
     except ValidationError as error:
         raise SettingsError(_one_line(error)) from None
 
