@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -233,19 +233,24 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
     say(shell_lines([*cli, "signal backlog"]))
     say("\n" + comment(f"The hub's log, a JSON line per exchange: {hub_log(options)}"),
         style="bold")
-    _print_soap(console, hub, cpas, report)
+    _print_soap(say, hub, cpas, report, folder=options.data_dir)
     say("\nPress Ctrl-C to stop the network.", style="dim")
 
 
-def _print_soap(console: Console, hub: str, cpas: DemoCredentials, report: SeedReport) -> None:
-    console.print("\n# SOAP, for CPAS software written against the CBSS", style="bold")
-    console.print(f"SSDN connector     {hub}{SSDN_PATH}   (sendXML; the demo CPAS is admitted "
-                  "from 127.0.0.1 by its OrgUnit)\n"
-                  f"Tx25 (v2)          {hub}{TX25_PATH}   (retrieveTI; HTTP Basic with the demo "
-                  "CPAS's client_id and client_secret)")
-    for example in demo_examples(report):
-        console.print(f"\n# {example.title}", style="bold")
-        console.print(example.curl(hub, cpas), soft_wrap=True, markup=False, highlight=False)
+def _print_soap(say: Callable[..., None], hub: str, cpas: DemoCredentials, report: SeedReport,
+                *, folder: Path) -> None:
+    """The SOAP endpoints and a ready request for each; the envelopes are written to files of
+    the demo's folder, so that every line of the guide fits 80 columns."""
+    say("\n" + comment("SOAP, for CPAS software written against the CBSS"), style="bold")
+    say(f"SSDN connector  {hub}{SSDN_PATH}\n" + comment(
+        "sendXML; the demo CPAS is admitted from 127.0.0.1 by its OrgUnit"))
+    say(f"Tx25 (v2)       {hub}{TX25_PATH}\n" + comment(
+        "retrieveTI; HTTP Basic with the demo CPAS's client_id and client_secret"))
+    for number, example in enumerate(demo_examples(report), start=1):
+        body = folder / f"soap-example-{number}.xml"
+        body.write_text(example.envelope, encoding="utf-8")
+        say("\n" + comment(example.title), style="bold")
+        say(shell_lines(example.words(hub, cpas, body)), markup=False)
 
 
 def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from pathlib import Path
 from xml.sax.saxutils import escape
 
 import httpx
@@ -35,6 +36,13 @@ class SoapExample:
     envelope: str
     expect: str  # a text the answer holds when it went as the guide says
     basic: bool  # sent with the CPAS's HTTP Basic credentials
+
+    def words(self, hub: str, cpas: DemoCredentials, body: Path) -> list[str]:
+        """The curl command sending the envelope written in ``body``, word by word."""
+        auth = [f"-u {cpas.client_id}:{cpas.client_secret}"] if self.basic else []
+        return ["curl -s", *auth, "-H 'Content-Type: text/xml; charset=utf-8'",
+                "-H", f"'SOAPAction: \"{self.action}\"'", "--data-binary", f"@{body}",
+                f"{hub}{self.path}"]
 
     def curl(self, hub: str, cpas: DemoCredentials) -> str:
         auth = f"-u {cpas.client_id}:{cpas.client_secret} " if self.basic else ""
