@@ -9,9 +9,11 @@ import time
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 
 from carrefour.journal import services as journal
 from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
+from carrefour.statuses.tables import statuses
 from tests.declarations.conftest import DeclarationNetwork
 
 TODAY = dt.date.today()
@@ -128,7 +130,11 @@ def test_an_eris_is_declared_from_a_file_of_code_003(
     network.integrate(niss, 1, who="mc-cm")
     assert _consulted(network, niss, "mc-cm", 1)["status"] == "eris"
     published = _status_mutations(network, niss, 1)
-    assert published[0].data["status"] == "eris"
+    assert published[0].source_ref == sent.json()["event_id"] + "/1"
+    with network.engine.connect() as connection:  # the hub's buffer took it as ERIS
+        kept = connection.execute(select(statuses.c.status).where(
+            statuses.c.niss == niss, statuses.c.source_ref == published[0].source_ref)).scalars()
+        assert list(kept) == ["eris"]
 
 
 def test_the_same_reference_with_other_data_is_a_conflict_and_changes_nothing(

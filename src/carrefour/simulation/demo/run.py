@@ -242,9 +242,9 @@ def _print_soap(say: Callable[..., None], hub: str, cpas: DemoCredentials, repor
     """The SOAP endpoints and a ready request for each; the envelopes are written to files of
     the demo's folder, so that every line of the guide fits 80 columns."""
     say("\n" + comment("SOAP, for CPAS software written against the CBSS"), style="bold")
-    say(f"SSDN connector  {hub}{SSDN_PATH}\n" + comment(
+    say(f"SSDN connector\n  {hub}{SSDN_PATH}\n" + comment(
         "sendXML; the demo CPAS is admitted from 127.0.0.1 by its OrgUnit"))
-    say(f"Tx25 (v2)       {hub}{TX25_PATH}\n" + comment(
+    say(f"Tx25 (v2)\n  {hub}{TX25_PATH}\n" + comment(
         "retrieveTI; HTTP Basic with the demo CPAS's client_id and client_secret"))
     for number, example in enumerate(demo_examples(report), start=1):
         body = folder / f"soap-example-{number}.xml"

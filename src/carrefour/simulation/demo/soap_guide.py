@@ -41,7 +41,7 @@ class SoapExample:
         """The curl command sending the envelope written in ``body``, word by word."""
         auth = [f"-u {cpas.client_id}:{cpas.client_secret}"] if self.basic else []
         return ["curl -s", *auth, "-H 'Content-Type: text/xml; charset=utf-8'",
-                "-H", f"'SOAPAction: \"{self.action}\"'", "--data-binary", f"@{body}",
+                "-H", f"SOAPAction:{self.action}", "--data-binary", f"@{body}",
                 f"{hub}{self.path}"]
 
     def curl(self, hub: str, cpas: DemoCredentials) -> str:
