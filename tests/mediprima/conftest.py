@@ -172,6 +172,7 @@ def net(_schema: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
         source = create_mediprima_app(database_url=f"sqlite:///{tmp_path / 'mediprima.sqlite3'}",
                                       token=SOURCE_TOKEN, publisher=publisher)
         _point_at(engine, members["mediprima"], stack.enter_context(serving(source)))
+        time.sleep(1.1)  # the hub's reference cache looks at the directory again within 1 s
         for who in ("cpas", "other-cpas"):
             network.subscribe(who)
         yield network
