@@ -75,10 +75,8 @@ async def declare(body: DeclarationIn, caller: ConsultingCaller, hub: HubDep) ->
     """Declare to the authentic source through the hub (e.g. the multifunctional attestation
     A036): the declarant's own active file on the person, a quality code allowing the type, a
     possible period, a deliberation; journaled with a ticket. Idempotent on `reference`."""
-    return _out(await hub.declarations.send(caller, DeclarationRequest(
-        type=body.type, action=Action.DECLARE, niss=body.niss, capacity=body.capacity,
-        reference=body.reference, end_user=EndUser(body.end_user.id, body.end_user.role),
-        data=body.data)))
+    return _out(await hub.declarations.send(caller, _request(
+        body, Action.DECLARE, type=body.type, reference=body.reference, data=body.data)))
 
 
 @router.post("/declarations/{type}/{reference}/correction", response_model=DeclarationOut,
@@ -86,10 +84,8 @@ async def declare(body: DeclarationIn, caller: ConsultingCaller, hub: HubDep) ->
 async def correct(type: TypePath, reference: ReferencePath, body: CorrectionIn,
                   caller: ConsultingCaller, hub: HubDep) -> DeclarationOut:
     """Replace the data of one's own declaration (a new version), with the same checks."""
-    return _out(await hub.declarations.send(caller, DeclarationRequest(
-        type=type, action=Action.CORRECT, niss=body.niss, capacity=body.capacity,
-        reference=reference, end_user=EndUser(body.end_user.id, body.end_user.role),
-        data=body.data)))
+    return _out(await hub.declarations.send(caller, _request(
+        body, Action.CORRECT, type=type, reference=reference, data=body.data)))
 
 
 @router.post("/declarations/{type}/{reference}/cancellation", response_model=DeclarationOut,
@@ -97,7 +93,13 @@ async def correct(type: TypePath, reference: ReferencePath, body: CorrectionIn,
 async def cancel(type: TypePath, reference: ReferencePath, body: CancellationIn,
                  caller: ConsultingCaller, hub: HubDep) -> DeclarationOut:
     """Withdraw one's own declaration; cancelling it again changes nothing."""
-    return _out(await hub.declarations.send(caller, DeclarationRequest(
-        type=type, action=Action.CANCEL, niss=body.niss, capacity=body.capacity,
-        reference=reference, end_user=EndUser(body.end_user.id, body.end_user.role),
-        reason=body.reason)))
+    return _out(await hub.declarations.send(caller, _request(
+        body, Action.CANCEL, type=type, reference=reference, reason=body.reason)))
+
+
+def _request(body: DeclarationIn | CorrectionIn | CancellationIn, action: str, *, type: str,
+             reference: str, **content: Any) -> DeclarationRequest:
+    """The use case's request: who the declaration is about, in which capacity, by whom."""
+    return DeclarationRequest(type=type, action=action, niss=body.niss, capacity=body.capacity,
+                              reference=reference,
+                              end_user=EndUser(body.end_user.id, body.end_user.role), **content)
