@@ -114,6 +114,13 @@ class Settings:
     auth_hash_threads: int = 1
     auth_hash_queue: int = 8
     observability: ObservabilitySettings = field(default_factory=lambda: ObservabilitySettings())
+    # The journal's archive (closed months in Parquet) that the statistics read with the live
+    # journal; None: ``archive`` in the data folder.
+    archive_dir: Path | None = None
+
+    @property
+    def journal_archive_dir(self) -> Path:
+        return self.archive_dir or self.data_dir / "archive"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +143,7 @@ class Settings:
             auth_hash_threads=env.auth_hash_threads,
             auth_hash_queue=env.auth_hash_queue,
             observability=ObservabilitySettings.of(env),
+            archive_dir=env.archive_dir or env.data_dir / "archive",
         )
 
 

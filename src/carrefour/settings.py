@@ -78,6 +78,8 @@ class EnvironmentSettings(BaseSettings):
     tracing: Literal["off", "otlp", "console"] = "off"
     otlp_endpoint: str | None = Field(default=None, pattern=r"^https?://")
     service_name: str = Field(default="carrefour-hub", min_length=1, max_length=100)
+    # --- the journal's archive and the data warehouse ------------------------------------------
+    archive_dir: Path | None = None
 
 
 class _GivenSettings(EnvironmentSettings):

@@ -15,16 +15,20 @@ database and still form one chain.
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from pyarrow import ArrowException
 from sqlalchemy import Connection, Engine, RowMapping, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from carrefour.errors import JournalUnavailable
 from carrefour.journal.anchors import Anchors, Seals
+from carrefour.journal.archive import ArchivedPart, archive_dir_from_env, archived_parts, read_part
 from carrefour.journal.checkpoints import Checkpoint
 from carrefour.journal.codec import (
     GENESIS_HASH,
@@ -175,9 +179,11 @@ def verify(
     chunk_size: int = 5_000,
     max_problems: int = 100,
     on_progress: ProgressCallback | None = None,
+    archive_dir: Path | None = None,
 ) -> VerifyReport:
     """Check every entry up to the head with the chain key, and against the checkpoints,
-    streaming ``chunk_size`` rows at a time.
+    streaming ``chunk_size`` rows at a time, the archived months (:mod:`.archive`, in
+    ``archive_dir``, default: the archive folder of the environment) with the live table.
 
     ``anchors`` defaults to this process's chain key and the checkpoint file and public key
     the environment names. ``on_progress(checked, total)`` is called after each chunk. Entries
@@ -192,16 +198,42 @@ def verify(
         upto = head.seq if head else _max_seq(connection)
     walker = _ChainWalker(max_problems=max_problems, key=anchors.key, seals=seals)
     walker.check_key(head)
-    for rows in _chunks(engine, upto=upto, chunk_size=chunk_size):
-        for row in rows:
-            walker.check(row)
-        if on_progress is not None:
+    folder = archive_dir or archive_dir_from_env()
+    for row in _entries(engine, walker, folder, upto=upto, chunk_size=chunk_size):
+        walker.check(row)
+        if on_progress is not None and walker.checked % chunk_size == 0:
             on_progress(walker.checked, upto)
+    if on_progress is not None:
+        on_progress(walker.checked, upto)
     walker.finish(head)
     if head is not None:
         _check_beyond_head(engine, walker)
     _check_audit(engine, walker, upto=upto)
     return walker.report(head, anchors)
+
+
+def _entries(
+    engine: Engine, walker: _ChainWalker, archive_dir: Path, *, upto: int, chunk_size: int
+) -> Iterator[Mapping[Any, Any]]:
+    """The archived and the live entries up to ``upto``, in the order of the chain."""
+    with engine.connect() as connection:
+        parts = archived_parts(connection)
+    archived = [_archived(archive_dir, part, walker, upto=upto, chunk_size=chunk_size)
+                for part in parts if part.first_seq <= upto]
+    live: Iterator[Mapping[Any, Any]] = (
+        row for rows in _chunks(engine, upto=upto, chunk_size=chunk_size) for row in rows)
+    return heapq.merge(*archived, live, key=lambda row: int(row["seq"]))
+
+
+def _archived(
+    archive_dir: Path, part: ArchivedPart, walker: _ChainWalker, *, upto: int, chunk_size: int
+) -> Iterator[Mapping[Any, Any]]:
+    try:
+        yield from read_part(archive_dir, part, upto=upto, batch_rows=chunk_size)
+    except (OSError, ArrowException) as error:
+        walker.add(part.first_seq, "missing", f"the archive file {part.path} of entries "
+                   f"{part.first_seq} to {part.last_seq} cannot be read ({error})",
+                   last_seq=part.last_seq)
 
 
 def _chunks(engine: Engine, *, upto: int, chunk_size: int) -> Iterator[Sequence[RowMapping]]:

@@ -1,5 +1,6 @@
-"""``carrefour journal ...``: verify the chain against its key and checkpoints, seal it with a
-checkpoint, print the public key an auditor holds, show an exchange by ticket, who consulted a
+"""``carrefour journal ...``: verify the chain against its key and checkpoints (archived months
+included), move closed months to the archive, seal it with a checkpoint, print the public
+key an auditor holds, show an exchange by ticket, who consulted a
 NISS, trace a mutation by its event id, the audit trail of administrative changes.
 
 Thin: each command parses its input, calls one function of the journal and prints the result.
@@ -25,6 +26,12 @@ from carrefour.errors import CarrefourError, InvalidInput, InvalidNiss
 from carrefour.identification.niss import parse_niss
 from carrefour.journal import audit as journal_audit
 from carrefour.journal.anchors import Anchors
+from carrefour.journal.archive import (
+    MonthArchived,
+    archive_closed_months,
+    archive_dir_from_env,
+    part_path,
+)
 from carrefour.journal.chain import VerifyReport, verify
 from carrefour.journal.codec import iso_utc
 from carrefour.journal.keys import JournalKeyError, public_pem, signing_key
@@ -75,6 +82,8 @@ def verify_command(
     checkpoints: CheckpointsFile = None,
     public_key: PublicKeyFile = None,
     tsa_certificate: TsaCertificate = None,
+    archive_dir: Annotated[Path | None, typer.Option(
+        help="The archive folder (default: CARREFOUR_ARCHIVE_DIR).")] = None,
     strict: Annotated[bool, typer.Option(
         help="Exit with code 2 when something could not be checked (a key or file missing)."
     )] = False,
@@ -93,7 +102,8 @@ def verify_command(
     anchors = Anchors.load(settings, derive_public_key=public_key is None)
     console = Console()
     with _engine(database_url) as engine:
-        report = _verify_with_progress(engine, console, anchors, chunk_size=chunk_size)
+        report = _verify_with_progress(engine, console, anchors, chunk_size=chunk_size,
+                                       archive_dir=archive_dir)
     _print_report(console, report)
     if not report.ok:
         raise typer.Exit(code=1)
@@ -102,7 +112,8 @@ def verify_command(
 
 
 def _verify_with_progress(
-    engine: Engine, console: Console, anchors: Anchors, *, chunk_size: int
+    engine: Engine, console: Console, anchors: Anchors, *, chunk_size: int,
+    archive_dir: Path | None,
 ) -> VerifyReport:
     columns = (BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -112,7 +123,8 @@ def _verify_with_progress(
             visible = console.is_terminal and total >= PROGRESS_THRESHOLD
             progress.update(task, completed=checked, total=total, visible=visible)
 
-        return verify(engine, anchors=anchors, chunk_size=chunk_size, on_progress=on_progress)
+        return verify(engine, anchors=anchors, chunk_size=chunk_size, on_progress=on_progress,
+                      archive_dir=archive_dir)
 
 
 def _print_report(console: Console, report: VerifyReport) -> None:
@@ -363,3 +375,33 @@ def _difference(before: dict[str, object] | None, after: dict[str, object] | Non
         return "deleted"
     changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
     return "; ".join(f"{k}: {before.get(k)!r} → {after.get(k)!r}" for k in changed)
+
+
+@app.command("archive")
+def archive_command(
+    database_url: DatabaseUrl = None,
+    archive_dir: Annotated[Path | None, typer.Option(
+        help="The archive folder (default: CARREFOUR_ARCHIVE_DIR, else archive in the data "
+        "folder).")] = None,
+) -> None:
+    """Move the closed months (before the current month, UTC) from the live journal to
+    Parquet files in the archive (journal/month=YYYY-MM/part-<n>.parquet), a month at a
+    time, all or nothing; journaled (channel cli, the operating-system user)."""
+    console = Console()
+    folder = archive_dir or archive_dir_from_env()
+    with _engine(database_url) as engine:
+        moved = journal_audit.locally(engine, "journal-archive",
+                                      lambda stamp: _archive(engine, folder, stamp))
+    if not moved:
+        console.print("No closed month is left in the live journal.")
+    for month in moved:
+        console.print(f"{month.month}: {month.entries:,} entries moved to "
+                      f"{folder / part_path(month.month, month.part)}", soft_wrap=True)
+
+
+def _archive(engine: Engine, folder: Path, stamp: Stamp) -> list[MonthArchived]:
+    moved = archive_closed_months(engine, folder)
+    months = ",".join(m.month for m in moved) or None
+    record_now(engine, stamp.entry("ok", reference=months))
+    stamp.sealed = True
+    return moved

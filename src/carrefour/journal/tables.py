@@ -77,3 +77,19 @@ journal_head = Table(
     Column("key_id", Text),  # the id of the chain key the journal is linked with
     CheckConstraint("id = 1", name="single_row"),
 )
+
+# The parts of the archive (``carrefour journal archive``): closed months moved to Parquet,
+# one row per file, written in the transaction that deletes the entries it holds. A file of
+# the archive folder without its row is what an interrupted run left: not part of the archive.
+journal_archive = Table(
+    "journal_archive",
+    metadata,
+    Column("month", Text, primary_key=True),  # YYYY-MM, of the entries' occurred_at (UTC)
+    Column("part", Integer, primary_key=True, autoincrement=False),
+    Column("path", Text, nullable=False),  # relative to the archive folder
+    Column("entries", SeqType, nullable=False),
+    Column("first_seq", SeqType, nullable=False),
+    Column("last_seq", SeqType, nullable=False),
+    Column("sha256", Text, nullable=False),  # of the file
+    Column("archived_at", DateTime(timezone=True), nullable=False),
+)

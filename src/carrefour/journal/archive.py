@@ -1,0 +1,293 @@
+"""The journal's archive: closed months moved from the live table to Parquet files.
+
+Layout (a contract: the statistics, researchers' tools and any engine that reads Hive
+partitions — DuckDB, Spark, Trino — rely on it)::
+
+    <archive folder>/journal/month=YYYY-MM/part-<n>.parquet
+
+Each file holds entries of one month (their ``occurred_at`` in UTC), ordered by ``seq``, with
+exactly the columns of the ``journal_entries`` table (:data:`ARROW_SCHEMA`). A month archived
+again later (entries of a closed month journaled late) gets the next part.
+
+Moving a month is all or nothing. The file is written beside the tree (``staging/``), put in
+place, then one transaction records it (``journal_archive``) and deletes the entries it holds;
+only recorded files are part of the archive. A run interrupted before that commit leaves the
+journal as it was and, at most, an unrecorded file, which the next run removes before it
+archives the month again. The chain is untouched: the entries keep their links, the head and
+the checkpoints stay where they are, and :func:`~carrefour.journal.chain.verify` walks the
+archive and the live table together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from sqlalchemy import Connection, Engine, delete, func, insert, select
+
+from carrefour.journal.tables import journal_archive, journal_entries
+from carrefour.settings import read_environment
+
+log = logging.getLogger(__name__)
+
+ARROW_SCHEMA = pa.schema([
+    ("seq", pa.int64()),
+    ("ticket", pa.string()),
+    ("occurred_at", pa.timestamp("us", tz="UTC")),
+    ("channel", pa.string()),
+    ("action", pa.string()),
+    ("client", pa.string()),
+    ("end_user_id", pa.string()),
+    ("end_user_role", pa.string()),
+    ("service", pa.string()),
+    ("niss", pa.string()),
+    ("quality_code", pa.int32()),
+    ("deliberation", pa.string()),
+    ("sources", pa.string()),
+    ("outcome", pa.string()),
+    ("duration_ms", pa.float64()),
+    ("prev_hash", pa.string()),
+    ("hash", pa.string()),
+    ("reference", pa.string()),
+    ("format", pa.int16()),
+    ("audit_digest", pa.string()),
+    ("trace_id", pa.string()),
+])
+COLUMNS = tuple(ARROW_SCHEMA.names)
+JOURNAL_DIR = "journal"
+STAGING_DIR = "staging"
+BATCH_ROWS = 100_000
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArchivedPart:
+    """One file of the archive, as recorded."""
+
+    month: str
+    part: int
+    path: str  # relative to the archive folder
+    entries: int
+    first_seq: int
+    last_seq: int
+    sha256: str
+
+    def file(self, archive_dir: Path) -> Path:
+        return archive_dir / self.path
+
+
+@dataclass(frozen=True, slots=True)
+class MonthArchived:
+    month: str
+    part: int
+    entries: int
+
+
+def archive_dir_from_env() -> Path:
+    """``CARREFOUR_ARCHIVE_DIR``, else ``archive`` in the data folder."""
+    env = read_environment()
+    return env.archive_dir or env.data_dir / "archive"
+
+
+def month_of(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m")
+
+
+def month_bounds(month: str) -> tuple[dt.datetime, dt.datetime]:
+    """The first instant of ``month`` (``YYYY-MM``) and of the month after, in UTC; raises
+    ``ValueError`` for anything else."""
+    found = _MONTH.match(month)
+    if found is None:
+        raise ValueError(f"{month[:20]!r} is not a month (YYYY-MM)")
+    year, number = int(found.group(1)), int(found.group(2))
+    start = dt.datetime(year, number, 1, tzinfo=dt.UTC)
+    after = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=dt.UTC)
+    return start, after
+
+
+def part_path(month: str, part: int) -> str:
+    return f"{JOURNAL_DIR}/month={month}/part-{part}.parquet"
+
+
+def archived_parts(connection: Connection) -> list[ArchivedPart]:
+    """Every recorded part, in the order of their entries."""
+    rows = connection.execute(
+        select(journal_archive).order_by(journal_archive.c.first_seq)
+    ).mappings()
+    return [ArchivedPart(month=r["month"], part=r["part"], path=r["path"], entries=r["entries"],
+                         first_seq=r["first_seq"], last_seq=r["last_seq"], sha256=r["sha256"])
+            for r in rows]
+
+
+def closed_months(engine: Engine, *, now: dt.datetime) -> list[str]:
+    """The months before ``now``'s that still have entries in the live table, oldest first."""
+    current, _ = month_bounds(month_of(now))
+    with engine.connect() as connection:
+        oldest = connection.execute(
+            select(func.min(journal_entries.c.occurred_at))
+            .where(journal_entries.c.occurred_at < current)
+        ).scalar_one_or_none()
+    months: list[str] = []
+    if oldest is None:
+        return months
+    month = month_of(_aware(oldest))
+    while month_bounds(month)[0] < current:
+        start, after = month_bounds(month)
+        if _count(engine, start, after):
+            months.append(month)
+        month = month_of(after)
+    return months
+
+
+def archive_closed_months(
+    engine: Engine, archive_dir: Path, *, now: dt.datetime | None = None,
+    batch_rows: int = BATCH_ROWS,
+) -> list[MonthArchived]:
+    """Move every closed month (before the month of ``now``, default: today in UTC) from the
+    live table to the archive; returns what was moved, month by month."""
+    moment = now or dt.datetime.now(dt.UTC)
+    return [archive_month(engine, archive_dir, month, batch_rows=batch_rows)
+            for month in closed_months(engine, now=moment)]
+
+
+def archive_month(
+    engine: Engine, archive_dir: Path, month: str, *, batch_rows: int = BATCH_ROWS
+) -> MonthArchived:
+    """Move the live entries of ``month`` to its next part, all or nothing."""
+    start, after = month_bounds(month)
+    part = _next_part(engine, archive_dir, month)
+    staged = archive_dir / STAGING_DIR / f"month={month}-part-{part}.parquet"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    written = _write_month(engine, staged, start, after, batch_rows=batch_rows)
+    if written.entries == 0:
+        staged.unlink(missing_ok=True)
+        return MonthArchived(month, part, 0)
+    final = archive_dir / part_path(month, part)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(staged, final)
+    _sync_folder(final.parent)
+    try:
+        _record_and_delete(engine, month, part, written, start, after)
+    except BaseException:
+        final.unlink(missing_ok=True)  # not recorded: not part of the archive
+        raise
+    log.info("journal month %s archived: %d entries in %s", month, written.entries, final)
+    return MonthArchived(month, part, written.entries)
+
+
+@dataclass(frozen=True, slots=True)
+class _Written:
+    entries: int
+    first_seq: int
+    last_seq: int
+    sha256: str
+
+
+def _write_month(
+    engine: Engine, path: Path, start: dt.datetime, after: dt.datetime, *, batch_rows: int
+) -> _Written:
+    count, first, last = 0, 0, 0
+    with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
+        for batch in _month_batches(engine, start, after, batch_rows=batch_rows):
+            writer.write_batch(batch)
+            seqs = batch.column(0)
+            first = first or int(seqs[0].as_py())
+            last = int(seqs[-1].as_py())
+            count += batch.num_rows
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
+        digest = hashlib.file_digest(stream, "sha256").hexdigest()
+    return _Written(count, first, last, digest)
+
+
+def _month_batches(
+    engine: Engine, start: dt.datetime, after: dt.datetime, *, batch_rows: int
+) -> Iterator[pa.RecordBatch]:
+    columns = [journal_entries.c[name] for name in COLUMNS]
+    query = (select(*columns)
+             .where(journal_entries.c.occurred_at >= start, journal_entries.c.occurred_at < after)
+             .order_by(journal_entries.c.seq))
+    with engine.connect().execution_options(stream_results=True, yield_per=batch_rows) as conn:
+        for rows in conn.execute(query).partitions():
+            yield rows_to_batch(rows)
+
+
+def rows_to_batch(rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
+    """Rows of ``journal_entries`` (its columns in order) as an Arrow batch of the archive's
+    schema; a time without zone (SQLite) is UTC."""
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
+    arrays = [pa.array(values, type=field.type) for values, field in zip(
+        columns, ARROW_SCHEMA, strict=True)]
+    return pa.RecordBatch.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def _record_and_delete(
+    engine: Engine, month: str, part: int, written: _Written, start: dt.datetime,
+    after: dt.datetime,
+) -> None:
+    entries = journal_entries.c
+    with engine.begin() as connection:
+        connection.execute(insert(journal_archive).values(
+            month=month, part=part, path=part_path(month, part), entries=written.entries,
+            first_seq=written.first_seq, last_seq=written.last_seq, sha256=written.sha256,
+            archived_at=dt.datetime.now(dt.UTC)))
+        deleted = connection.execute(delete(journal_entries).where(
+            entries.occurred_at >= start, entries.occurred_at < after,
+            entries.seq <= written.last_seq)).rowcount
+        if deleted != written.entries:  # the month changed meanwhile: nothing is moved
+            raise RuntimeError(f"month {month}: {written.entries} entries written to the "
+                               f"archive but {deleted} found to delete")
+
+
+def _next_part(engine: Engine, archive_dir: Path, month: str) -> int:
+    """The next part number of ``month``, after removing what an interrupted run left."""
+    with engine.connect() as connection:
+        recorded = {r.path for r in archived_parts(connection) if r.month == month}
+        last = connection.execute(select(func.max(journal_archive.c.part))
+                                  .where(journal_archive.c.month == month)).scalar_one_or_none()
+    folder = archive_dir / JOURNAL_DIR / f"month={month}"
+    for stray in folder.glob("*.parquet") if folder.is_dir() else ():
+        if f"{JOURNAL_DIR}/month={month}/{stray.name}" not in recorded:
+            log.warning("removing %s, left by an interrupted archive run", stray)
+            stray.unlink()
+    return 0 if last is None else int(last) + 1
+
+
+def _count(engine: Engine, start: dt.datetime, after: dt.datetime) -> int:
+    query = select(func.count()).select_from(journal_entries).where(
+        journal_entries.c.occurred_at >= start, journal_entries.c.occurred_at < after)
+    with engine.connect() as connection:
+        return int(connection.execute(query).scalar_one())
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment
+
+
+def read_part(archive_dir: Path, part: ArchivedPart, *, upto: int,
+              batch_rows: int = 5_000) -> Iterator[dict[str, Any]]:
+    """The entries of one part up to ``upto``, as rows of ``journal_entries``; raises
+    ``FileNotFoundError`` when the file is gone."""
+    source = pq.ParquetFile(part.file(archive_dir))
+    for batch in source.iter_batches(batch_size=batch_rows, columns=list(COLUMNS)):
+        for row in batch.to_pylist():
+            if row["seq"] > upto:
+                return
+            yield row
