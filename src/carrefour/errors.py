@@ -338,6 +338,17 @@ class NotReady(CarrefourError):
     title = "The hub is not ready to serve"
 
 
+# --- the data warehouse (statistics) ---------------------------------------------------------
+class InvalidGrouping(InvalidInput):
+    code = "invalid-grouping"
+    title = "The statistics cannot be grouped that way"
+
+
+class UnknownStatistics(InvalidInput):
+    code = "unknown-statistics"
+    title = "There are no such statistics"
+
+
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
@@ -390,4 +401,6 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     DeclarationConflict,
     InvalidRuleFile,  # derived rights
     NotReady,
+    InvalidGrouping,  # the data warehouse
+    UnknownStatistics,
 )

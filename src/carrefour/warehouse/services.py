@@ -1,0 +1,169 @@
+"""The data warehouse's use cases: statistics computed with DuckDB from the journal (its live
+table and its archive, :mod:`carrefour.warehouse.reader`) — who received which datum about
+how many distinct persons, and how the services are used — never from the data exchanged.
+A mutation delivered counts as its type exchanged with its subscriber: the journal keeps one
+entry per delivery."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import Engine
+
+from carrefour.directory.domain import Institution
+from carrefour.warehouse import domain
+from carrefour.warehouse.domain import Grouping, Period, UsageTable
+from carrefour.warehouse.reader import journal_connection
+
+
+@dataclass(frozen=True, slots=True)
+class PersonsRow:
+    """Distinct persons for whom ``datum`` was exchanged with ``recipient`` (a CBE number or
+    a kind; ``*``: all recipients together) in ``period``."""
+
+    period: str
+    datum: str
+    recipient: str
+    name: str
+    persons: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessagesRow:
+    month: str
+    service: str
+    client_kind: str
+    messages: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalsRow:
+    month: str
+    code: str
+    refusals: int
+
+
+@dataclass(frozen=True, slots=True)
+class LatencyRow:
+    month: str
+    service: str
+    messages: int
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Usage:
+    period: str
+    messages: list[MessagesRow]
+    refusals: list[RefusalsRow]
+    latency: list[LatencyRow]
+
+    def table(self, which: UsageTable) -> Sequence[Any]:
+        tables: dict[UsageTable, Sequence[Any]] = {
+            UsageTable.MESSAGES: self.messages, UsageTable.REFUSALS: self.refusals,
+            UsageTable.LATENCY: self.latency}
+        return tables[which]
+
+
+
+
+def _sql_list(values: Iterable[str]) -> str:
+    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+_MESSAGES = (f"e.channel IN {_sql_list(domain.MESSAGE_CHANNELS)} AND e.action NOT IN "
+             f"{_sql_list(domain.NOT_MESSAGES)} AND e.service IS NOT NULL")
+_EXCHANGED = f"{_MESSAGES} AND e.outcome = '{domain.OK}' AND e.niss IS NOT NULL"
+_KIND = f"coalesce(r.kind, '{domain.UNKNOWN_KIND}')"
+
+
+def distinct_persons(
+    engine: Engine, archive_dir: Path, period: Period, grouping: Grouping,
+    institutions: Iterable[Institution],
+) -> list[PersonsRow]:
+    """Per datum (service or mutation type): the distinct persons per recipient institution
+    or kind, then for all recipients (``*``), most persons first."""
+    with _connection(engine, archive_dir, period, institutions) as db:
+        return _persons(db, period, grouping)
+
+
+def _persons(db: duckdb.DuckDBPyConnection, period: Period, grouping: Grouping
+             ) -> list[PersonsRow]:
+    recipient = "e.client" if grouping is Grouping.INSTITUTION else _KIND
+    name = "any_value(coalesce(r.name, e.client))" if grouping is Grouping.INSTITUTION else (
+        "''")
+    rows = db.execute(f"""
+        SELECT e.service, {recipient} AS recipient,
+               CASE WHEN grouping(recipient) = 1 THEN '' ELSE {name} END,
+               count(DISTINCT e.niss) AS persons
+        FROM journal e LEFT JOIN recipients r ON r.cbe = e.client
+        WHERE {_EXCHANGED}
+        GROUP BY GROUPING SETS ((e.service, recipient), (e.service))
+        ORDER BY e.service, grouping(recipient) DESC, persons DESC, recipient
+    """).fetchall()
+    return [PersonsRow(period.label, datum, who or domain.ALL_RECIPIENTS, label, persons)
+            for datum, who, label, persons in rows]
+
+
+def usage(
+    engine: Engine, archive_dir: Path, period: Period, institutions: Iterable[Institution]
+) -> Usage:
+    """Messages per service, month and client kind; refusals per code and month; latency
+    percentiles per service and month (the journal's durations)."""
+    with _connection(engine, archive_dir, period, institutions) as db:
+        month = "strftime(e.occurred_at, '%Y-%m')"
+        messages = db.execute(f"""
+            SELECT {month} AS month, e.service, {_KIND} AS kind, count(*) AS n
+            FROM journal e LEFT JOIN recipients r ON r.cbe = e.client WHERE {_MESSAGES}
+            GROUP BY ALL ORDER BY month, e.service, n DESC, kind""").fetchall()
+        refusals = db.execute(f"""
+            SELECT {month} AS month, e.outcome, count(*) AS n FROM journal e
+            WHERE {_MESSAGES} AND e.outcome <> '{domain.OK}'
+            GROUP BY ALL ORDER BY month, n DESC, e.outcome""").fetchall()
+        latency = db.execute(f"""
+            SELECT {month} AS month, e.service, count(*),
+                   round(quantile_cont(e.duration_ms, 0.5), 1),
+                   round(quantile_cont(e.duration_ms, 0.9), 1),
+                   round(quantile_cont(e.duration_ms, 0.99), 1)
+            FROM journal e WHERE {_MESSAGES} GROUP BY ALL ORDER BY month, e.service""").fetchall()
+    return Usage(period=period.label, messages=[MessagesRow(*row) for row in messages],
+                 refusals=[RefusalsRow(*row) for row in refusals],
+                 latency=[LatencyRow(*row) for row in latency])
+
+
+def _connection(engine: Engine, archive_dir: Path, period: Period,
+                institutions: Iterable[Institution]) -> duckdb.DuckDBPyConnection:
+    db = journal_connection(engine, archive_dir, span=period.span)
+    known = list(institutions)
+    db.register("recipients_arrow", pa.table({
+        "cbe": pa.array([i.cbe for i in known], pa.string()),
+        "name": pa.array([i.name_fr for i in known], pa.string()),
+        "kind": pa.array([i.kind for i in known], pa.string()),
+    }))
+    db.execute("CREATE TABLE recipients AS SELECT * FROM recipients_arrow")
+    db.unregister("recipients_arrow")
+    return db
+
+
+def to_csv(rows: Sequence[Any], row_type: type[Any]) -> str:
+    """Rows of one of the tables above as CSV, with a header line of its field names."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([f.name for f in fields(row_type)])
+    writer.writerows(astuple(row) for row in rows)
+    return out.getvalue()
+
+
+ROW_TYPES: dict[UsageTable, type[Any]] = {
+    UsageTable.MESSAGES: MessagesRow, UsageTable.REFUSALS: RefusalsRow,
+    UsageTable.LATENCY: LatencyRow,
+}
