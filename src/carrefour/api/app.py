@@ -31,6 +31,7 @@ from carrefour.observability.tracing import TracingMiddleware
 from carrefour.rights import routes as rights_routes
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
+from carrefour.warehouse import routes as warehouse_routes
 
 DESCRIPTION = """
 Carrefour is a crossroads bank for social security: member institutions identify persons,
@@ -75,6 +76,7 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(rights_routes.router)  # derived rights
     app.include_router(health_routes.router)
     app.include_router(mediprima_routes.router)
+    app.include_router(warehouse_routes.router)  # the data warehouse's statistics
     openapi.install(app)
     docs.install(app)
     return app

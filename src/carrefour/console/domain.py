@@ -32,6 +32,7 @@ class View(StrEnum):
     AUDIT = "audit"
     EXCHANGES = "exchanges"  # a DPO's: the exchanges of their own institution
     MINE = "mine"  # a citizen's: who consulted my data
+    STATISTICS = "statistics"  # the data warehouse: distinct persons, usage of the services
 
 
 OPERATOR_VIEWS = frozenset(View) - {View.EXCHANGES, View.MINE}

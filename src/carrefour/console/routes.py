@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from carrefour.auth import services as auth
 from carrefour.bootstrap import Hub
-from carrefour.console import routes_people, services, web
+from carrefour.console import routes_people, routes_statistics, services, web
 from carrefour.console.domain import View
 from carrefour.console.pages import show
 from carrefour.console.services import Console
@@ -33,6 +33,7 @@ def install(app: FastAPI, hub: Hub, settings: ConsoleSettings | None = None) -> 
               name="console-static")
     app.include_router(router)
     app.include_router(routes_people.router)
+    app.include_router(routes_statistics.router)
 
 
 def _hub(request: Request) -> Hub:

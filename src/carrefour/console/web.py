@@ -23,7 +23,7 @@ NAVIGATION = (
     (View.INSTITUTIONS, "Institutions"), (View.CREDENTIALS, "Credentials"),
     (View.DELIBERATIONS, "Deliberations"), (View.AVAILABILITY, "Availability"),
     (View.AUDIT, "Audit trail"), (View.EXCHANGES, "Exchanges of my institution"),
-    (View.MINE, "Who consulted my data"),
+    (View.MINE, "Who consulted my data"), (View.STATISTICS, "Statistics"),
 )
 
 

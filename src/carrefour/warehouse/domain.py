@@ -82,6 +82,10 @@ def _check_bounds(value: str, start: dt.datetime, end: dt.datetime) -> None:
         raise InvalidPeriod(f"The period {value!r} is longer than ten years.")
 
 
+def current_month(today: dt.date) -> str:
+    return today.strftime("%Y-%m")
+
+
 def parse_grouping(text: str) -> Grouping:
     try:
         return Grouping(text)
@@ -97,3 +101,8 @@ def parse_usage_table(text: str) -> UsageTable:
         known = ", ".join(UsageTable)
         raise UnknownStatistics(f"The usage statistics are {known}; "
                                 f"there is none named {text[:40]!r}.") from None
+
+
+def file_name(text: str) -> str:
+    """``text`` fit for a file name in a Content-Disposition header."""
+    return "".join(c if c.isalnum() or c in "-." else "_" for c in text)[:60]

@@ -120,21 +120,42 @@ def usage(
     """Messages per service, month and client kind; refusals per code and month; latency
     percentiles per service and month (the journal's durations)."""
     with _connection(engine, archive_dir, period, institutions) as db:
-        month = "strftime(e.occurred_at, '%Y-%m')"
-        messages = db.execute(f"""
-            SELECT {month} AS month, e.service, {_KIND} AS kind, count(*) AS n
-            FROM journal e LEFT JOIN recipients r ON r.cbe = e.client WHERE {_MESSAGES}
-            GROUP BY ALL ORDER BY month, e.service, n DESC, kind""").fetchall()
-        refusals = db.execute(f"""
-            SELECT {month} AS month, e.outcome, count(*) AS n FROM journal e
-            WHERE {_MESSAGES} AND e.outcome <> '{domain.OK}'
-            GROUP BY ALL ORDER BY month, n DESC, e.outcome""").fetchall()
-        latency = db.execute(f"""
-            SELECT {month} AS month, e.service, count(*),
-                   round(quantile_cont(e.duration_ms, 0.5), 1),
-                   round(quantile_cont(e.duration_ms, 0.9), 1),
-                   round(quantile_cont(e.duration_ms, 0.99), 1)
-            FROM journal e WHERE {_MESSAGES} GROUP BY ALL ORDER BY month, e.service""").fetchall()
+        return _usage(db, period)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview:
+    """What the console's statistics page shows."""
+
+    persons: list[PersonsRow]
+    usage: Usage
+
+
+def overview(engine: Engine, archive_dir: Path, period: str, by: str,
+             institutions: Iterable[Institution]) -> Overview:
+    """The distinct persons and the usage of ``period``, from one reading of the journal; a
+    bad period or grouping is refused with its code."""
+    chosen, grouping = domain.parse_period(period), domain.parse_grouping(by)
+    with _connection(engine, archive_dir, chosen, institutions) as db:
+        return Overview(persons=_persons(db, chosen, grouping), usage=_usage(db, chosen))
+
+
+def _usage(db: duckdb.DuckDBPyConnection, period: Period) -> Usage:
+    month = "strftime(e.occurred_at, '%Y-%m')"
+    messages = db.execute(f"""
+        SELECT {month} AS month, e.service, {_KIND} AS kind, count(*) AS n
+        FROM journal e LEFT JOIN recipients r ON r.cbe = e.client WHERE {_MESSAGES}
+        GROUP BY ALL ORDER BY month, e.service, n DESC, kind""").fetchall()
+    refusals = db.execute(f"""
+        SELECT {month} AS month, e.outcome, count(*) AS n FROM journal e
+        WHERE {_MESSAGES} AND e.outcome <> '{domain.OK}'
+        GROUP BY ALL ORDER BY month, n DESC, e.outcome""").fetchall()
+    latency = db.execute(f"""
+        SELECT {month} AS month, e.service, count(*),
+               round(quantile_cont(e.duration_ms, 0.5), 1),
+               round(quantile_cont(e.duration_ms, 0.9), 1),
+               round(quantile_cont(e.duration_ms, 0.99), 1)
+        FROM journal e WHERE {_MESSAGES} GROUP BY ALL ORDER BY month, e.service""").fetchall()
     return Usage(period=period.label, messages=[MessagesRow(*row) for row in messages],
                  refusals=[RefusalsRow(*row) for row in refusals],
                  latency=[LatencyRow(*row) for row in latency])
@@ -167,3 +188,19 @@ ROW_TYPES: dict[UsageTable, type[Any]] = {
     UsageTable.MESSAGES: MessagesRow, UsageTable.REFUSALS: RefusalsRow,
     UsageTable.LATENCY: LatencyRow,
 }
+
+
+def persons_csv(engine: Engine, archive_dir: Path, period: str, by: str,
+                institutions: Iterable[Institution]) -> str:
+    """:func:`distinct_persons` as CSV; a bad period or grouping is refused with its code."""
+    chosen, grouping = domain.parse_period(period), domain.parse_grouping(by)
+    return to_csv(distinct_persons(engine, archive_dir, chosen, grouping, institutions),
+                  PersonsRow)
+
+
+def usage_csv(engine: Engine, archive_dir: Path, period: str, table: str,
+              institutions: Iterable[Institution]) -> str:
+    """One table of :func:`usage` as CSV; a bad period or table is refused with its code."""
+    chosen, which = domain.parse_period(period), domain.parse_usage_table(table)
+    return to_csv(usage(engine, archive_dir, chosen, institutions).table(which),
+                  ROW_TYPES[which])
