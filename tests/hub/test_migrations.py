@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 
 from carrefour.db import build_engine, is_sqlite, metadata
+from carrefour.journal import partitions
 from carrefour.journal.chain import append, verify
 from carrefour.journal.codec import GENESIS_HASH, chain_hash, entry_to_row
 from carrefour.journal.entries import JournalEntry, new_ticket
@@ -44,8 +45,44 @@ def test_migrating_an_empty_database_gives_the_declared_schema(empty_database: E
     upgrade(empty_database)
     load_all_tables()
     with empty_database.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), metadata)
+        postgresql = connection.dialect.name == "postgresql"
+        context = MigrationContext.configure(connection, opts={
+            "include_name": _declared, "include_object": _compared(postgresql=postgresql)})
+        differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def _declared(name: str | None, kind: str, _parent: object) -> bool:
+    """The journal's monthly partitions (PostgreSQL) are made at run time, not declared."""
+    return not (kind == "table" and partitions.is_partition(name))
+
+
+def _compared(*, postgresql: bool) -> Callable[..., bool]:
+    """On PostgreSQL the tickets' unique index also covers the partition key, as it must (the
+    test below checks it); Alembic compares the declared columns only."""
+    def include(_object: object, name: str | None, kind: str, *_: object) -> bool:
+        return not (postgresql and kind == "index" and name == "ix_journal_entries_ticket")
+    return include
+
+
+def test_on_postgresql_the_live_journal_is_partitioned_by_month(empty_database: Engine) -> None:
+    upgrade(empty_database)
+    with empty_database.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            assert not partitions.is_partitioned(connection)
+            return
+        assert partitions.is_partitioned(connection)
+        keys = connection.execute(text(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'journal_entries' "
+            "AND schemaname = current_schema() "
+            "AND indexname IN ('pk_journal_entries', 'ix_journal_entries_ticket') "
+            "ORDER BY indexname")).scalars().all()
+        month = dt.datetime.now(dt.UTC).strftime("%Y_%m")
+        found = connection.execute(text("SELECT to_regclass(:name)"),
+                                   {"name": f"journal_entries_{month}"}).scalar()
+    assert [k.split(" USING btree ")[1] for k in keys] == [
+        "(ticket, occurred_at)", "(seq, occurred_at)"]
+    assert found is not None  # this month has its partition
 
 
 def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:

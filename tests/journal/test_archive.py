@@ -9,10 +9,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from carrefour.config import JournalSettings
-from carrefour.journal import archive
+from carrefour.journal import archive, partitions
 from carrefour.journal.archive import ARROW_SCHEMA, archive_closed_months, archived_parts
 from carrefour.journal.chain import append, verify
 from carrefour.journal.sealing import Seal, seal
@@ -134,3 +134,25 @@ def test_nothing_to_archive_and_bad_months(engine: Engine, tmp_path: Path) -> No
     for bad in ("2026-13", "26-01", "2026-1", "now"):
         with pytest.raises(ValueError, match="is not a month"):
             archive.month_bounds(bad)
+
+
+def test_on_postgresql_a_month_lives_in_its_partition_until_it_is_archived(
+    engine: Engine, make_entry: EntryFactory, tmp_path: Path
+) -> None:
+    with engine.begin() as connection:
+        partitioned = partitions.is_partitioned(connection)
+        created = partitions.ensure_months(connection, ["2026-08"])
+    assert created == (["2026-08"] if partitioned else [])  # SQLite: one plain table
+    journal(engine, make_entry, "2026-08", 3)
+    with engine.connect() as connection:
+        own = connection.execute(text(
+            "SELECT count(*) FROM journal_entries_2026_08")).scalar() if partitioned else 3
+    assert own == 3
+    archive_closed_months(engine, tmp_path, now=NOW)
+    with engine.begin() as connection:
+        gone = not partitioned or connection.execute(text(
+            "SELECT to_regclass('journal_entries_2026_08')")).scalar() is None
+        ahead = partitions.ensure_months(connection, partitions.months_from(NOW))
+    assert gone and live(engine) == 0
+    assert ahead == []  # the archive run made the months to come (or there are none to make)
+    assert verify(engine, archive_dir=tmp_path).checked == 3

@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
+from carrefour.journal import partitions
 from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.settings import read_environment
 
@@ -155,8 +156,11 @@ def archive_closed_months(
     """Move every closed month (before the month of ``now``, default: today in UTC) from the
     live table to the archive; returns what was moved, month by month."""
     moment = now or dt.datetime.now(dt.UTC)
-    return [archive_month(engine, archive_dir, month, batch_rows=batch_rows)
-            for month in closed_months(engine, now=moment)]
+    moved = [archive_month(engine, archive_dir, month, batch_rows=batch_rows)
+             for month in closed_months(engine, now=moment)]
+    with engine.begin() as connection:  # PostgreSQL: the months to come get their partition
+        partitions.ensure_months(connection, partitions.months_from(moment))
+    return moved
 
 
 def archive_month(
@@ -180,6 +184,8 @@ def archive_month(
     except BaseException:
         final.unlink(missing_ok=True)  # not recorded: not part of the archive
         raise
+    with engine.begin() as connection:  # PostgreSQL: the month's partition, now empty
+        partitions.drop_month(connection, month)
     log.info("journal month %s archived: %d entries in %s", month, written.entries, final)
     return MonthArchived(month, part, written.entries)
 

@@ -74,6 +74,8 @@ def append(
         log.error("the journal is linked with chain key %s; the key of this process (%s, from "
                   "%s) is another one: nothing is appended", head.key_id, key.id, key.origin)
         raise JournalUnavailable(UNAVAILABLE)
+    if connection.dialect.name == "postgresql":
+        _refuse_taken_tickets(connection, entries)
     rows: list[dict[str, Any]] = []
     seq, prev_hash = head.seq, head.hash
     for entry in entries:
@@ -88,6 +90,22 @@ def append(
         .values(last_seq=seq, last_hash=prev_hash, key_id=key.id)
     )
     return list(range(head.seq + 1, seq + 1))
+
+
+def _refuse_taken_tickets(connection: Connection, entries: Sequence[JournalEntry]) -> None:
+    """A ticket names one entry. On PostgreSQL the journal is partitioned by month and its
+    unique index of tickets must include ``occurred_at``, so the check is made here, under
+    the head's lock (appends are serialised by it: no other writer can slip in between)."""
+    tickets = [entry.ticket for entry in entries]
+    taken = connection.execute(
+        select(journal_entries.c.ticket).where(journal_entries.c.ticket.in_(tickets)).limit(1)
+    ).scalar_one_or_none()
+    if taken is not None or len(set(tickets)) != len(tickets):
+        raise DuplicateTicket(f"ticket {taken or 'of the batch'} is already journaled")
+
+
+class DuplicateTicket(ValueError):
+    """An entry reuses the ticket of another: it is not appended (nor its batch)."""
 
 
 def _writing_key(connection: Connection) -> ChainKey:

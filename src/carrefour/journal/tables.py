@@ -17,6 +17,7 @@ from sqlalchemy import (
 )
 
 from carrefour.db import metadata
+from carrefour.journal import partitions
 
 # BIGINT on PostgreSQL (the hub journals billions of exchanges); on SQLite an INTEGER primary
 # key, which is the rowid itself. Text columns are unbounded on purpose: an unexpectedly long
@@ -53,6 +54,7 @@ Index(None, journal_entries.c.ticket, unique=True)
 Index(None, journal_entries.c.niss, journal_entries.c.seq)
 Index(None, journal_entries.c.reference, journal_entries.c.seq)
 Index(None, journal_entries.c.client, journal_entries.c.seq)  # a DPO's exchanges
+partitions.install(journal_entries)  # PostgreSQL: by month, keys with occurred_at
 
 # The states before and after of the objects an administrative change touched, one row per
 # object, under the ticket of its journal entry (which hashes their digest into the chain).
