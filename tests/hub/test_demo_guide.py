@@ -15,7 +15,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from carrefour.simulation.demo.guide import examples, shell_lines, token_command
+from carrefour.simulation.demo.guide import (
+    examples,
+    shell_lines,
+    statistics_commands,
+    token_command,
+)
 from tests.servers import free_port_block
 
 HUB = "http://127.0.0.1:28000"
@@ -25,7 +30,8 @@ def test_every_command_of_the_guide_fits_80_columns_and_parses_in_the_shell() ->
     report = SimpleNamespace(examples={"not_integrated": "85073003328",
                                        "integrated_unemployed": "85073003328"})
     commands = [token_command(HUB, "cpas-0212345678-abcdef", "s" * 43),
-                *(example.curl(HUB) for example in examples(report))]  # type: ignore[arg-type]
+                *(example.curl(HUB) for example in examples(report)),  # type: ignore[arg-type]
+                *statistics_commands(HUB, "operator-0212345678-abcdef", "s" * 43)]
     for command in commands:
         assert max(len(line) for line in command.splitlines()) <= 80, command
         parsed = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)

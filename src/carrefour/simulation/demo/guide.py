@@ -185,12 +185,22 @@ def _consult(service: str, niss: str) -> dict[str, Any]:
     return {"service": service, "niss": niss, "capacity": 2, "end_user": END_USER}
 
 
-def token_command(hub: str, client_id: str, client_secret: str) -> str:
+def token_command(hub: str, client_id: str, client_secret: str, *,
+                  variable: str = "TOKEN") -> str:
     return shell_lines([
-        f"TOKEN=$(curl -s -X POST {hub}/oauth/token", "-d grant_type=client_credentials",
+        f"{variable}=$(curl -s -X POST {hub}/oauth/token", "-d grant_type=client_credentials",
         f"-d client_id={client_id}", f"-d client_secret={client_secret}", "|",
         "python3 -c 'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')",
     ])
+
+
+def statistics_commands(hub: str, client_id: str, client_secret: str) -> list[str]:
+    """The usage statistics as CSV, with an operator's token (the console shows them too)."""
+    return [token_command(hub, client_id, client_secret, variable="OPERATOR_TOKEN"),
+            shell_lines([f"curl -s '{hub}/v1/statistics/usage.csv?table=messages'",
+                         '-H "Authorization: Bearer $OPERATOR_TOKEN"']),
+            shell_lines([f"curl -s '{hub}/v1/statistics/persons.csv?by=kind'",
+                         '-H "Authorization: Bearer $OPERATOR_TOKEN"'])]
 
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:

@@ -32,6 +32,7 @@ from carrefour.simulation.demo.guide import (
     examples,
     run_examples,
     shell_lines,
+    statistics_commands,
     stib_examples,
     token_command,
 )
@@ -227,6 +228,11 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
         style="bold")
     say(shell_lines([*cli, "journal verify"]))
     say(shell_lines([*cli, f"journal who-consulted {report.examples['not_integrated']}"]))
+    say("\n" + comment("Usage statistics and distinct persons (the data warehouse): "
+                       "the console, signed in as operator, or CSV"), style="bold")
+    say(f"{hub}/console/statistics")
+    for command in statistics_commands(hub, operator.client_id, operator.client_secret):
+        say(command)
     say("\n" + comment("Mutations flow: the sources publish, the demo CPAS application "
                        "receives (their log: " + str(signal_log(options)) + ")"), style="bold")
     say(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/")

@@ -1,0 +1,213 @@
+"""The data warehouse at national scale: distinct-person statistics over an archived journal,
+and archiving a month of the live journal.
+
+``python -m bench.warehouse [--rows N] [--persons P] [--archive-entries M] [--folder DIR]``
+
+1. **statistics**: N journal rows (default 100,000,000) generated straight into Parquet with
+   pyarrow, in the archive's layout (``journal/month=YYYY-MM/part-0.parquet``, twelve months,
+   the columns of ``journal_entries``) and recorded as archived parts of an empty SQLite
+   journal; then, in a process of its own (its peak resident memory is its own), the distinct
+   persons per datum and recipient for the year, through :func:`distinct_persons` (the
+   reader's ``journal`` view, DuckDB). Persons are drawn among P (default 11,700,000), the
+   recipients among 600 institutions (the CPAS, the regional employment services...), the
+   data among 12 services. The rows' links are placeholders: the statistics never read them
+   (``journal verify`` is what checks links).
+2. **archive**: M chained entries (default 1,000,000; real links, appended with
+   :func:`~carrefour.journal.chain.append`) journaled in one closed month of a SQLite journal,
+   then moved by :func:`archive_month`; the time of the move is measured.
+
+Not in ``make bench``: generating 100 M rows takes minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from sqlalchemy import Engine, insert
+
+from bench.machine import describe_machine
+from carrefour.db import build_engine, metadata
+from carrefour.directory.domain import Institution, Role
+from carrefour.journal.archive import ARROW_SCHEMA, archive_month, part_path
+from carrefour.journal.chain import append
+from carrefour.journal.entries import JournalEntry, new_ticket
+from carrefour.journal.tables import journal_archive
+from carrefour.tables import load_all_tables
+from carrefour.warehouse.domain import Grouping, parse_period
+from carrefour.warehouse.services import distinct_persons
+
+YEAR = 2025
+BATCH = 1_000_000
+SERVICES = ("unemployment", "temporary-unemployment", "bridging-right", "legal-data",
+            "family-composition", "dimona", "dmfa", "health-insurance", "tax-assessment",
+            "pension-register", "job-seeker", "child-benefits")
+KINDS = (("regional-employment", 3), ("cpas", 590), ("mutuality", 5), ("federal", 2))
+REPOSITORY = Path(__file__).resolve().parents[1]
+
+
+def institutions() -> list[Institution]:
+    found, number = [], 1
+    for kind, count in KINDS:
+        for _ in range(count):
+            found.append(Institution(id=number, cbe=f"{200_000_000 + number:010d}",
+                                     name_fr=f"{kind} {number}", name_nl=f"{kind} {number}",
+                                     sector=0, subsector=0, kind=kind, role=Role.CLIENT))
+            number += 1
+    return found
+
+
+# --- 1. statistics over an archived journal ---------------------------------------------------
+def generate(folder: Path, engine: Engine, *, rows: int, persons: int) -> float:
+    """Write ``rows`` rows over the twelve months of YEAR and record them as archived."""
+    started = time.perf_counter()
+    clients = pa.array([i.cbe for i in institutions()], pa.string())
+    per_month, seq = rows // 12, 0
+    for month in range(1, 13):
+        label = f"{YEAR}-{month:02d}"
+        count = per_month if month < 12 else rows - per_month * 11
+        path = folder / part_path(label, 0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
+            done = 0
+            while done < count:
+                size = min(BATCH, count - done)
+                writer.write_batch(_batch(seq + done, size, month, clients, persons))
+                done += size
+        with engine.begin() as connection:
+            connection.execute(insert(journal_archive).values(
+                month=label, part=0, path=part_path(label, 0), entries=count, first_seq=seq + 1,
+                last_seq=seq + count, sha256="-", archived_at=dt.datetime.now(dt.UTC)))
+        seq += count
+    return time.perf_counter() - started
+
+
+def _uniform(size: int, bound: int) -> pa.Array:
+    return pc.cast(pc.floor(pc.multiply(pc.random(size), bound)), pa.int64())
+
+
+def _batch(first: int, size: int, month: int, clients: pa.Array, persons: int
+           ) -> pa.RecordBatch:
+    start = dt.datetime(YEAR, month, 1, tzinfo=dt.UTC)
+    seconds = pc.multiply(_uniform(size, 28 * 86_400), 1_000_000)
+    occurred = pc.cast(pc.add(seconds, int(start.timestamp() * 1_000_000)),
+                       pa.timestamp("us", tz="UTC"))
+    niss = pc.cast(pc.add(_uniform(size, persons), 10_000_000_000), pa.string())
+    services = pa.array(SERVICES, pa.string())
+    refused = pc.less(pc.random(size), 0.03)
+    outcome = pc.if_else(refused, pa.scalar("not-integrated"), pa.scalar("ok"))
+
+    def constant(value: object, kind: pa.DataType) -> pa.Array:
+        return pa.array([value] * size, kind) if value is None else pa.repeat(
+            pa.scalar(value, kind), size)
+
+    columns = {
+        "seq": pa.array(range(first + 1, first + size + 1), pa.int64()),
+        "ticket": constant("-", pa.string()), "occurred_at": occurred,
+        "channel": constant("rest", pa.string()), "action": constant("consult", pa.string()),
+        "client": pc.take(clients, _uniform(size, len(clients))),
+        "end_user_id": constant(None, pa.string()), "end_user_role": constant(None, pa.string()),
+        "service": pc.take(services, _uniform(size, len(services))), "niss": niss,
+        "quality_code": constant(1, pa.int32()), "deliberation": constant("CSI/21/001",
+                                                                          pa.string()),
+        "sources": constant('["0206731645"]', pa.string()), "outcome": outcome,
+        "duration_ms": pc.multiply(pc.random(size), 200.0),
+        "prev_hash": constant("-", pa.string()), "hash": constant("-", pa.string()),
+        "reference": constant(None, pa.string()), "format": constant(2, pa.int16()),
+        "audit_digest": constant(None, pa.string()), "trace_id": constant(None, pa.string()),
+    }
+    return pa.RecordBatch.from_arrays([columns[f.name] for f in ARROW_SCHEMA],
+                                      schema=ARROW_SCHEMA)
+
+
+def measure_statistics(folder: Path, database: Path) -> dict[str, float | int]:
+    """Run in its own process: the year's distinct persons per datum and recipient."""
+    engine = build_engine(f"sqlite:///{database}")
+    started = time.perf_counter()
+    rows = distinct_persons(engine, folder, parse_period(str(YEAR)), Grouping.INSTITUTION,
+                            institutions())
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    top = max((r.persons for r in rows if r.recipient == "*"), default=0)
+    return {"seconds": round(seconds, 2), "rows": len(rows), "largest": top,
+            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+
+
+# --- 2. archiving a month ---------------------------------------------------------------------
+def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
+    engine = _journal(folder / "archive.sqlite3")
+    start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
+    started = time.perf_counter()
+    for first in range(0, entries, 10_000):
+        batch = [_entry(start + dt.timedelta(seconds=(first + i) % (28 * 86_400)))
+                 for i in range(min(10_000, entries - first))]
+        with engine.begin() as connection:
+            append(connection, batch)
+    generated = time.perf_counter() - started
+    started = time.perf_counter()
+    moved = archive_month(engine, folder / "archive", f"{YEAR}-03")
+    seconds = time.perf_counter() - started
+    engine.dispose()
+    return {"entries": moved.entries, "generate_seconds": round(generated, 1),
+            "archive_seconds": round(seconds, 1),
+            "entries_per_second": round(moved.entries / seconds)}
+
+
+def _entry(when: dt.datetime) -> JournalEntry:
+    return JournalEntry(ticket=new_ticket(), occurred_at=when, channel="rest", action="consult",
+                        client="0212344876", end_user_id="agent-1", end_user_role="social-worker",
+                        service="unemployment", niss="85073003328", quality_code=2,
+                        deliberation="CSI/21/001", sources=("0206731645",), outcome="ok",
+                        duration_ms=12.5)
+
+
+def _journal(database: Path) -> Engine:
+    load_all_tables()
+    engine = build_engine(f"sqlite:///{database}")
+    metadata.create_all(engine)
+    return engine
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--persons", type=int, default=11_700_000)
+    parser.add_argument("--archive-entries", type=int, default=1_000_000)
+    parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--measure-statistics", type=Path, default=None, help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.measure_statistics is not None:  # the child process
+        folder = options.measure_statistics
+        print(json.dumps(measure_statistics(folder, folder / "journal.sqlite3")))
+        return
+    folder = options.folder or Path(tempfile.mkdtemp(prefix="carrefour-warehouse-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    machine = describe_machine(REPOSITORY)
+    print(f"Machine: {machine.summary()}, commit {machine.commit}; folder {folder}", flush=True)
+    if options.rows:
+        engine = _journal(folder / "journal.sqlite3")
+        generated = generate(folder, engine, rows=options.rows, persons=options.persons)
+        engine.dispose()
+        size = sum(p.stat().st_size for p in (folder / "journal").rglob("*.parquet"))
+        print(f"generated {options.rows:,} rows in {generated:.1f} s "
+              f"({size / 2**30:.2f} GiB of Parquet)", flush=True)
+        child = subprocess.run([sys.executable, "-m", "bench.warehouse", "--measure-statistics",
+                                str(folder)], capture_output=True, text=True, check=True,
+                               cwd=REPOSITORY)
+        print(f"statistics: {child.stdout.strip()}", flush=True)
+    if options.archive_entries:
+        print(f"archive: {json.dumps(measure_archive(folder, entries=options.archive_entries))}")
+
+
+if __name__ == "__main__":
+    main()
