@@ -218,22 +218,36 @@ def _write_month(
 def _month_batches(
     engine: Engine, start: dt.datetime, after: dt.datetime, *, batch_rows: int
 ) -> Iterator[pa.RecordBatch]:
-    columns = [journal_entries.c[name] for name in COLUMNS]
-    query = (select(*columns)
-             .where(journal_entries.c.occurred_at >= start, journal_entries.c.occurred_at < after)
-             .order_by(journal_entries.c.seq))
+    """The month's rows as the driver gives them (no per-value processing in Python: on
+    SQLite the times stay text, parsed by Arrow), ``batch_rows`` at a time."""
+    sqlite = engine.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    query = (f"SELECT {', '.join(COLUMNS)} FROM journal_entries WHERE occurred_at >= {mark} "
+             f"AND occurred_at < {mark} ORDER BY seq")
+    bounds = tuple(_stored(moment) if sqlite else moment for moment in (start, after))
     with engine.connect().execution_options(stream_results=True, yield_per=batch_rows) as conn:
-        for rows in conn.execute(query).partitions():
+        for rows in conn.exec_driver_sql(query, bounds).partitions():
             yield rows_to_batch(rows)
+
+
+def _stored(moment: dt.datetime) -> str:
+    """A UTC time as SQLAlchemy stores it in SQLite."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def rows_to_batch(rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
     """Rows of ``journal_entries`` (its columns in order) as an Arrow batch of the archive's
-    schema; a time without zone (SQLite) is UTC."""
+    schema; a time without zone (SQLite) is UTC, a time as text (SQLite's) is parsed."""
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
-    arrays = [pa.array(values, type=field.type) for values, field in zip(
+    arrays = [_array(values, field.type) for values, field in zip(
         columns, ARROW_SCHEMA, strict=True)]
     return pa.RecordBatch.from_arrays(arrays, schema=ARROW_SCHEMA)
+
+
+def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
+    if pa.types.is_timestamp(kind) and values and isinstance(values[0], str):
+        return pa.array(values, pa.string()).cast(pa.timestamp("us")).cast(kind)
+    return pa.array(values, type=kind)
 
 
 def _record_and_delete(

@@ -50,6 +50,7 @@ def journal_connection(
     """
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
+    db.execute("SET preserve_insertion_order = false")  # queries say their ORDER BY
     stream = pa.RecordBatchReader.from_batches(
         ARROW_SCHEMA, _live_batches(engine, span, batch_rows=batch_rows))
     db.register("journal_live_stream", stream)
