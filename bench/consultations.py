@@ -5,8 +5,9 @@ A fresh network is seeded on SQLite in a temporary folder; the National Register
 hub run as subprocesses; wrk sends ``legal-data`` consultations about many different persons:
 
 1. straight to the source (source protocol, the source's token), as fast as it goes;
-2. through the hub (the demo CPAS's bearer token), as fast as it goes;
-3. through the hub at a constant rate (1,000/s), for the latency percentiles at that rate.
+2. the same through a bare reverse proxy (nginx ``proxy_pass``), as fast as it goes;
+3. through the hub (the demo CPAS's bearer token), as fast as it goes;
+4. through the hub at a constant rate (1,000/s), for the latency percentiles at that rate.
 
 Then the journal must hold one entry per consultation sent to the hub, and ``carrefour journal
 verify`` must pass. The figures are printed and added to ``docs/benchmarks.md``; the exit code
@@ -15,6 +16,7 @@ is 1 when a target is missed (the figures are recorded all the same).
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -28,6 +30,7 @@ from bench.loadgen import Load, ensure_wrk
 from bench.machine import describe_machine
 from bench.outcome import Outcome
 from bench.phases import Bench, Loads, Options
+from bench.proxy import ensure_nginx, running_proxy
 from bench.report import record, show
 from bench.servers import Server, fetch_token, running_hub, running_source
 
@@ -71,38 +74,42 @@ def main(
 
 
 def run(options: Options, console: Console) -> Outcome:
-    wrk = ensure_wrk()
+    wrk, nginx = ensure_wrk(), ensure_nginx()
     machine = describe_machine(REPOSITORY)
+    load_average = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="carrefour-bench-") as folder:
         with console.status(f"Seeding {options.persons:,} persons (SQLite, {folder})"):
             network = net.seed(Path(folder), persons=options.persons, seed=options.seed,
                                sample=SAMPLE)
         with running_source(network) as source, \
+                running_proxy(nginx, source, Path(folder)) as proxy, \
                 running_hub(network, workers=options.workers) as hub:
-            bench = Bench(wrk, hub=hub, source=source, options=options)
-            loads = _loads(network, hub, source)
-            console.print(f"Source {source.url}, hub {hub.url} ({options.workers} workers); "
-                          f"{len(network.niss):,} persons.")
+            bench = Bench(wrk, hub=hub, source=source, proxy=proxy, options=options)
+            loads = _loads(network, hub, source, proxy)
+            console.print(f"Source {source.url}, proxy {proxy.url}, hub {hub.url} "
+                          f"({options.workers} workers); {len(network.niss):,} persons; "
+                          f"load average {load_average:.2f}.")
             bench.warm_up(loads)
             before = settled_count(network.database_url)
-            direct, hub_max, steady = bench.phases(loads)
+            direct, proxied, hub_max, steady = bench.phases(loads)
             journaled = settled_count(network.database_url) - before
         with console.status("Verifying the journal's hash chain"):
             verified, seconds = verify_chain(network.database_url, network.data_dir)
     check = JournalCheck(answered=hub_max.result.completed + steady.result.completed,
                          sent=hub_max.result.sent + steady.result.sent, journaled=journaled,
                          verified=verified, verify_seconds=seconds)
-    return Outcome(machine=machine, options=options, direct=direct, hub=hub_max,
-                   steady=steady, journal=check)
+    return Outcome(machine=machine, options=options, direct=direct, proxy=proxied, hub=hub_max,
+                   steady=steady, journal=check, load_average=load_average)
 
 
-def _loads(network: net.Network, hub: Server, source: Server) -> Loads:
+def _loads(network: net.Network, hub: Server, source: Server, proxy: Server) -> Loads:
     folder = network.data_dir
     direct = [net.source_body(niss, i) for i, niss in enumerate(network.niss)]
     through_hub = [net.hub_body(niss) for niss in network.niss]
+    bodies = net.write_bodies(folder / "direct.jsonl", direct)
     return Loads(
-        direct=Load(url=f"{source.url}/v1/consult", token=network.source.token,
-                    bodies=net.write_bodies(folder / "direct.jsonl", direct)),
+        direct=Load(url=f"{source.url}/v1/consult", token=network.source.token, bodies=bodies),
+        proxy=Load(url=f"{proxy.url}/v1/consult", token=network.source.token, bodies=bodies),
         hub=Load(url=f"{hub.url}/v1/consultations", token=fetch_token(hub, network),
                  bodies=net.write_bodies(folder / "hub.jsonl", through_hub)),
     )

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from bench.network import free_port
-from bench.servers import _running, hub_command, hub_environment
+from bench.servers import hub_command, hub_environment, running
 from carrefour.db import build_engine
 from carrefour.migrations import upgrade
 from carrefour.simulation.network import DEMO_CPAS_SLUG
@@ -81,7 +81,7 @@ def fan_out() -> None:
 def _measure(data_dir: Path, database_url: str, report: SeedReport, niss: str) -> None:
     network = _Bench(data_dir=data_dir, database_url=database_url)
     port = free_port()
-    with _running("hub", hub_command(port, workers=1), url=f"http://127.0.0.1:{port}",
+    with running("hub", hub_command(port, workers=1), url=f"http://127.0.0.1:{port}",
                   health="/health", log=data_dir / "hub.log",
                   env=hub_environment(network)):  # type: ignore[arg-type]
         hub = f"http://127.0.0.1:{port}"

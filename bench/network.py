@@ -12,7 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
+from carrefour.config import JournalSettings
 from carrefour.db import build_engine
+from carrefour.journal.keys import chain_key, use_key
 from carrefour.migrations import upgrade
 from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER
 from carrefour.simulation.seeding.seed import SeedReport, SourceDatabase, seed_network
@@ -38,6 +40,8 @@ def seed(data_dir: Path, *, persons: int, seed: int, sample: int,
     database is a SQLite file there unless ``database_url`` names an empty one."""
     database_url = database_url or f"sqlite:///{data_dir / 'carrefour.sqlite3'}"
     engine = build_engine(database_url)
+    # what the seed journals is linked with the key of the hub's data folder, as the hub's is
+    use_key(engine, chain_key(JournalSettings.in_folder(data_dir), create=True))
     try:
         upgrade(engine)
         report = seed_network(hub_engine=engine, sources_dir=data_dir / "sources",

@@ -32,6 +32,7 @@ class CpuShare:
 
     hub: float
     source: float
+    proxy: float  # nginx, in front of the source
     wrk: float
     machine: float
     cores: int
@@ -39,7 +40,8 @@ class CpuShare:
     @property
     def other(self) -> float:
         """What the rest of the machine used (other processes, the kernel's own threads)."""
-        return max(0.0, self.machine * self.cores - self.hub - self.source - self.wrk)
+        used = self.hub + self.source + self.proxy + self.wrk
+        return max(0.0, self.machine * self.cores - used)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,25 +56,30 @@ class Phase:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Loads:
     direct: Load  # the source protocol, straight to the National Register
+    proxy: Load  # the same, through nginx
     hub: Load  # the hub's API
 
 
 class Bench:
-    def __init__(self, wrk: str, *, hub: Server, source: Server, options: Options) -> None:
+    def __init__(self, wrk: str, *, hub: Server, source: Server, proxy: Server,
+                 options: Options) -> None:
         self._wrk = wrk
         self._hub = hub
         self._source = source
+        self._proxy = proxy
         self._options = options
 
     def warm_up(self, loads: Loads) -> int:
         """A few seconds of each load (pools, caches); the consultations sent to the hub."""
         self._run("warm-up direct", loads.direct, seconds=WARM_UP_SECONDS)
+        self._run("warm-up proxy", loads.proxy, seconds=WARM_UP_SECONDS)
         return self._run("warm-up hub", loads.hub, seconds=WARM_UP_SECONDS).result.sent
 
     def phases(self, loads: Loads) -> list[Phase]:
         options = self._options
         return [
             self._run("direct, max", loads.direct, seconds=options.duration),
+            self._run("proxy, max", loads.proxy, seconds=options.duration),
             self._run("hub, max", loads.hub, seconds=options.duration),
             self._run(f"hub, {options.rate:,}/s", loads.hub, seconds=options.rate_duration,
                       rate=options.rate, connections=options.rate_connections),
@@ -90,16 +97,19 @@ class Bench:
     def _snapshot(self) -> _Snapshot:
         busy, total = machine_busy()
         return _Snapshot(wall=time.monotonic(), hub=process_tree_cpu(self._hub.pid),
-                         source=process_tree_cpu(self._source.pid), busy=busy, total=total)
+                         source=process_tree_cpu(self._source.pid),
+                         proxy=process_tree_cpu(self._proxy.pid), busy=busy, total=total)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Snapshot:
-    """Clock and CPU seconds used so far: the hub's processes, the source's, the machine's."""
+    """Clock and CPU seconds used so far: the hub's processes, the source's, the proxy's, the
+    machine's."""
 
     wall: float
     hub: float
     source: float
+    proxy: float
     busy: float
     total: float
 
@@ -108,6 +118,7 @@ class _Snapshot:
         return CpuShare(
             hub=100 * (later.hub - self.hub) / elapsed,
             source=100 * (later.source - self.source) / elapsed,
+            proxy=100 * (later.proxy - self.proxy) / elapsed,
             wrk=100 * wrk_seconds / elapsed,
             machine=100 * (later.busy - self.busy) / (later.total - self.total),
             cores=os.cpu_count() or 1,

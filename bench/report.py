@@ -7,16 +7,16 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from bench.outcome import Outcome
+from bench.outcome import QUIET_LOAD, Outcome
 from bench.phases import Phase
 
 BEGIN = "<!-- bench:consultations:begin -->"
 END = "<!-- bench:consultations:end -->"
 HEADER = (
     "| date (UTC) | commit | machine | persons | workers | conn. (max / rate) | direct req/s "
-    "| hub req/s | hub/direct | p50 / p99 at 1,000/s | CPU at hub max: hub / source / wrk / other "
-    "| journal | targets |\n"
-    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n"
+    "| proxy req/s | hub req/s | proxy/direct | hub/direct | p50 / p99 at 1,000/s "
+    "| CPU at hub max: hub / source / wrk / other | journal | targets |\n"
+    "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n"
 )
 
 
@@ -26,6 +26,9 @@ NOISY = 20.0  # % of a core used by other processes beyond which a phase is not 
 def show(console: Console, outcome: Outcome) -> None:
     console.print(_phase_table(outcome))
     console.print(_target_table(outcome))
+    if not outcome.quiet:
+        console.print(f"[yellow]Load average {outcome.load_average:.2f} at the start (above "
+                      f"{QUIET_LOAD}): the machine was not quiet.[/]")
     for phase in outcome.phases:
         if phase.cpu.other > NOISY:
             console.print(f"[yellow]Other processes used {phase.cpu.other:.0f}% of a core "
@@ -37,7 +40,8 @@ def show(console: Console, outcome: Outcome) -> None:
 def _phase_table(outcome: Outcome) -> Table:
     options = outcome.options
     table = Table("phase", "conn.", "req/s", "answers", "p50 ms", "p90 ms", "p99 ms",
-                  "max ms", "failed", "late (max lag)", "CPU hub", "source", "wrk", "other",
+                  "max ms", "failed", "late (max lag)", "CPU hub", "source", "proxy", "wrk",
+                  "other",
                   "machine", title=f"Consultations (legal-data), {options.persons:,} persons, "
                   f"{options.workers} hub worker(s)")
     for phase in outcome.phases:
@@ -51,7 +55,7 @@ def _phase_cells(phase: Phase) -> list[str]:
     return [phase.name, str(phase.connections), f"{result.rate:,.0f}", f"{result.completed:,}",
             f"{ms['p50']:.1f}", f"{ms['p90']:.1f}", f"{ms['p99']:.1f}", f"{ms['max']:.1f}",
             str(result.failures), late, f"{cpu.hub:.0f}%", f"{cpu.source:.0f}%",
-            f"{cpu.wrk:.0f}%", f"{cpu.other:.0f}%", f"{cpu.machine:.0f}%"]
+            f"{cpu.proxy:.0f}%", f"{cpu.wrk:.0f}%", f"{cpu.other:.0f}%", f"{cpu.machine:.0f}%"]
 
 
 def _target_table(outcome: Outcome) -> Table:
@@ -70,12 +74,15 @@ def markdown_row(outcome: Outcome) -> str:
     noise = max(phase.cpu.other for phase in outcome.phases)
     if noise > NOISY:
         verdict += f" — *machine not quiet: other processes up to {noise:.0f}% of a core*"
+    elif not outcome.quiet:
+        verdict += f" — *machine not quiet: load average {outcome.load_average:.1f} at start*"
     cells = [
-        outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`", machine.summary(),
+        outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`",
+        f"{machine.summary()}; load average {outcome.load_average:.1f}",
         f"{options.persons:,}", str(options.workers),
         f"{options.connections} / {options.rate_connections}",
-        f"{outcome.direct.result.rate:,.0f}", f"{outcome.hub.result.rate:,.0f}",
-        f"{outcome.ratio:.2f}",
+        f"{outcome.direct.result.rate:,.0f}", f"{outcome.proxy.result.rate:,.0f}",
+        f"{outcome.hub.result.rate:,.0f}", f"{outcome.proxy_ratio:.2f}", f"{outcome.ratio:.2f}",
         f"{steady.latency_ms['p50']:.1f} / {steady.latency_ms['p99']:.1f} ms",
         f"{cpu.hub:.0f}% / {cpu.source:.0f}% / {cpu.wrk:.0f}% / {cpu.other:.0f}%",
         "ok" if outcome.journal.ok else "**failed**",

@@ -51,7 +51,7 @@ def hub_environment(network: Network) -> dict[str, str]:
 
 @contextmanager
 def running_source(network: Network) -> Iterator[Server]:
-    with _running("source", source_command(network), url=network.source.endpoint,
+    with running("source", source_command(network), url=network.source.endpoint,
                   health="/v1/health", log=network.data_dir / "source.log") as server:
         yield server
 
@@ -61,14 +61,14 @@ def running_hub(network: Network, *, workers: int, env: dict[str, str] | None = 
                 ) -> Iterator[Server]:
     """The hub on a free port (``env``: more variables for it)."""
     port = free_port()
-    with _running("hub", hub_command(port, workers=workers), url=f"http://127.0.0.1:{port}",
+    with running("hub", hub_command(port, workers=workers), url=f"http://127.0.0.1:{port}",
                   health="/health", log=network.data_dir / "hub.log",
                   env={**hub_environment(network), **(env or {})}) as server:
         yield server
 
 
 @contextmanager
-def _running(name: str, command: list[str], *, url: str, health: str, log: Path,
+def running(name: str, command: list[str], *, url: str, health: str, log: Path,
              env: dict[str, str] | None = None) -> Iterator[Server]:
     with log.open("wb") as output:
         process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env)
