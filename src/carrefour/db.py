@@ -11,6 +11,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event
@@ -33,6 +34,27 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (``None``: not SQLite, or in memory).
+
+    A URI filename (``sqlite:///file:/var/hub.sqlite3?mode=ro&uri=true``) names its file after
+    the ``file:`` scheme and an optional empty authority (``file:///var/hub.sqlite3``); without
+    ``uri=true`` SQLite takes the name as it is, ``file:`` included."""
+    if not is_sqlite(url):
+        return None
+    parsed = make_url(url)
+    database = parsed.database
+    if database and parsed.query.get("uri") == "true" and database.startswith("file:"):
+        if parsed.query.get("mode") == "memory":
+            return None
+        database = database.removeprefix("file:")
+        if database.startswith("//"):
+            database = "/" + database[2:].partition("/")[2]  # file://localhost/path: /path
+    if not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 def build_engine(url: str, *, pool_size: int = 8) -> Engine:
     """Create an engine tuned for the backend: WAL and busy timeout on SQLite."""
     if is_sqlite(url):
@@ -50,11 +72,9 @@ def build_engine(url: str, *, pool_size: int = 8) -> Engine:
 
 
 def _ensure_sqlite_folder(url: str) -> None:
-    from pathlib import Path
-
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -95,8 +115,8 @@ def write_turn(engine: Engine) -> Iterator[None]:
     Several processes writing one SQLite file (hub workers) otherwise wait in SQLite's busy
     handler, which sleeps with back-off up to 100 ms instead of waking when the lock is freed;
     a blocking ``flock`` hands the turn over at once. No-op for other backends."""
-    database = make_url(str(engine.url)).database if is_sqlite(str(engine.url)) else None
-    if not database or database == ":memory:":
+    database = sqlite_file(str(engine.url))
+    if database is None:
         yield
         return
     descriptor = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)

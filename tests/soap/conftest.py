@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,8 +154,17 @@ def _register(engine: Engine, name: str, serial: int, kind: str, sector: tuple[i
 
 @pytest.fixture(scope="module")
 def soap(_schema: Engine, national_register: str) -> Iterator[SoapNetwork]:
-    engine = _schema
-    _empty_all_tables(engine)
+    _empty_all_tables(_schema)
+    with soap_network(_schema, national_register) as network:
+        yield network
+
+
+@contextmanager
+def soap_network(
+    engine: Engine, national_register: str, *, hub_engine: Engine | None = None
+) -> Iterator[SoapNetwork]:
+    """The test institutions and credentials written on ``engine`` (an empty schema), and a
+    hub serving them over HTTP on ``hub_engine`` (default: the same engine)."""
     numbers = {
         "national-register": _register(engine, "Registre national", 1, "national-register",
                                        (0, 0), Role.SOURCE, national_register, NR_TOKEN),
@@ -172,14 +181,15 @@ def soap(_schema: Engine, national_register: str) -> Iterator[SoapNetwork]:
         who: create_credentials(engine, institution_id=ids[numbers[who]], scopes=[Scope.CONSULT])
         for who in ("cpas", "other-cpas", "insurer")
     }
+    served = hub_engine or engine
     settings = Settings(
-        database_url=str(engine.url), token_secret="soap-test-secret-0123456789abcdef",
+        database_url=str(served.url), token_secret="soap-test-secret-0123456789abcdef",
         source_timeout_seconds=2.0,
         soap_client_addresses=((numbers["cpas"], "127.0.0.1/32"),),
         cbss_schemas_dir=CBSS / "XSD",
     )
     with ExitStack() as stack:
-        url = stack.enter_context(serving(create_app(build_hub(settings, engine=engine))))
+        url = stack.enter_context(serving(create_app(build_hub(settings, engine=served))))
         yield SoapNetwork(url=url, engine=engine, cbe=numbers, credentials=credentials)
 
 

@@ -10,21 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from carrefour.db import is_sqlite
+from carrefour.db import sqlite_file
 
 SUFFIXES = ("", "-wal", "-shm")
 
 
 def sqlite_path(url: str) -> Path | None:
     """The database file of a SQLite URL (``None``: not SQLite, or in memory)."""
-    if not is_sqlite(url):
-        return None
-    database = make_url(url).database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database)
+    return sqlite_file(url)
 
 
 def unwritable(path: Path) -> str | None:

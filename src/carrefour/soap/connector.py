@@ -2,7 +2,8 @@
 SSDNReply out, each ServiceRequest answered by its own ServiceReply.
 
 Business errors travel inside the SSDNReply; only a request that is not a readable SOAP
-message (malformed or hostile XML) gets a SOAP fault.
+message (malformed or hostile XML), or one the hub cannot journal (a database outage, see
+:mod:`carrefour.soap.outage`), gets a SOAP fault.
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from lxml import etree
 
 from carrefour.auth.services import Actor, Caller
 from carrefour.bootstrap import Hub
-from carrefour.errors import CarrefourError, InvalidXml, MissingValue, UnknownService
+from carrefour.errors import (
+    CarrefourError,
+    InvalidXml,
+    JournalUnavailable,
+    MissingValue,
+    UnknownService,
+)
 from carrefour.journal.entries import new_ticket
 from carrefour.soap import identify, investigation, manage_access
 from carrefour.soap.call import CHANNEL, SoapCall
@@ -80,6 +87,8 @@ async def _answer(
     try:
         request = parse_request(root)
         call = await _call(hub, request, transport)
+    except JournalUnavailable:  # not carried out: a fault (see carrefour.soap.outage)
+        raise
     except CarrefourError as error:  # the whole message is refused: no ServiceReply
         ticket = new_ticket()
         log.info("SSDN request refused (%s), ticket %s: %s", error.code, ticket, error.detail)
@@ -126,6 +135,8 @@ async def _serve(call: SoapCall, service: ServiceRequest) -> ServiceOutcome:
         if service.body is None:
             raise MissingValue(f"The ServiceRequest {service.service_id} has no body.")
         outcome.body = await operation.handle(call, service.body, outcome.details)
+    except JournalUnavailable:
+        raise
     except CarrefourError as error:
         outcome.details.append(error_detail(error))
     outcome.tickets = call.tickets[first_ticket:]

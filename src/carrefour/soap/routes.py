@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request, Response
 from carrefour.bootstrap import Hub
 from carrefour.db import describe_outage, is_outage
 from carrefour.errors import CarrefourError, InvalidXml, NotFound
-from carrefour.soap import connector, envelope, tx25, wsdl, xmlsafe
+from carrefour.soap import connector, envelope, outage, tx25, wsdl, xmlsafe
 from carrefour.soap.identity import BasicVerifier
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ async def send_xml(request: Request) -> Response:
     except InvalidXml as error:
         return _fault(envelope.Fault("Client", error.detail))
     except Exception as error:
+        if (refused := outage.unavailable(error, "SSDN request")) is not None:
+            return _fault(outage.ssdn_fault(refused))
         _log_failure("SSDN connector failure", error)
         return _fault(envelope.Fault("Server", "Unexpected internal error of the hub."))
     return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)
@@ -68,6 +70,9 @@ async def retrieve_ti(request: Request) -> Response:
         made = exchange.fault_for(error)
         return _fault(made.fault, status=made.status)
     except Exception as error:
+        if (refused := outage.unavailable(error, "RetrieveTIGroups request")) is not None:
+            made = exchange.fault_for(refused)
+            return _fault(made.fault, status=made.status)
         _log_failure("RetrieveTIGroups failure", error)
         made = exchange.fault_for(CarrefourError("Unexpected internal error of the hub."))
         return _fault(made.fault, status=made.status)

@@ -153,6 +153,8 @@ class Tx25Exchange:
 
     def _fault_of(self, error: CarrefourError) -> Tx25Fault:
         code = code_of(error)
+        if not self.tickets and error.extra.get("ticket"):  # the refusal's own ticket
+            self.tickets = [str(error.extra["ticket"])]
         detail = etree.Element(f"{{{V2}}}retrieveTIGroupsFault", nsmap={"v2": V2})
         if self.request is not None and _has_customer(self.request):
             _echo(detail, self.request, "informationCustomer")

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, Table, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.schema import CreateTable
 
+from carrefour.db import sqlite_file
 from carrefour.identification.phonetic import phonetic_keys
 from carrefour.simulation.network import (
     MEDIPRIMA,
@@ -48,9 +49,9 @@ def writer_engine(url: str) -> Engine:
     """An engine to (re)write a source database; SQLite skips fsync while seeding."""
     if make_url(url).get_backend_name() != "sqlite":
         return create_engine(url)
-    database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite_file(url)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     event.listen(engine, "connect", _fast_pragmas)
     return engine
@@ -60,11 +61,11 @@ def clear_database(url: str) -> None:
     """Delete a SQLite source file (and its WAL) so that it is written from scratch."""
     if make_url(url).get_backend_name() != "sqlite":
         return
-    database = make_url(url).database
-    if not database or database == ":memory:":
+    database = sqlite_file(url)
+    if database is None:
         return
     for suffix in ("", "-wal", "-shm", "-journal"):
-        Path(database + suffix).unlink(missing_ok=True)
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
 
 
 def _fast_pragmas(dbapi_connection: Any, _record: Any) -> None:
