@@ -7,8 +7,10 @@ import re
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from carrefour.journal import services as journal
+from carrefour.journal.tables import journal_entries
 from tests.console.conftest import Console, sign_in
 from tests.people import ALICE, BOB
 
@@ -34,6 +36,19 @@ def test_an_operator_finds_a_ticket_and_the_look_up_is_journaled(console: Consol
     looked = _entries(console, "console-ticket")
     assert [(e.end_user_id, e.end_user_role, e.outcome) for e in looked] == [
         ("jdoe", "operator", "ok")]
+
+
+def test_the_ticket_page_shows_the_trace_the_exchange_was_part_of(console: Console) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    ticket = console.tickets["legal"]
+    with console.net.engine.begin() as connection:  # as a traced exchange journals it
+        connection.execute(update(journal_entries).where(journal_entries.c.ticket == ticket)
+                           .values(trace_id=trace))
+    with _client(console, "de") as client:
+        assert sign_in(client, console.operator, "operator").status_code == 200
+        page = client.get("/console/ticket", params={"ticket": ticket})
+    assert page.status_code == 200
+    assert re.search(r'id="trace"><code>' + trace + "</code>", page.text), page.text
 
 
 def test_the_operator_views_answer_in_the_three_languages(console: Console) -> None:

@@ -79,7 +79,8 @@ def test_verify_reads_the_database_url_from_the_environment(
 def test_show_prints_the_exchange_of_a_ticket(
     engine: Engine, database_url: str, make_entry: EntryFactory
 ) -> None:
-    entry = make_entry(client="0212344876", outcome="not-integrated", quality_code=2)
+    entry = make_entry(client="0212344876", outcome="not-integrated", quality_code=2,
+                       trace_id="4bf92f3577b34da6a3ce929d0e0e4736")
     journal(engine, [make_entry(), entry])
 
     result = runner.invoke(app, ["show", entry.ticket, "--database-url", database_url])
@@ -88,6 +89,7 @@ def test_show_prints_the_exchange_of_a_ticket(
     assert "0212344876" in result.output
     assert "not-integrated" in result.output
     assert "002" in result.output
+    assert "4bf92f3577b34da6a3ce929d0e0e4736" in result.output
 
 
 def test_show_exits_1_for_an_unknown_ticket(engine: Engine, database_url: str) -> None:

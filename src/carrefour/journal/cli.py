@@ -237,6 +237,7 @@ def _record_table(record: JournalRecord) -> Table:
         "duration": f"{entry.duration_ms:.1f} ms",
         "reference": entry.reference or "-",
         "audit digest": entry.audit_digest or "-",
+        "trace id": entry.trace_id or "-",
         "hash": record.hash,
     }
     for name, value in fields.items():
