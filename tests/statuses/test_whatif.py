@@ -79,6 +79,7 @@ def test_the_bim_extension_on_the_command_line(net: StatusNet) -> None:
     assert result.exit_code == 0, result.output
     _check_extension(orjson.loads(result.output))
     assert _told(net.engine) == 0
+    assert _cli_outcomes(net) == ["ok"]
 
 
 def test_a_bad_rule_file_is_refused_with_its_line(net: StatusNet, tmp_path: Path) -> None:
@@ -95,6 +96,7 @@ def test_a_bad_rule_file_is_refused_with_its_line(net: StatusNet, tmp_path: Path
     result = CliRunner().invoke(app, ["rights", "simulate", str(path), "--database-url",
                                       str(net.engine.url)])
     assert result.exit_code == 2 and f"line {line}:" in result.output
+    assert _cli_outcomes(net) == ["invalid-rule-file"]
 
 
 def test_every_new_endpoint_refuses_a_caller_without_the_right(net: StatusNet) -> None:
@@ -125,3 +127,10 @@ def _journaled(net: StatusNet, ticket: str, outcome: str) -> None:
         found = connection.execute(select(journal_entries.c.outcome).where(
             journal_entries.c.ticket == ticket)).scalars().all()
     assert found == [outcome]
+
+
+def _cli_outcomes(net: StatusNet) -> list[str]:
+    with net.engine.connect() as connection:
+        return list(connection.execute(select(journal_entries.c.outcome).where(
+            journal_entries.c.channel == "cli",
+            journal_entries.c.action == "admin-simulate-rights")).scalars())

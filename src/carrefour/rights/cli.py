@@ -1,5 +1,6 @@
 """``carrefour rights simulate RULE_FILE``: a changed rule file evaluated over the whole
-status buffer against the rules in force, granting nothing. Thin: parse, call, print."""
+status buffer against the rules in force, granting nothing; journaled (channel ``cli``).
+Thin: parse, call, print."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from carrefour.config import Settings
 from carrefour.db import build_engine
 from carrefour.errors import CarrefourError, InvalidInput
+from carrefour.journal.audit import locally
+from carrefour.journal.recorded import Stamp
+from carrefour.journal.writer import record_now
 from carrefour.rights.domain import parse_rules
 from carrefour.rights.services import read_rule_file, rules_in_force, what_if
 
@@ -31,17 +36,15 @@ def simulate_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole result as JSON")] = False,
     database_url: Annotated[str | None, typer.Option(help="Hub database URL")] = None,
 ) -> None:
-    """Households and persons gaining or losing each right, by region and province."""
-    try:
-        proposed = parse_rules(read_rule_file(rule_file))
-        in_force = parse_rules(read_rule_file(against)) if against else rules_in_force()
-        day = _day(date)
-    except CarrefourError as error:
-        console.print(f"[red]{error.detail}[/]")
-        raise typer.Exit(2) from None
+    """Households and persons gaining or losing each right, by region and province.
+    Journaled like the admin API's what-if (channel ``cli``), refusals included."""
     engine = build_engine(database_url or Settings.from_env().database_url)
     try:
-        result = what_if(engine, proposed, in_force, day)
+        result = locally(engine, "admin-simulate-rights",
+                         lambda stamp: _simulate(engine, stamp, rule_file, against, date))
+    except CarrefourError as error:
+        console.print(f"[red]{error.detail}[/] (ticket {error.extra.get('ticket', '-')})")
+        raise typer.Exit(2) from None
     finally:
         engine.dispose()
     if as_json:
@@ -49,6 +52,16 @@ def simulate_command(
         return
     for change in result["rights"]:
         console.print(_table(change))
+
+
+def _simulate(engine: Engine, stamp: Stamp, rule_file: Path, against: Path | None,
+              date: str | None) -> dict[str, Any]:
+    proposed = parse_rules(read_rule_file(rule_file))
+    in_force = parse_rules(read_rule_file(against)) if against else rules_in_force()
+    result = what_if(engine, proposed, in_force, _day(date))
+    record_now(engine, stamp.entry("ok"))
+    stamp.sealed = True
+    return result
 
 
 def _day(raw: str | None) -> dt.date:
