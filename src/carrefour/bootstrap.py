@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from sqlalchemy import Engine
 
@@ -17,7 +18,7 @@ from carrefour.db import build_engine
 from carrefour.declarations.domain import default_types
 from carrefour.declarations.services import Declarations
 from carrefour.directory.access import AccessManager
-from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.source import PersonDirectorySource
 from carrefour.exchange.gateway import SourceGateway
@@ -37,6 +38,7 @@ from carrefour.observability.tracing import Tracing, build_tracing
 from carrefour.rights.engine import RightsEngine
 from carrefour.rights.services import Rights, rules_in_force
 from carrefour.rights.source import RightsSource
+from carrefour.rights.sweep import sweep_statuses
 from carrefour.signal.delivery import DeliveryPolicy, DeliveryWorker
 from carrefour.signal.domain import NISS_REPLACEMENT, default_mutation_types
 from carrefour.signal.services import Signal
@@ -137,10 +139,11 @@ def build_hub(
     policy = delivery or DeliveryPolicy.from_env()
     succession = Succession(types)
     rules = rules_in_force()
+    rights_engine = RightsEngine(rules, types)
     signal = Signal(
         engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
         appliers={NISS_REPLACEMENT: NissReplacementApplier(succession),
-                  **status_appliers(RightsEngine(rules, types))},
+                  **status_appliers(rights_engine)},
         policy=policy,
     )
     bis = BisRegistry(
@@ -151,7 +154,8 @@ def build_hub(
         succession=succession, today=today, on_commit=signal.committed,
     )
     worker = DeliveryWorker(
-        engine=engine, reference_cache=reference, types=types, policy=policy, today=today
+        engine=engine, reference_cache=reference, types=types, policy=policy, today=today,
+        daily=partial(_sweep, engine, rights_engine),
     )
     signal.on_commit(worker.wake)
     return Hub(
@@ -167,6 +171,11 @@ def build_hub(
                       today=today),
         owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
+
+
+def _sweep(engine: Engine, rights: RightsEngine, snapshot: ReferenceSnapshot,
+           today: dt.date) -> int:
+    return sweep_statuses(engine, rights.follow, snapshot=snapshot, today=today)
 
 
 def status_appliers(engine: RightsEngine) -> dict[str, SocialStatusApplier | HouseholdApplier]:

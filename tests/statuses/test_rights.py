@@ -9,6 +9,11 @@ import time
 
 from sqlalchemy import func, select
 
+from carrefour.directory.cache import load_snapshot
+from carrefour.rights.engine import RightsEngine
+from carrefour.rights.services import rules_in_force
+from carrefour.rights.sweep import sweep_statuses
+from carrefour.signal.domain import default_mutation_types
 from carrefour.signal.tables import deliveries, mutations
 from tests.people import ALICE, BOB, CAROL
 from tests.statuses.conftest import StatusNet, eventually
@@ -96,3 +101,28 @@ def _rights_told(net: StatusNet) -> int:
             mutations.c.type == "right-granted")).scalar_one()
     assert sent == 2
     return int(told)
+
+
+def test_the_daily_sweep_ends_a_right_whose_status_period_passed(net: StatusNet) -> None:
+    _subscribe_granting(net)
+    net.household("M-1", [ALICE])
+    last_day = TODAY + dt.timedelta(days=1)
+    net.status(ALICE, "ris", "A-1", start="2024-01-01", end=last_day.isoformat())
+    eventually(lambda: _types(net, "a") == ["right-granted"])
+    rights = RightsEngine(rules_in_force(), default_mutation_types())
+    snapshot = load_snapshot(net.engine)
+    assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=TODAY) == 0
+    day_after = last_day + dt.timedelta(days=1)  # no mutation came: the period just passed
+    assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=day_after) == 1
+    net.hub.delivery.wake()
+    eventually(lambda: len(net.events("a")) >= 2)
+    ended = net.events("a")[1]
+    assert ended["type"].endswith("right-ended")
+    assert ended["data"]["changes"]["end"] == day_after.isoformat()
+    # Swept again (the next cycle, another process): nothing more is told.
+    assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=day_after) == 1
+    time.sleep(0.5)
+    assert _types(net, "a") == ["right-granted", "right-ended"]
+    with net.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(mutations).where(
+            mutations.c.type == "right-ended")).scalar_one() == 1

@@ -34,7 +34,7 @@ from aiohttp.abc import AbstractResolver
 from sqlalchemy import Engine
 
 from carrefour.db import describe_outage, is_outage
-from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry
 from carrefour.settings import SettingsError, read_environment
@@ -49,6 +49,9 @@ from carrefour.signal.outbox import Attempt, Claimed
 from carrefour.signal.recording import record_attempts
 from carrefour.signal.retention import PurgeRun, purge_payloads
 from carrefour.signal.webhooks import Signer
+
+# A task the worker runs once a day (the status buffer's sweep): how many things it did.
+DailyTask = Callable[[ReferenceSnapshot, dt.date], int]
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
@@ -123,6 +126,7 @@ class DeliveryWorker:
         today: Callable[[], dt.date] = dt.date.today,
         name: str | None = None,
         resolver: AbstractResolver | None = None,  # DNS (default: the system's)
+        daily: DailyTask | None = None,  # the status buffer's sweep, once a day
     ) -> None:
         self._engine = engine
         self._reference = reference_cache
@@ -142,6 +146,8 @@ class DeliveryWorker:
         self._expiries_checked: float = -float("inf")
         self._purged: float = -float("inf")
         self._purge_after = 0
+        self._daily = daily
+        self._daily_done_on: dt.date | None = None
 
     async def open(self) -> None:
         """Ready to send (``run_once`` may be called); ``start`` also runs the loops. One
@@ -186,6 +192,7 @@ class DeliveryWorker:
         while not self._stopping:
             try:
                 await self._maybe_notice_expiries()
+                await self._maybe_run_daily()
                 await self._maybe_purge()
                 sent = await self.run_once()
             except Exception as error:  # the database is away: log, wait, try again
@@ -201,6 +208,23 @@ class DeliveryWorker:
             return
         self._expiries_checked = time.monotonic()
         await self.notice_expiries()
+
+    async def _maybe_run_daily(self) -> None:
+        today = self._today()
+        if self._daily is None or self._daily_done_on == today:
+            return
+        await self.run_daily()
+        self._daily_done_on = today
+
+    async def run_daily(self) -> int:
+        """The daily task (the status buffer's sweep); what it returns: the persons followed."""
+        if self._daily is None:
+            return 0
+        snapshot = await self._reference.current()
+        done = await asyncio.to_thread(self._daily, snapshot, self._today())
+        if done:
+            self.wake()
+        return done
 
     async def notice_expiries(self) -> int:
         """Publish ``integration-expired`` mutations for integrations that ended."""
