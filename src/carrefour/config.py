@@ -114,6 +114,10 @@ class Settings:
     auth_hash_threads: int = 1
     auth_hash_queue: int = 8
     observability: ObservabilitySettings = field(default_factory=lambda: ObservabilitySettings())
+    # Lists: how long a file stays in its recipient's mailbox; seconds between two runs of the
+    # lists' schedule (0: none; lists are then produced on demand only).
+    lists_retention_seconds: float = 2_592_000.0
+    lists_every_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -136,6 +140,8 @@ class Settings:
             auth_hash_threads=env.auth_hash_threads,
             auth_hash_queue=env.auth_hash_queue,
             observability=ObservabilitySettings.of(env),
+            lists_retention_seconds=env.lists_retention,
+            lists_every_seconds=env.lists_every,
         )
 
 

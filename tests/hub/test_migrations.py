@@ -53,7 +53,7 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0011"
+    assert version == "0012"
 
 
 def an_entry() -> JournalEntry:
