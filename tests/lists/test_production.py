@@ -123,6 +123,7 @@ def test_a_recipient_that_subscribed_is_told_its_list_is_ready(net: ListNet) -> 
         file = net.file_of(net.generate(fmt="parquet"), "cpas-liege")
         feed = client.get("/v1/feed").json()
     (event,) = feed["events"]
-    assert event["type"] == "list-ready"
-    assert event["data"]["id"] == file["id"] and event["data"]["download"] == file["download"]
-    assert event["data"]["sha256"] == file["sha256"]
+    assert event["type"] == "be.carrefour.mutation.list-ready"
+    told = event["data"]["changes"]
+    assert told["id"] == file["id"] and told["download"] == file["download"]
+    assert told["sha256"] == file["sha256"] and told["rows"] == file["rows"]
