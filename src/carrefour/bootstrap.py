@@ -32,6 +32,7 @@ from carrefour.identification.succession import NissReplacementApplier, Successi
 from carrefour.journal.keys import chain_key, use_key
 from carrefour.journal.sealing import Sealer
 from carrefour.journal.writer import JournalWriter
+from carrefour.lists.services import Lists, list_policy, shipped_definitions
 from carrefour.observability.metrics import HubMetrics
 from carrefour.observability.outbox import OutboxCollector
 from carrefour.observability.tracing import Tracing, build_tracing
@@ -67,6 +68,7 @@ class Hub:
     auth: Authenticator
     declarations: Declarations
     rights: Rights
+    lists: Lists
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
     metrics: HubMetrics = field(default_factory=HubMetrics)
     tracing: Tracing = field(default_factory=Tracing)
@@ -78,8 +80,10 @@ class Hub:
         await self.signal.start()
         if self.delivery_policy.enabled:
             await self.delivery.start()
+        await self.lists.start()
 
     async def stop(self) -> None:
+        await self.lists.stop()
         await self.delivery.stop()
         await self.signal.stop()
         await self.journal.stop()
@@ -169,6 +173,7 @@ def build_hub(
         ),
         rights=Rights(engine=engine, reference_cache=reference, journal=journal, rules=rules,
                       today=today),
+        lists=build_lists(settings, engine, reference, journal, catalogue, today),
         owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
 
@@ -176,6 +181,15 @@ def build_hub(
 def _sweep(engine: Engine, rights: RightsEngine, snapshot: ReferenceSnapshot,
            today: dt.date) -> int:
     return sweep_statuses(engine, rights.follow, snapshot=snapshot, today=today)
+
+
+def build_lists(settings: Settings, engine: Engine, reference: ReferenceCache,
+                journal: JournalWriter, catalogue: Catalogue, today: Callable[[], dt.date]
+                ) -> Lists:
+    """Lists: the shipped definitions, the mailboxes' files under the data folder."""
+    return Lists(engine=engine, reference_cache=reference, journal=journal,
+                 definitions=shipped_definitions(catalogue), types=default_mutation_types(),
+                 policy=list_policy(settings), today=today)
 
 
 def status_appliers(engine: RightsEngine) -> dict[str, SocialStatusApplier | HouseholdApplier]:

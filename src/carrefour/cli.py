@@ -11,6 +11,8 @@ from carrefour import __version__
 from carrefour.auth.cli import app as credentials_app
 from carrefour.directory.cli import institution_app, reference_app
 from carrefour.journal.cli import app as journal_app
+from carrefour.lists.cli import app as lists_app
+from carrefour.lists.cli import onboard_command
 from carrefour.rights.cli import app as rights_app
 from carrefour.signal.cli import app as signal_app
 from carrefour.signal.cli import deliver as deliver_command
@@ -32,6 +34,9 @@ app.add_typer(signal_app, name="signal",
 app.command("deliver")(deliver_command)
 # derived rights
 app.add_typer(rights_app, name="rights", help="Derived rights: what-if of a changed rule file.")
+# lists and quick onboarding
+app.add_typer(lists_app, name="lists", help="Lists: check the definitions, produce a list now.")
+app.command("onboard")(onboard_command)
 console = Console()
 
 DatabaseUrl = Annotated[

@@ -121,6 +121,10 @@ class Settings:
     @property
     def journal_archive_dir(self) -> Path:
         return self.archive_dir or self.data_dir / "archive"
+    # Lists: how long a file stays in its recipient's mailbox; seconds between two runs of the
+    # lists' schedule (0: none; lists are then produced on demand only).
+    lists_retention_seconds: float = 2_592_000.0
+    lists_every_seconds: float = 0.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -144,6 +148,8 @@ class Settings:
             auth_hash_queue=env.auth_hash_queue,
             observability=ObservabilitySettings.of(env),
             archive_dir=env.archive_dir or env.data_dir / "archive",
+            lists_retention_seconds=env.lists_retention,
+            lists_every_seconds=env.lists_every,
         )
 
 

@@ -44,6 +44,39 @@ class InvalidRuleFile(InvalidInput):
         self.line = line
 
 
+# --- lists ---------------------------------------------------------------------------------
+class InvalidListDefinition(InvalidInput):
+    """A list definition file refused whole: an unknown field, a format not offered, a
+    deliberation that does not grant the data..."""
+
+    code = "invalid-list-definition"
+    title = "The list definition is not valid"
+
+
+class UnknownList(CarrefourError):
+    code = "unknown-list"
+    status = 404
+    title = "There is no such list or list file"
+
+
+class NotListRecipient(CarrefourError):
+    code = "not-list-recipient"
+    status = 403
+    title = "The list file is for another institution"
+
+
+class ListExpired(CarrefourError):
+    code = "list-expired"
+    status = 410
+    title = "The list file has expired"
+
+
+class RangeNotSatisfiable(CarrefourError):
+    code = "range-not-satisfiable"
+    status = 416
+    title = "The range asked lies outside the file"
+
+
 class UnreadableBody(CarrefourError):
     code = "unreadable-body"
     status = 400
@@ -400,6 +433,11 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     DeclarationTypeNotAllowed,
     DeclarationConflict,
     InvalidRuleFile,  # derived rights
+    InvalidListDefinition,  # lists
+    UnknownList,
+    NotListRecipient,
+    ListExpired,
+    RangeNotSatisfiable,
     NotReady,
     InvalidGrouping,  # the data warehouse
     UnknownStatistics,

@@ -71,6 +71,9 @@ class EnvironmentSettings(BaseSettings):
     signal_allowed_endpoints: str = ""
     signal_retention: float = Field(default=259_200.0, ge=0)
     signal_purge_every: float = Field(default=60.0, gt=0)
+    # --- lists ---------------------------------------------------------------------------------
+    lists_retention: float = Field(default=2_592_000.0, gt=0)
+    lists_every: float = Field(default=0.0, ge=0)
     # --- observability -------------------------------------------------------------------------
     metrics_token: str | None = Field(default=None, min_length=16)
     log_format: Literal["auto", "json", "text"] = "auto"

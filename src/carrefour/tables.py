@@ -14,6 +14,7 @@ FEATURE_TABLES = (
     # derived rights: the status buffer and the rights granted
     "carrefour.statuses.tables",
     "carrefour.rights.tables",
+    "carrefour.lists.tables",  # lists: files per recipient
 )
 
 

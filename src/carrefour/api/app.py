@@ -25,6 +25,7 @@ from carrefour.console import routes as console_routes
 from carrefour.console.settings import ConsoleSettings
 from carrefour.declarations import routes as declaration_routes
 from carrefour.health import routes as health_routes
+from carrefour.lists import routes as lists_routes
 from carrefour.mediprima import routes as mediprima_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
@@ -77,6 +78,7 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(health_routes.router)
     app.include_router(mediprima_routes.router)
     app.include_router(warehouse_routes.router)  # the data warehouse's statistics
+    app.include_router(lists_routes.router)  # lists: mailboxes, production, onboarding
     openapi.install(app)
     docs.install(app)
     return app

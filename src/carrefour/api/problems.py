@@ -64,7 +64,11 @@ def problem_fields(error: CarrefourError) -> dict[str, Any]:
 
 def retry_headers(error: CarrefourError) -> dict[str, str]:
     wait = error.extra.get("retry_after")
-    return {"Retry-After": str(wait)} if isinstance(wait, int) else {}
+    found = {"Retry-After": str(wait)} if isinstance(wait, int) else {}
+    content_range = error.extra.get("content_range")  # 416: the size of the file
+    if isinstance(content_range, str):
+        found["Content-Range"] = content_range
+    return found
 
 
 async def _carrefour_error(request: Request, error: Exception) -> Response:

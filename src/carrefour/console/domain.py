@@ -18,7 +18,8 @@ DPO_ROLE = "dpo"
 CITIZEN_ROLE = "citizen"
 CITIZEN_CLIENT = "citizen"  # the journal's client for a citizen's own look-ups
 # The actions that are a consultation of a person's data (what a citizen is shown).
-CONSULTATIONS = frozenset({"consult", "search-result"})
+CONSULTATIONS = frozenset({"consult", "search-result", "list-inclusion"})
+LIST_INCLUSION = "list-inclusion"  # the person was included in a list sent to the institution
 SOURCE_FAILURES = frozenset({"source-unavailable", "source-timeout"})
 
 

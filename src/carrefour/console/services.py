@@ -19,6 +19,7 @@ from carrefour.directory.cache import ReferenceSnapshot
 from carrefour.errors import UnknownService
 from carrefour.i18n.catalogues import gettext
 from carrefour.journal import services as journal
+from carrefour.journal.entries import JournalEntry
 from carrefour.journal.recorded import Act, Stamp, journaled
 from carrefour.signal import admin as signal_admin
 from carrefour.signal.repository import DEAD, PENDING
@@ -112,12 +113,22 @@ def consulted(
         shown.append(Consulted(
             occurred_at=entry.occurred_at,
             institution=institution.name(language) if institution else entry.client,
-            service=service_title(hub, entry.service, language),
+            service=_what(hub, entry, language),
             purpose=titles.get((entry.deliberation or "", entry.service or ""), ""),
             capacity=capacity_label(institution.sector if institution else None,
                                     entry.quality_code, language),
         ))
     return shown
+
+
+def _what(hub: Hub, entry: JournalEntry, language: str) -> str:
+    """The service consulted; for a list, "Included in the list" and the list's title."""
+    if entry.action != domain.LIST_INCLUSION:
+        return service_title(hub, entry.service, language)
+    name = (entry.reference or "").split(":")[1:2]
+    definition = hub.lists.definitions.by_name.get(name[0]) if name else None
+    title = gettext(language, definition.title) if definition else (name or [""])[0]
+    return f"{gettext(language, 'Included in the list')}: {title}"
 
 
 def _confidential_days(snapshot: ReferenceSnapshot) -> dict[str, int]:

@@ -2,7 +2,7 @@
 journal partitioned by month (keys with occurred_at, a default partition)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 07:30:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from carrefour.journal import partitions
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
