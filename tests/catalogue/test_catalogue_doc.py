@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 from carrefour.catalogue.model import default_catalogue
+from carrefour.declarations.domain import default_types
 from carrefour.signal.domain import default_mutation_types
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "catalogue.md"
-ELSEWHERE = ("declaration — see declarations", "Mediprima", "**not provided**")
+ELSEWHERE = ("Mediprima", "**not provided**")
 
 
 def rows() -> list[list[str]]:
@@ -25,17 +26,28 @@ def test_every_row_names_what_answers_it() -> None:
     assert len(found) == 64
     services = set(default_catalogue().services)
     mutations = {t.type for t in default_mutation_types().all()}
+    types = default_types()
     for seed_name, _what, carrefour in found:
         if carrefour.startswith(ELSEWHERE):
             continue
         names = [n for n in re.findall(r"`([^`]+)`", carrefour)
                  if not n.startswith(("/", "POST", "GET", "PATCH", "DELETE", "OCMWCPAS"))]
         assert names or "/v1/" in carrefour, seed_name  # a service, or an endpoint
-        known = mutations if "mutation" in carrefour else services
-        assert set(names) <= known, (seed_name, set(names) - known)
+        for part in carrefour.split(";"):
+            named = [n for n in re.findall(r"`([^`]+)`", part) if n in names]
+            if part.strip().startswith("declaration"):  # a declaration type, then services
+                kind = types.get(named[0])
+                assert kind.service in named[1:], (seed_name, kind.service)
+                named = named[1:]
+            known = mutations if "mutation" in part else services
+            assert set(named) <= known, (seed_name, set(named) - known)
 
 
 def test_the_declarations_and_mediprima_are_marked_as_built_elsewhere() -> None:
     marks = [carrefour for _, _, carrefour in rows()]
-    assert marks.count("declaration — see declarations") == 14
+    declared = [re.findall(r"declaration `([^`]+)`", m) for m in marks]
+    named = [codes[0] for codes in declared if codes]
+    assert len(named) == len(set(named)) == 13  # with the decisions: the 14 SPP IS exchanges
+    assert set(named) <= {t.code for t in default_types().all()}
+    assert any("`spp-decisions`" in m for m in marks)
     assert marks.count("Mediprima") == 8

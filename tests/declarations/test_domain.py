@@ -35,8 +35,13 @@ allowed = { codes = [2] }
 
 def test_the_shipped_types_match_the_catalogue_and_the_simulated_sources() -> None:
     types = default_types()
-    assert [t.code for t in types.all()] == ["A036", "heating-allowance", "water-allowance",
-                                             "family-allowance-advance"]
+    assert [t.code for t in types.all()] == [
+        "A036", "heating-allowance", "water-allowance", "family-allowance-advance",
+        "federal-intervention", "federal-intervention-wet65", "installation-premium",
+        "recovered-amount", "recovered-amount-wet65", "grant-end", "grant-end-wet65",
+        "household-income", "social-report", "alert-reaction", "social-inquiry-help"]
+    decided = [t.code for t in types.all() if t.decision is not None]
+    assert decided == [t.code for t in types.all()][4:]  # the SPP IS decides on these later
     served = {(t.source_kind, t.consultation) for t in types.all()}
     assert served == {(kind, name) for kind, names in DECLARED_SERVICES.items()
                       for name in names}

@@ -17,6 +17,7 @@ from stdnum.be import vat
 from stdnum.exceptions import ValidationError
 
 from carrefour.catalogue.model import Catalogue, default_catalogue
+from carrefour.declarations.decisions import DecisionRule, Period, parse_rule
 from carrefour.errors import (
     DeclarationTypeNotAllowed,
     ImpossiblePeriod,
@@ -94,6 +95,12 @@ class DeclarationType:
     allowed: Allowed
     period: PeriodRule | None = None
     status: StatusRule | None = None
+    decision: DecisionRule | None = None  # the source decides later (decisions.py)
+
+    def bounds(self) -> Period | None:
+        """The fields bounding the period, as the decision rules read them."""
+        return None if self.period is None else Period(start=self.period.start,
+                                                       end=self.period.end)
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,11 @@ def parse_types(text: str, catalogue: Catalogue | None = None) -> DeclarationTyp
     twice = sorted({c for c in codes if codes.count(c) > 1})
     if twice:
         raise InvalidInput(f"The declaration types declare {', '.join(twice)} more than once.")
+    resting = {t.code: t.decision.rests_on.type for t in types
+               if t.decision and t.decision.rests_on}
+    unknown = sorted(code for code, on in resting.items() if on not in codes)
+    if unknown:
+        raise InvalidInput(f"The declaration types {', '.join(unknown)} rest on unknown types.")
     return DeclarationTypes({t.code: t for t in types})
 
 
@@ -142,11 +154,15 @@ def _type(raw: Mapping[str, Any], catalogue: Catalogue) -> DeclarationType:
     if {f.name for f in fields} != set(service.fields):
         raise InvalidInput(f"Declaration type {code}: its fields are not those of the "
                            f"service '{service.name}'.")
+    decision = parse_rule(raw["decision"]) if "decision" in raw else None
+    if decision is not None and not decision.fields() <= {f.name for f in fields}:
+        raise InvalidInput(f"Declaration type {code}: its decision rule reads fields it does "
+                           f"not carry ({', '.join(sorted(decision.fields()))}).")
     return DeclarationType(
         code=code, title=raw["title"], service=service.name, consultation=consultation.name,
         source_kind=service.sources[0].kind, fields=fields, allowed=_allowed(raw["allowed"]),
         period=_period(raw["period"]) if "period" in raw else None,
-        status=_status(raw["status"]) if "status" in raw else None,
+        status=_status(raw["status"]) if "status" in raw else None, decision=decision,
     )
 
 

@@ -57,12 +57,15 @@ class DeclarationOut(BaseModel):
     type: str
     reference: str
     niss: str
-    state: str = Field(description="accepted, corrected or cancelled")
+    state: str = Field(description="accepted, corrected or cancelled; received when the source "
+                       "decides later (its decision then comes as a spp-decision mutation)")
     version: int
     duplicate: bool = Field(description="True when the source already held exactly this")
     deliberation: str
     event_id: str | None = Field(None, description="The authentic source's id of the record")
     source: str
+    decision: dict[str, Any] | None = Field(
+        None, description="The source's decision, once taken (a type it decides on later)")
 
 
 def _out(result: DeclarationResult) -> DeclarationOut:

@@ -77,12 +77,13 @@ class DeclarationResult:
     type: str
     reference: str
     niss: str
-    state: str  # accepted, corrected, cancelled
+    state: str  # accepted, corrected, cancelled; received when the source decides later
     version: int
     duplicate: bool
     deliberation: str
     event_id: str | None
     source: str  # the CBE number of the authentic source that keeps it
+    decision: Mapping[str, Any] | None = None  # the source's decision, once taken
 
 
 @dataclass
@@ -166,7 +167,8 @@ class Declarations:
             ticket=trace.ticket, type=kind.code, reference=request.reference, niss=niss.value,
             state=str(answer["state"]), version=int(answer["version"]),
             duplicate=bool(answer.get("duplicate")), deliberation=grant.reference,
-            event_id=answer.get("event_id"), source=source.cbe)
+            event_id=answer.get("event_id"), source=source.cbe,
+            decision=answer.get("decision") if isinstance(answer.get("decision"), dict) else None)
 
     async def _ask(self, source: Institution, body: Mapping[str, Any]) -> dict[str, Any]:
         name = source.name_fr

@@ -11,7 +11,7 @@ import asyncio
 import datetime as dt
 import logging
 import os
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -53,6 +53,9 @@ from carrefour.simulation.sources.publisher import HubPublisher
 from carrefour.simulation.sources.schema import PERSON_TABLES
 
 log = logging.getLogger(__name__)
+# Seconds between the acknowledgement of a declaration and the source's decision on it
+# (``CARREFOUR_SOURCE_DECISION_DELAY_SECONDS``).
+DECISION_DELAY = 1.0
 
 
 HANDLERS: dict[str, Mapping[str, Handler]] = {
@@ -96,16 +99,21 @@ def create_source_app(
         routes.append(Route("/v1/declare", receiver.declare, methods=["POST"]))
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.publisher = publisher
+    app.state.decision_delay = float(os.environ.get("CARREFOUR_SOURCE_DECISION_DELAY_SECONDS")
+                                     or DECISION_DELAY)
     return app
 
 
 class _Declarations:
-    """``POST /v1/declare``: keep a declaration, then publish the status change it makes."""
+    """``POST /v1/declare``: keep a declaration, then publish the status change it makes; for
+    a type the source decides on later, decide after ``app.state.decision_delay`` seconds and
+    publish the decision to the declarant (decisions are taken one at a time)."""
 
     def __init__(self, kind: str, database_url: str, token: str) -> None:
         self.kind, self.token = kind, token
         self.engine = declaration_engine(database_url)
-        self.publishing: set[asyncio.Task[bool]] = set()
+        self.publishing: set[asyncio.Task[Any]] = set()
+        self.deciding = asyncio.Lock()
 
     async def declare(self, request: Request) -> Response:
         try:
@@ -120,10 +128,29 @@ class _Declarations:
             return problem(CarrefourError("The source met an unexpected error."))
         publisher: HubPublisher | None = request.app.state.publisher
         if received.change is not None and publisher is not None:
-            task = asyncio.create_task(publisher.publish(received.change))
-            self.publishing.add(task)
-            task.add_done_callback(self.publishing.discard)
+            self._later(publisher.publish(received.change))
+        if received.pending is not None:
+            delay = float(request.app.state.decision_delay)
+            self._later(self._decide(received.pending, delay, publisher))
         return Response(orjson.dumps(received.answer), media_type=JSON)
+
+    def _later(self, work: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(work)
+        self.publishing.add(task)
+        task.add_done_callback(self.publishing.discard)
+
+    async def _decide(self, pending: tuple[int, int], delay: float,
+                      publisher: HubPublisher | None) -> None:
+        await asyncio.sleep(delay)
+        try:
+            async with self.deciding:
+                mutation = await run_in_threadpool(declared.decide, self.engine, self.kind,
+                                                   pending, dt.datetime.now(dt.UTC))
+        except Exception:
+            log.exception("the source failed to decide on a declaration")
+            return
+        if mutation is not None and publisher is not None:
+            await publisher.publish(mutation)
 
     async def close(self) -> None:
         if self.publishing:

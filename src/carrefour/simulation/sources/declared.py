@@ -27,19 +27,24 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    func,
     insert,
     select,
     update,
 )
 
+from carrefour.declarations import decisions
 from carrefour.declarations.domain import Action, DeclarationType, default_types
 from carrefour.errors import DeclarationConflict, InvalidInput, UnknownDeclaration
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
 from carrefour.identification.niss import parse_niss
-from carrefour.simulation.sources.kinds import DECLARED_SERVICES
+from carrefour.simulation.sources.kinds import DECLARED_SERVICES, SPP_IS
 from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found
 
 ACCEPTED, CORRECTED, CANCELLED = "accepted", "corrected", "cancelled"
+RECEIVED = "received"  # the acknowledgement of a type the source decides on later
+DECISIONS = "spp-decisions"  # the consultation of the decisions (OCMWCPASListOfAttestation)
+DECISION_MUTATION = "spp-decision"
 RECENT_DAYS = 365  # a one-off allowance (no end date) counts as received for a year
 
 _TABLES: dict[str, Table] = {}
@@ -59,6 +64,8 @@ def attach(metadata: MetaData, kind: str) -> None:
         Column("data", Text, nullable=False),  # the declaration's data, as JSON
         Column("event_id", String(60), nullable=False),
         Column("updated_at", DateTime(timezone=True), nullable=False),
+        Column("ticket", String(64), nullable=True),  # the hub's ticket of the last step
+        Column("decision", Text, nullable=True),  # the decision on this version, as JSON
         UniqueConstraint("declarant", "type", "reference"),
     )
 
@@ -74,6 +81,7 @@ class Received:
 
     answer: dict[str, Any]
     change: dict[str, Any] | None = None
+    pending: tuple[int, int] | None = None  # (row id, version) the source decides on later
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +92,7 @@ class _Asked:
     declarant: str
     reference: str
     data: dict[str, Any] | None
+    ticket: str | None = None
 
 
 def parse_declaration(body: bytes) -> _Asked:
@@ -102,7 +111,8 @@ def parse_declaration(body: bytes) -> _Asked:
     return _Asked(kind=default_types().get(str(document.get("type"))), action=action,
                   niss=parse_niss(str(document.get("niss"))).value,
                   declarant=_text(document, "declarant"), reference=_text(document, "reference"),
-                  data=data if action != Action.CANCEL else None)
+                  data=data if action != Action.CANCEL else None,
+                  ticket=str(document.get("ticket"))[:64] if document.get("ticket") else None)
 
 
 def _text(document: Mapping[str, Any], name: str) -> str:
@@ -136,37 +146,53 @@ def _first(connection: Connection, declarations: Table, asked: _Asked, now: dt.d
     row = {"declarant": asked.declarant, "type": asked.kind.code,
            "reference": asked.reference, "niss": asked.niss, "version": 1, "state": ACCEPTED,
            "data": orjson.dumps(asked.data).decode(), "updated_at": now,
-           "event_id": f"{asked.kind.code}-{uuid.uuid4().hex[:20]}"}
-    connection.execute(insert(declarations).values(row))
-    return Received(_answer(row, duplicate=False), _change(asked.kind, row, "set"))
+           "event_id": f"{asked.kind.code}-{uuid.uuid4().hex[:20]}", "ticket": asked.ticket,
+           "decision": None}
+    inserted = connection.execute(insert(declarations).values(row)).inserted_primary_key
+    row["id"] = inserted[0] if inserted else None
+    return Received(_answer(row, duplicate=False, kind=asked.kind),
+                    _change(asked.kind, row, "set"), _pending(asked.kind, row))
 
 
 def _again(connection: Connection, declarations: Table, row: dict[str, Any], asked: _Asked,
            now: dt.datetime) -> Received:
     held = orjson.loads(row["data"])
     if asked.action == Action.CANCEL and row["state"] == CANCELLED:
-        return Received(_answer(row, duplicate=True))
+        return Received(_answer(row, duplicate=True, kind=asked.kind))
     if asked.action != Action.CANCEL and row["state"] == CANCELLED:
         raise DeclarationConflict(f"The {asked.kind.code} {asked.reference} was cancelled; "
                                   "declare a new one under another reference.")
     if asked.action != Action.CANCEL and asked.data == held:
-        return Received(_answer(row, duplicate=True))
+        return Received(_answer(row, duplicate=True, kind=asked.kind))
     if asked.action == Action.DECLARE:
         raise DeclarationConflict(f"The {asked.kind.code} {asked.reference} was declared with "
                                   "other data; send a correction to change it.")
     state = CANCELLED if asked.action == Action.CANCEL else CORRECTED
     changes = {"version": row["version"] + 1, "state": state, "updated_at": now,
-               "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode()}
+               "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode(),
+               "ticket": asked.ticket, "decision": None}
     connection.execute(update(declarations).where(declarations.c.id == row["id"])
                        .values(changes))
     row.update(changes)
-    return Received(_answer(row, duplicate=False),
-                    _change(asked.kind, row, "cancel" if state == CANCELLED else "set"))
+    return Received(_answer(row, duplicate=False, kind=asked.kind),
+                    _change(asked.kind, row, "cancel" if state == CANCELLED else "set"),
+                    _pending(asked.kind, row))
 
 
-def _answer(row: Mapping[str, Any], *, duplicate: bool) -> dict[str, Any]:
-    return {"state": row["state"], "version": row["version"], "duplicate": duplicate,
-            "event_id": row["event_id"]}
+def _answer(row: Mapping[str, Any], *, duplicate: bool, kind: DeclarationType
+            ) -> dict[str, Any]:
+    """The source's answer; a type it decides on later is only ``received`` (its decision,
+    once taken, comes with the answer to a resubmission)."""
+    later = kind.decision is not None and row["state"] != CANCELLED
+    answer = {"state": RECEIVED if later else row["state"], "version": row["version"],
+              "duplicate": duplicate, "event_id": row["event_id"]}
+    if kind.decision is not None:
+        answer["decision"] = orjson.loads(row["decision"]) if row.get("decision") else None
+    return answer
+
+
+def _pending(kind: DeclarationType, row: Mapping[str, Any]) -> tuple[int, int] | None:
+    return (int(row["id"]), int(row["version"])) if kind.decision is not None else None
 
 
 def _change(kind: DeclarationType, row: Mapping[str, Any], action: str) -> dict[str, Any] | None:
@@ -184,10 +210,96 @@ def _change(kind: DeclarationType, row: Mapping[str, Any], action: str) -> dict[
                      "action": action}}
 
 
+# --- deciding ----------------------------------------------------------------------------------
+def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
+           ) -> dict[str, Any] | None:
+    """Decide on one version of a declaration (the rules of its type), keep the decision and
+    return the ``spp-decision`` mutation for the declarant; None when a later version
+    superseded it (that one is decided in turn)."""
+    declarations = table(kind)
+    row_id, version = pending
+    with engine.begin() as connection:
+        row = connection.execute(select(declarations).where(
+            declarations.c.id == row_id)).mappings().first()
+        if row is None or row["version"] != version or row["decision"] is not None:
+            return None
+        declared = default_types().get(row["type"])
+        decision = (decisions.cancelled() if row["state"] == CANCELLED
+                    else decisions.decide(_rule(declared), _asked(connection, declarations,
+                                                                  declared, dict(row))))
+        decision.update(decided_on=now.date().isoformat(), ticket=row["ticket"],
+                        decision_id=f"{row['event_id']}/{version}")
+        connection.execute(update(declarations).where(declarations.c.id == row_id)
+                           .values(decision=orjson.dumps(decision).decode()))
+    return {"type": DECISION_MUTATION, "niss": row["niss"],
+            "source_id": decision["decision_id"], "effective_date": decision["decided_on"],
+            "data": {"cpas": row["declarant"], "type": row["type"],
+                     "reference": row["reference"], "version": version, "decision": decision}}
+
+
+def _rule(kind: DeclarationType) -> decisions.DecisionRule:
+    assert kind.decision is not None  # only a type with a decision is ever pending
+    return kind.decision
+
+
+def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
+           row: Mapping[str, Any]) -> decisions.Asked:
+    others = [_held(dict(r)) for r in connection.execute(select(declarations).where(
+        declarations.c.niss == row["niss"], declarations.c.type == kind.code)).mappings()]
+    files = connection.execute(select(func.count(declarations.c.niss.distinct())).where(
+        declarations.c.declarant == row["declarant"], declarations.c.type == kind.code,
+        declarations.c.state != CANCELLED)).scalar_one()
+    data = orjson.loads(row["data"])
+    grant, grant_period = None, None
+    rests_on = _rule(kind).rests_on
+    if rests_on is not None:
+        found = connection.execute(select(declarations).where(
+            declarations.c.declarant == row["declarant"], declarations.c.type == rests_on.type,
+            declarations.c.reference == str(data.get(rests_on.field)),
+            declarations.c.niss == row["niss"])).mappings().first()
+        grant = _held(dict(found)) if found is not None else None
+        grant_period = default_types().get(rests_on.type).bounds()
+    return decisions.Asked(type=kind.code, declarant=row["declarant"],
+                           reference=row["reference"], data=data, period=kind.bounds(),
+                           others=others, files=int(files), grant=grant,
+                           grant_period=grant_period)
+
+
+def _held(row: Mapping[str, Any]) -> decisions.Held:
+    return decisions.Held(declarant=row["declarant"], type=row["type"],
+                          reference=row["reference"], state=row["state"],
+                          data=orjson.loads(row["data"]),
+                          decision=orjson.loads(row["decision"]) if row["decision"] else None)
+
+
+def _decisions(connection: Connection, request: SourceRequest, _: SourceIdentity
+               ) -> SourceAnswer:
+    """``spp-decisions``: the asking CPAS's own declarations on the person, with the
+    decisions; narrowed by ``type`` and ``reference``."""
+    declarations = table(SPP_IS)
+    decided = [t.code for t in default_types().all() if t.decision is not None]
+    query = select(declarations).where(
+        declarations.c.niss == request.niss, declarations.c.declarant == (request.client or ""),
+        declarations.c.type.in_(decided))
+    for name in ("type", "reference"):
+        if request.parameters.get(name):
+            query = query.where(declarations.c[name] == str(request.parameters[name]))
+    rows = connection.execute(query.order_by(declarations.c.id)).mappings().all()
+    listed = [{"type": r["type"], "reference": r["reference"], "version": r["version"],
+               "state": r["state"], "data": orjson.loads(r["data"]),
+               "decision": orjson.loads(r["decision"]) if r["decision"] else None}
+              for r in rows]
+    one = listed[0] if request.parameters.get("reference") and listed else {}
+    return found({"cpas": request.client, "type": one.get("type"),
+                  "reference": one.get("reference"), "version": one.get("version"),
+                  "decision": one.get("decision"), "declarations": listed})
+
+
 # --- consulting --------------------------------------------------------------------------------
 def handlers(kind: str) -> dict[str, Handler]:
     """The consultation services a kind of source answers from the declarations it keeps."""
-    return {name: _handler(kind, name) for name in DECLARED_SERVICES.get(kind, ())}
+    return {name: _decisions if name == DECISIONS else _handler(kind, name)
+            for name in DECLARED_SERVICES.get(kind, ())}
 
 
 def _handler(kind: str, service: str) -> Handler:

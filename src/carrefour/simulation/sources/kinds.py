@@ -82,6 +82,6 @@ def record_tables(kind: str) -> tuple[str, ...]:
 # The kinds of source that receive declarations (``POST /v1/declare``, the declaration types of
 # ``carrefour/declarations/types.toml``) and the consultation services answered from them.
 DECLARED_SERVICES: dict[str, tuple[str, ...]] = {
-    SPP_IS: ("living-wages", "heating-allowances", "water-allowances"),
+    SPP_IS: ("living-wages", "heating-allowances", "water-allowances", "spp-decisions"),
     FAMILY_ALLOWANCE: ("family-allowance-advances",),
 }
