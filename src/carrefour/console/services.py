@@ -163,5 +163,5 @@ def capacity_label(sector: int | None, code: int | None, language: str) -> str:
     found = reference.quality_code(sector, code) if sector is not None else None
     if found is None:
         return str(code)
-    label = found.label_nl if language == "nl" else found.label_fr
+    label = {"nl": found.label_nl, "de": found.label_de}.get(language, found.label_fr)
     return f"{code} — {label.capitalize()}"

@@ -2,6 +2,10 @@
 postal codes.
 
 Read lazily on first use (never at import time) from the CSV files beside this module.
+
+The quality codes' French and Dutch labels are those of the official list, which has no German;
+their German labels (``label_de``) are Carrefour's own translation, in the administrative usage
+of the German-speaking Community (ÖSHZ, LfA, ENSS, EGB...).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class QualityCode:
     code: int
     label_fr: str
     label_nl: str
+    label_de: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +92,7 @@ def quality_codes() -> dict[tuple[int | None, int], QualityCode]:
     for r in _rows("quality_codes.csv"):
         key_sector = int(r["sector"]) if r["sector"] else None
         codes[(key_sector, int(r["code"]))] = QualityCode(
-            key_sector, int(r["code"]), r["label_fr"], r["label_nl"]
+            key_sector, int(r["code"]), r["label_fr"], r["label_nl"], r["label_de"]
         )
     return codes
 
