@@ -117,6 +117,9 @@ class Settings:
     # The journal's archive (closed months in Parquet) that the statistics read with the live
     # journal; None: ``archive`` in the data folder.
     archive_dir: Path | None = None
+    # ``carrefour serve``: a worker whose event loop has not beaten for this long is killed
+    # and replaced (carrefour.heartbeat).
+    worker_heartbeat_timeout_seconds: float = 30.0
 
     @property
     def journal_archive_dir(self) -> Path:
@@ -144,6 +147,7 @@ class Settings:
             auth_hash_queue=env.auth_hash_queue,
             observability=ObservabilitySettings.of(env),
             archive_dir=env.archive_dir or env.data_dir / "archive",
+            worker_heartbeat_timeout_seconds=env.worker_heartbeat_timeout,
         )
 
 
