@@ -117,6 +117,9 @@ class Settings:
     # The journal's archive (closed months in Parquet) that the statistics read with the live
     # journal; None: ``archive`` in the data folder.
     archive_dir: Path | None = None
+    # ``carrefour serve``: a worker whose event loop has not beaten for this long is killed
+    # and replaced (carrefour.heartbeat).
+    worker_heartbeat_timeout_seconds: float = 30.0
 
     @property
     def journal_archive_dir(self) -> Path:
@@ -150,6 +153,7 @@ class Settings:
             archive_dir=env.archive_dir or env.data_dir / "archive",
             lists_retention_seconds=env.lists_retention,
             lists_every_seconds=env.lists_every,
+            worker_heartbeat_timeout_seconds=env.worker_heartbeat_timeout,
         )
 
 

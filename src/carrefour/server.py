@@ -2,18 +2,23 @@
 
 The parent process binds the socket and starts the workers; a worker that dies (killed, a
 fatal signal such as SIGBUS, an exit) is logged with how it ended and replaced at once. A
-worker that fails before it started serving stops the parent instead: it would fail the same
-way on every restart."""
+worker that is alive but hung (stopped, stuck: its event loop silent, see
+:mod:`carrefour.heartbeat`) for longer than ``CARREFOUR_WORKER_HEARTBEAT_TIMEOUT`` is killed
+and replaced. A worker that fails before it started serving stops the parent instead: it
+would fail the same way on every restart."""
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import multiprocessing
 import os
 import shutil
 import signal
 import sys
+import tempfile
 from pathlib import Path
+from socket import socket
 
 import uvicorn
 from fastapi import FastAPI
@@ -21,6 +26,7 @@ from uvicorn.supervisors import Multiprocess
 from uvicorn.supervisors.multiprocess import Process
 
 from carrefour.db import build_engine
+from carrefour.heartbeat import HEARTBEAT_DIR, HeartbeatWatch, beat_file, with_heartbeat
 from carrefour.observability import logs
 from carrefour.observability.metrics import MULTIPROCESS_DIR
 
@@ -28,7 +34,7 @@ STARTUP_FAILURE = getattr(uvicorn.config, "STARTUP_FAILURE", 3)  # a worker's ex
 
 log = logging.getLogger("uvicorn.error")  # uvicorn's own handler: shown at level warning
 WORKER_HEALTHCHECK_SECONDS = 30  # a new worker must be ready within it on a restart (SIGHUP)
-
+WORKER_STARTUP_SECONDS = 120  # a new worker's first heartbeat must come within it
 
 
 def hub_app() -> FastAPI:
@@ -40,7 +46,11 @@ def hub_app() -> FastAPI:
     die_with_parent()
     settings = Settings.from_env()
     logs.configure(settings.observability)
-    return create_app(build_hub(settings))
+    app = create_app(build_hub(settings))
+    if folder := os.environ.get(HEARTBEAT_DIR):
+        file = beat_file(Path(folder), os.getpid())
+        app = with_heartbeat(app, file, timeout=settings.worker_heartbeat_timeout_seconds)
+    return app
 
 
 PR_SET_PDEATHSIG = 1
@@ -49,35 +59,61 @@ PR_SET_PDEATHSIG = 1
 def die_with_parent() -> None:
     """A worker whose supervisor was killed (``kill -9``) is killed too, as it would have been
     when it ran in the supervisor's process: no orphan keeps the port or the database."""
-    parent = os.getppid()
+    supervisor = multiprocessing.parent_process()  # the pid it was started by
+    parent = supervisor.pid if supervisor is not None else os.getppid()
     if sys.platform.startswith("linux"):
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent:  # the supervisor died before the request was made
-        os.kill(os.getpid(), signal.SIGKILL)
+    if os.getppid() != parent:  # the supervisor died before the request was made (the
+        os.kill(os.getpid(), signal.SIGKILL)  # worker still importing the hub, say)
 
 
 class Supervisor(Multiprocess):
-    """uvicorn's supervisor, saying how each dead worker ended before it replaces it; a worker
-    that failed before serving stops the supervisor."""
+    """uvicorn's supervisor, saying how each dead worker ended before it replaces it, and
+    killing and replacing a worker whose heartbeat is overdue; a worker that failed before
+    serving stops the supervisor."""
+
+    def __init__(self, config: uvicorn.Config, sockets: list[socket], *,
+                 heartbeats: HeartbeatWatch) -> None:
+        super().__init__(config, sockets)
+        self.heartbeats = heartbeats
 
     def keep_subprocess_alive(self) -> None:
+        self.heartbeats.keep(worker.pid for worker in self.processes if worker.pid)
         for index, worker in enumerate(self.processes):
             if self.should_exit.is_set():
                 return
-            if worker.process.is_alive():  # not pinged: a worker still importing the hub on
-                continue  # a loaded machine is slow to answer, not dead
-            worker.join()
-            worker.parent_conn.close()
-            worker.child_conn.close()
-            if worker.exitcode == STARTUP_FAILURE:
-                log.error("hub worker [%s] failed to start; stopping", worker.pid)
-                self.should_exit.set()
-                return
-            log.error("hub worker [%s] died (%s); starting a new one", worker.pid,
-                      ended(worker.exitcode))
+            if not self._to_replace(worker):
+                continue
+            self.heartbeats.forget(worker.pid or 0)
             replacement = Process(self.config, self.sockets)
             replacement.start()
             self.processes[index] = replacement
+
+    def _to_replace(self, worker: Process) -> bool:
+        # Not pinged (uvicorn's ping thread answers even when the event loop is stuck): the
+        # heartbeat comes from the loop, and a worker still starting has time to beat.
+        if worker.process.is_alive():
+            return self._hung(worker)
+        worker.join()
+        worker.parent_conn.close()
+        worker.child_conn.close()
+        if worker.exitcode == STARTUP_FAILURE:
+            log.error("hub worker [%s] failed to start; stopping", worker.pid)
+            self.should_exit.set()
+            return False
+        log.error("hub worker [%s] died (%s); starting a new one", worker.pid,
+                  ended(worker.exitcode))
+        return True
+
+    def _hung(self, worker: Process) -> bool:
+        silent = self.heartbeats.overdue(worker.pid or 0)
+        if silent is None:
+            return False
+        worker.kill()  # SIGKILL: a stopped worker cannot act on SIGTERM
+        worker.join()
+        log.error("hub worker [%s] silent for %.1f s (heartbeat timeout %g s); killed, "
+                  "starting a new one", worker.pid, silent, self.heartbeats.timeout)
+        return True
 
 
 def ended(exitcode: int | None) -> str:
@@ -117,7 +153,12 @@ def run_hub(*, host: str, port: int, workers: int = 1, database_url: str | None 
         log_config=None,  # the hub's own logging (carrefour.observability.logs)
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
-    Supervisor(config, sockets=[config.bind_socket()]).run()
+    with tempfile.TemporaryDirectory(prefix="carrefour-heartbeat-") as folder:
+        os.environ[HEARTBEAT_DIR] = folder  # the workers' beats, one file each
+        heartbeats = HeartbeatWatch(Path(folder),
+                                    timeout=settings.worker_heartbeat_timeout_seconds,
+                                    startup=WORKER_STARTUP_SECONDS)
+        Supervisor(config, [config.bind_socket()], heartbeats=heartbeats).run()
 
 
 def share_metrics(folder: Path) -> None:

@@ -83,6 +83,8 @@ class EnvironmentSettings(BaseSettings):
     service_name: str = Field(default="carrefour-hub", min_length=1, max_length=100)
     # --- the journal's archive and the data warehouse ------------------------------------------
     archive_dir: Path | None = None
+    # --- the supervisor of ``carrefour serve`` -------------------------------------------------
+    worker_heartbeat_timeout: float = Field(default=30.0, ge=1, le=3_600)
 
 
 class _GivenSettings(EnvironmentSettings):

@@ -1,10 +1,11 @@
 """``carrefour serve``: it refuses to start, in one line, on a database it could not serve
 (missing, not initialised, files this user may not write), and it supervises its workers: a
-worker that dies is logged with how it ended and replaced."""
+worker that dies is logged with how it ended and replaced, and so is one that hangs."""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -28,9 +29,10 @@ SECRET = "serve-test-token-secret-0123456789abcdef"
 
 
 def _serve(env: dict[str, str], *, port: int, prefix: tuple[str, ...] = (),
-           ) -> subprocess.Popen[str]:
+           options: tuple[str, ...] = ()) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*prefix, sys.executable, "-m", "carrefour.cli", "serve", "--port", str(port)],
+        [*prefix, sys.executable, "-m", "carrefour.cli", "serve", "--port", str(port),
+         *options],
         env={**os.environ, "CARREFOUR_TOKEN_SECRET": SECRET, **env}, text=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
@@ -164,7 +166,7 @@ def _wait_for_worker(port: int, *, other_than: int | None = None, timeout: float
 def test_a_worker_that_dies_is_logged_and_replaced(engine: Engine, tmp_path: Path) -> None:
     port = free_port()
     hub = _serve({"CARREFOUR_DATABASE_URL": str(engine.url.render_as_string(False)),
-                  "CARREFOUR_DATA_DIR": str(tmp_path)}, port=port)
+                  "CARREFOUR_DATA_DIR": str(tmp_path), "TMPDIR": str(tmp_path)}, port=port)
     try:
         first = _wait_for_worker(port)
         os.kill(first, signal.SIGBUS)  # what a read-only -shm did to the hub
@@ -175,10 +177,14 @@ def test_a_worker_that_dies_is_logged_and_replaced(engine: Engine, tmp_path: Pat
         _out, err = hub.communicate(timeout=60)
     assert second != first
     assert f"hub worker [{first}] died (signal SIGBUS); starting a new one" in err, err
+    _wait_until_ended(second)
+
+
+def _wait_until_ended(worker: int) -> None:
     deadline = time.monotonic() + 10
-    while _running(second) and time.monotonic() < deadline:
+    while _running(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _running(second), "the worker outlived its supervisor"
+    assert not _running(worker), "the worker outlived its supervisor"
 
 
 def _running(pid: int) -> bool:
@@ -187,3 +193,48 @@ def _running(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return "State:\tZ" not in status  # a zombie has ended; only its exit status is left
+
+
+def _workers(supervisor: int) -> set[int]:
+    """The pids of a supervisor's workers (its children but multiprocessing's resource
+    tracker)."""
+    children = Path(f"/proc/{supervisor}/task/{supervisor}/children").read_text().split()
+    return {int(pid) for pid in children
+            if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()}
+
+
+def _replacement(port: int, supervisor: int, *, of: int, others: set[int],
+                 timeout: float = 90) -> int:
+    """The pid of the worker started in place of ``of``, the hub answering all the while."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert _live(port) is not None, "the hub stopped answering while a worker hung"
+        new = _workers(supervisor) - others - {of}
+        if new:
+            return new.pop()
+        time.sleep(0.2)
+    raise AssertionError(f"hub worker [{of}] was not replaced")
+
+
+@pytest.mark.slow
+def test_a_hung_worker_is_killed_logged_and_replaced(engine: Engine, tmp_path: Path) -> None:
+    port = free_port()
+    hub = _serve({"CARREFOUR_DATABASE_URL": str(engine.url.render_as_string(False)),
+                  "CARREFOUR_DATA_DIR": str(tmp_path), "TMPDIR": str(tmp_path),
+                  "CARREFOUR_WORKER_HEARTBEAT_TIMEOUT": "2"},
+                 port=port, options=("--workers", "2"))
+    try:
+        hung = _wait_for_worker(port)
+        others = _workers(hub.pid) - {hung}
+        assert len(others) == 1
+        os.kill(hung, signal.SIGSTOP)  # alive, but its event loop answers nothing
+        _wait_for_worker(port, other_than=hung)  # the other worker has started serving
+        replacement = _replacement(port, hub.pid, of=hung, others=others)
+        assert _running(replacement)
+        assert not _running(hung)
+    finally:
+        hub.kill()  # at once: the replacement may still be importing the hub
+        _out, err = hub.communicate(timeout=60)
+    _wait_until_ended(replacement)
+    assert re.search(rf"hub worker \[{hung}\] silent for \d+\.\d s \(heartbeat timeout 2 s\); "
+                     "killed, starting a new one", err), err

@@ -24,12 +24,13 @@ def test_the_values_reach_the_parts_of_the_hub(tmp_path: Path) -> None:
     settings = Settings.from_env({
         "CARREFOUR_DATA_DIR": str(tmp_path), "CARREFOUR_TOKEN_SECRET": "s" * 32,
         "CARREFOUR_TOKEN_TTL": "60", "CARREFOUR_METRICS_TOKEN": "m" * 20,
-        "CARREFOUR_JOURNAL_CHECKPOINT_EVERY": "7",
+        "CARREFOUR_JOURNAL_CHECKPOINT_EVERY": "7", "CARREFOUR_WORKER_HEARTBEAT_TIMEOUT": "2.5",
     })
     assert settings.database_url == f"sqlite:///{tmp_path / 'carrefour.sqlite3'}"
     assert settings.token_ttl_seconds == 60
     assert settings.observability.metrics_token == "m" * 20
     assert settings.journal is not None and settings.journal.checkpoint_every == 7
+    assert settings.worker_heartbeat_timeout_seconds == 2.5
     assert DeliveryPolicy.from_env({"CARREFOUR_SIGNAL_WORKER": "no"}).enabled is False
 
 
@@ -41,6 +42,7 @@ def test_an_empty_value_is_as_if_unset() -> None:
 @pytest.mark.parametrize(("environ", "named"), [
     ({"CARREFOUR_AUTH_HASH_THREADS": "0"}, "CARREFOUR_AUTH_HASH_THREADS='0'"),
     ({"CARREFOUR_TRACING": "zipkin"}, "CARREFOUR_TRACING='zipkin'"),
+    ({"CARREFOUR_WORKER_HEARTBEAT_TIMEOUT": "0"}, "CARREFOUR_WORKER_HEARTBEAT_TIMEOUT='0'"),
     ({"CARREFOUR_METRICS_TOKEN": "short"}, "at least 16 characters"),
     ({"CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS": "10.0.0.0/99"}, "CARREFOUR_SIGNAL_ALLOWED"),
 ])
