@@ -202,7 +202,11 @@ class DeliberationIn(Strict):
     reference: str = Field(min_length=3, max_length=40, examples=["CSI/22/123"])
     title: str = Field(min_length=1, max_length=300)
     client_kind: str = Field(min_length=1, max_length=40)
-    quality_codes: list[QualityCode] = Field(min_length=1, max_length=1000)
+    quality_codes: list[QualityCode] = Field(
+        max_length=1000,
+        description="The capacities (quality codes of the client's file) the grant allows; "
+        "empty for a grant by area (the lists), under which no consultation goes.",
+    )
     service: Name
     fields: list[Name] = Field(min_length=1, max_length=200)
     valid_from: dt.date
