@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 
 from sqlalchemy import Engine
 
@@ -36,6 +36,7 @@ from carrefour.lists.services import Lists, list_policy, shipped_definitions
 from carrefour.observability.metrics import HubMetrics
 from carrefour.observability.outbox import OutboxCollector
 from carrefour.observability.tracing import Tracing, build_tracing
+from carrefour.research.services import Research, research_policy
 from carrefour.rights.engine import RightsEngine
 from carrefour.rights.services import Rights, rules_in_force
 from carrefour.rights.source import RightsSource
@@ -69,6 +70,7 @@ class Hub:
     declarations: Declarations
     rights: Rights
     lists: Lists
+    research: Research
     owns_engine: bool = True  # an engine handed in by the caller is the caller's to dispose
     metrics: HubMetrics = field(default_factory=HubMetrics)
     tracing: Tracing = field(default_factory=Tracing)
@@ -174,6 +176,8 @@ def build_hub(
         rights=Rights(engine=engine, reference_cache=reference, journal=journal, rules=rules,
                       today=today),
         lists=build_lists(settings, engine, reference, journal, catalogue, today),
+        research=Research(engine=engine, reference_cache=reference, journal=journal,
+                          policy=cache(partial(research_policy, settings)), today=today),
         owns_engine=owns_engine, metrics=metrics, tracing=tracing,
     )
 

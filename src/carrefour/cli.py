@@ -13,6 +13,7 @@ from carrefour.directory.cli import institution_app, reference_app
 from carrefour.journal.cli import app as journal_app
 from carrefour.lists.cli import app as lists_app
 from carrefour.lists.cli import onboard_command
+from carrefour.research.cli import app as research_app
 from carrefour.rights.cli import app as rights_app
 from carrefour.signal.cli import app as signal_app
 from carrefour.signal.cli import deliver as deliver_command
@@ -37,6 +38,9 @@ app.add_typer(rights_app, name="rights", help="Derived rights: what-if of a chan
 # lists and quick onboarding
 app.add_typer(lists_app, name="lists", help="Lists: check the definitions, produce a list now.")
 app.command("onboard")(onboard_command)
+# research extracts
+app.add_typer(research_app, name="research", help="Research extracts: register a project, "
+              "show one.")
 console = Console()
 
 DatabaseUrl = Annotated[

@@ -128,6 +128,16 @@ class Settings:
     # lists' schedule (0: none; lists are then produced on demand only).
     lists_retention_seconds: float = 2_592_000.0
     lists_every_seconds: float = 0.0
+    # Research extracts: the secret each project's pseudonym key is derived from (else the key
+    # file, by default ``research-key`` in the data folder, created on first use, mode 0600),
+    # and the fewest persons a released cell may count.
+    research_key: str | None = None
+    research_key_file: Path | None = None
+    research_min_cell: int = 5
+
+    @property
+    def research_key_path(self) -> Path:
+        return self.research_key_file or self.data_dir / "research-key"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +164,9 @@ class Settings:
             lists_retention_seconds=env.lists_retention,
             lists_every_seconds=env.lists_every,
             worker_heartbeat_timeout_seconds=env.worker_heartbeat_timeout,
+            research_key=env.research_key,
+            research_key_file=env.research_key_file,
+            research_min_cell=env.research_min_cell,
         )
 
 

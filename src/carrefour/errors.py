@@ -382,6 +382,52 @@ class UnknownStatistics(InvalidInput):
     title = "There are no such statistics"
 
 
+# --- research extracts (carrefour/research) --------------------------------------------------
+class InvalidResearchProject(InvalidInput):
+    """A research project refused at registration: its id, statuses, period or budget."""
+
+    code = "invalid-research-project"
+    title = "The research project is not valid"
+
+
+class UnknownResearchVariable(InvalidInput):
+    code = "unknown-research-variable"
+    title = "The variable is not a research variable of the project"
+
+
+class InvalidEpsilon(InvalidInput):
+    code = "invalid-epsilon"
+    title = "The privacy parameter epsilon is not valid"
+
+
+class UnknownResearchProject(NotFound):
+    code = "unknown-research-project"
+    title = "There is no such research project"
+
+
+class NotProjectResearcher(Forbidden):
+    code = "not-project-researcher"
+    title = "The research project belongs to another institution"
+
+
+class ResearchNotGranted(NoDeliberation):
+    code = "research-not-granted"
+    title = "No valid deliberation grants this research use of the data"
+
+
+class PrivacyBudgetExceeded(Conflict):
+    code = "privacy-budget-exceeded"
+    title = "The release would exceed the research project's privacy budget"
+
+
+class AllCellsSuppressed(CarrefourError):
+    """Every cell of a table counts fewer persons than the threshold: no table is released."""
+
+    code = "all-cells-suppressed"
+    status = 422
+    title = "Every cell of the table would be suppressed (too few persons)"
+
+
 ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     CarrefourError,
     InvalidInput,
@@ -441,4 +487,12 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     NotReady,
     InvalidGrouping,  # the data warehouse
     UnknownStatistics,
+    InvalidResearchProject,  # research extracts
+    UnknownResearchVariable,
+    InvalidEpsilon,
+    UnknownResearchProject,
+    NotProjectResearcher,
+    ResearchNotGranted,
+    PrivacyBudgetExceeded,
+    AllCellsSuppressed,
 )

@@ -83,6 +83,10 @@ class EnvironmentSettings(BaseSettings):
     service_name: str = Field(default="carrefour-hub", min_length=1, max_length=100)
     # --- the journal's archive and the data warehouse ------------------------------------------
     archive_dir: Path | None = None
+    # --- research extracts ----------------------------------------------------------------------
+    research_key: str | None = Field(default=None, min_length=32)
+    research_key_file: Path | None = None
+    research_min_cell: int = Field(default=5, ge=2, le=1_000)
     # --- the supervisor of ``carrefour serve`` -------------------------------------------------
     worker_heartbeat_timeout: float = Field(default=30.0, ge=1, le=3_600)
 

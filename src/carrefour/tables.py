@@ -15,6 +15,7 @@ FEATURE_TABLES = (
     "carrefour.statuses.tables",
     "carrefour.rights.tables",
     "carrefour.lists.tables",  # lists: files per recipient
+    "carrefour.research.tables",  # research extracts: projects, releases
 )
 
 

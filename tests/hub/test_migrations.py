@@ -90,7 +90,7 @@ def test_migrating_twice_changes_nothing(empty_database: Engine) -> None:
     upgrade(empty_database)
     with empty_database.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0013"
+    assert version == "0014"
 
 
 def an_entry() -> JournalEntry:

@@ -29,6 +29,7 @@ from carrefour.lists import routes as lists_routes
 from carrefour.mediprima import routes as mediprima_routes
 from carrefour.observability import routes as observability_routes
 from carrefour.observability.tracing import TracingMiddleware
+from carrefour.research import routes as research_routes
 from carrefour.rights import routes as rights_routes
 from carrefour.signal import routes as signal_routes
 from carrefour.soap import routes as soap_routes
@@ -79,6 +80,7 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.include_router(mediprima_routes.router)
     app.include_router(warehouse_routes.router)  # the data warehouse's statistics
     app.include_router(lists_routes.router)  # lists: mailboxes, production, onboarding
+    app.include_router(research_routes.router)  # research extracts
     openapi.install(app)
     docs.install(app)
     return app

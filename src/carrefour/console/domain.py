@@ -18,8 +18,10 @@ DPO_ROLE = "dpo"
 CITIZEN_ROLE = "citizen"
 CITIZEN_CLIENT = "citizen"  # the journal's client for a citizen's own look-ups
 # The actions that are a consultation of a person's data (what a citizen is shown).
-CONSULTATIONS = frozenset({"consult", "search-result", "list-inclusion"})
+CONSULTATIONS = frozenset({"consult", "search-result", "list-inclusion", "research-inclusion"})
 LIST_INCLUSION = "list-inclusion"  # the person was included in a list sent to the institution
+# The person was included in an extract of a research project of the institution.
+RESEARCH_INCLUSION = "research-inclusion"
 SOURCE_FAILURES = frozenset({"source-unavailable", "source-timeout"})
 
 

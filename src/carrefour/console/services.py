@@ -122,7 +122,12 @@ def consulted(
 
 
 def _what(hub: Hub, entry: JournalEntry, language: str) -> str:
-    """The service consulted; for a list, "Included in the list" and the list's title."""
+    """The service consulted; for a list, "Included in the list" and the list's title; for
+    a research extract, "Included in a research extract" and the project's id (nothing of
+    what the extract held)."""
+    if entry.action == domain.RESEARCH_INCLUSION:
+        project = (entry.reference or "").split(":")[1:2]
+        return f"{gettext(language, 'Included in a research extract')}: {''.join(project)}"
     if entry.action != domain.LIST_INCLUSION:
         return service_title(hub, entry.service, language)
     name = (entry.reference or "").split(":")[1:2]

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     DELIBERATION = "deliberation"  # key: reference|client_kind|service
     AVAILABILITY = "availability"  # key: service|source_kind
     SUBSCRIPTION = "subscription"  # key: the subscription's id
+    RESEARCH_PROJECT = "research-project"  # key: the project's id
 
 
 OPERATOR_ROLE = "operator"
