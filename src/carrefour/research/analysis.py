@@ -65,14 +65,15 @@ class Population:
         self._db = duckdb.connect()
         self._db.register("records_arrow", _records_table(records))
         self._db.register("persons_arrow", _persons_table(persons))
-        columns = ", ".join(f"{_EXPRESSIONS[v]} AS {v}" for v in variables)
+        bounds = {"$first": f"DATE '{period.start.isoformat()}'",
+                  "$last": f"DATE '{period.end.isoformat()}'"}  # dates: no quoting needed
+        columns = ", ".join(f"{_bind(_EXPRESSIONS[v], bounds)} AS {v}" for v in variables)
         self._db.execute(f"""
             CREATE TABLE population AS
             SELECT p.niss, p.pseudonym{', ' if columns else ''}{columns}
             FROM (SELECT * FROM records_arrow QUALIFY row_number() OVER (
                       PARTITION BY niss ORDER BY starts_on, status, event_id) = 1) r
-            JOIN persons_arrow p ON p.niss = r.niss""",
-            {"first": period.start, "last": period.end})
+            JOIN persons_arrow p ON p.niss = r.niss""")
         self._db.unregister("records_arrow")
         self._db.unregister("persons_arrow")
 
@@ -103,6 +104,12 @@ class Population:
         names = ", ".join(variables)
         return self._db.execute(f"SELECT {names}, count(*) FROM population GROUP BY ALL "
                                 "ORDER BY ALL").fetchall()
+
+
+def _bind(expression: str, bounds: dict[str, str]) -> str:
+    for name, literal in bounds.items():
+        expression = expression.replace(name, literal)
+    return expression
 
 
 def _records_table(records: Sequence[Record]) -> pa.Table:
