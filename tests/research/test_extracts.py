@@ -117,6 +117,7 @@ def test_who_consulted_shows_the_inclusion_in_a_research_extract(net: ResearchNe
     (line,) = consulted(net.hub, snapshot, BRUSSELS[0], language="fr", today=dt.date.today())
     assert line.institution == "uni-a"
     assert line.service == "Inclus dans un extrait de recherche: P1"
+    assert line.purpose == "Research on temporary unemployment"  # the deliberation's title
 
 
 def test_another_institution_is_refused_the_projects_extract(net: ResearchNet) -> None:

@@ -3,8 +3,11 @@ from the project's budget, and the release that would exceed it is refused."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
+from carrefour.research import repository
 from carrefour.research.privacy import laplace_counts, privacy_loss
 from tests.research.conftest import BRUSSELS, LIEGE, ResearchNet
 
@@ -76,3 +79,16 @@ def test_opendp_says_a_release_costs_at_most_its_epsilon() -> None:
     for epsilon in (0.1, 0.3, 0.7, 1.0, 2.5):
         assert privacy_loss(epsilon) <= epsilon
     assert all(n >= 0 for n in laplace_counts([0] * 50, 0.01))
+
+
+def test_releases_at_once_never_spend_more_than_the_budget(net: ResearchNet) -> None:
+    assert net.register("P1", epsilon=1.0).status_code == 201
+
+    def spend() -> bool:
+        with net.engine.begin() as connection:
+            return repository.spend(connection, "P1", 300_000)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        done = list(pool.map(lambda _: spend(), range(8)))
+    assert done.count(True) == 3  # 3 x 0.3 fit in 1.0, a fourth does not
+    assert net.spent("P1") == 900_000

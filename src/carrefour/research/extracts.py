@@ -214,11 +214,13 @@ def _cell(variables: Sequence[Variable], row: Sequence[Any]) -> dict[str, Any]:
 def _inclusions(nisses: Sequence[str], project: Project, researcher: Institution,
                 stamp: Stamp, now: dt.datetime) -> list[JournalEntry]:
     """One entry per person included, under their NISS: the researcher as the client, the
-    project and the extract's ticket as the reference (nothing of what was released)."""
+    service the data come from and the deliberation (as a list's inclusions: the warehouse
+    counts them), the project and the extract's ticket as the reference (nothing of what was
+    released)."""
     return [
         JournalEntry(ticket=new_ticket(), occurred_at=now, channel=stamp.act.channel,
                      action=domain.INCLUSION, client=researcher.cbe, end_user_id=None,
-                     end_user_role=None, service=None, niss=niss, quality_code=None,
+                     end_user_role=None, service=domain.SERVICE, niss=niss, quality_code=None,
                      deliberation=project.deliberation, outcome="ok", duration_ms=0.0,
                      reference=f"research:{project.id}:{stamp.ticket}")
         for niss in nisses
