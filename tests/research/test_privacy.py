@@ -86,7 +86,7 @@ def test_releases_at_once_never_spend_more_than_the_budget(net: ResearchNet) -> 
 
     def spend() -> bool:
         with net.engine.begin() as connection:
-            return repository.spend(connection, "P1", 300_000)
+            return repository.spend(connection, "P1", 300_000) is not None
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         done = list(pool.map(lambda _: spend(), range(8)))

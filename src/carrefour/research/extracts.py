@@ -106,9 +106,12 @@ def make(engine: Engine, asked: Asked, policy: Policy, *, researcher: Institutio
     micro = None if asked.epsilon is None else domain.to_micro(asked.epsilon)
     project = asked.project
     with engine.begin() as connection:
-        if micro is not None and not repository.spend(connection, project.id, micro):
-            raise PrivacyBudgetExceeded(f"The research project {project.id} has not enough "
-                                        "privacy budget left for this release.")
+        if micro is not None:
+            spent = repository.spend(connection, project.id, micro)
+            if spent is None:
+                raise PrivacyBudgetExceeded(f"The research project {project.id} has not "
+                                            "enough privacy budget left for this release.")
+            released["budget"] = _budget(project.budget_micro, spent)
         repository.insert_release(connection, {
             "project_id": project.id, "ticket": stamp.ticket, "kind": str(asked.kind),
             "variables": list(asked.variables), "epsilon_micro": micro,
@@ -190,8 +193,7 @@ def _dp_table(population: Population, asked: Asked) -> dict[str, Any]:
     true = {tuple(str(v) for v in row[:-1]): row[-1] for row in population.counts(
         asked.variables)}
     noisy = laplace_counts([true.get(cell, 0) for cell in cells], asked.epsilon)
-    spent = project.spent_micro + domain.to_micro(asked.epsilon)
-    return {"epsilon": asked.epsilon, "budget": _budget(project.budget_micro, spent),
+    return {"epsilon": asked.epsilon, "budget": None,  # what is left once it is spent
             "cells": [_cell(asked.variables, (*cell, n)) for cell, n in zip(cells, noisy,
                                                                              strict=True)]}
 

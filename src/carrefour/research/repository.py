@@ -65,16 +65,18 @@ def _project(row: Mapping[Any, Any]) -> Project:
         created_at=moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC))
 
 
-def spend(connection: Connection, project_id: str, micro: int) -> bool:
+def spend(connection: Connection, project_id: str, micro: int) -> int | None:
     """Add ``micro`` to what the project spent, only if its budget allows it: one statement,
-    so that two releases at once can never both spend the last of the budget."""
+    so that two releases at once can never both spend the last of the budget. What is spent
+    now; None when the budget does not allow it."""
     spent = research_projects.c.spent_micro
     done = connection.execute(update(research_projects).where(
         research_projects.c.id == project_id,
         research_projects.c.budget_micro.is_not(None),
         spent + micro <= research_projects.c.budget_micro,
-    ).values(spent_micro=spent + micro))
-    return done.rowcount == 1
+    ).values(spent_micro=spent + micro).returning(spent))
+    now: int | None = done.scalar_one_or_none()
+    return now
 
 
 def insert_release(connection: Connection, row: Mapping[str, Any]) -> None:
