@@ -53,7 +53,8 @@ def test_closed_months_move_to_hive_parquet_and_verify_across_the_archive(
         ("2026-09", 0, 3), ("2026-10", 0, 4), ("2026-11", 0, 5)]
     assert live(months) == 2  # December is not closed
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet"))
-    assert files == [f"journal/month=2026-{m}/part-0.parquet" for m in ("09", "10", "11")]
+    assert files == [f"{tree}/month=2026-{m}/part-0.parquet"
+                     for tree in ("journal", "persons") for m in ("09", "10", "11")]
     assert pq.read_schema(tmp_path / files[0]).names == [c.name for c in journal_entries.c]
     per_month = duckdb.sql(
         f"SELECT month, count(*) FROM read_parquet('{tmp_path}/journal/*/*.parquet', "
@@ -72,11 +73,26 @@ def test_an_altered_or_lost_archive_file_is_reported(months: Engine, tmp_path: P
     niss[1] = "90010112395"
     pq.write_table(table.set_column(9, ARROW_SCHEMA.field("niss"), [niss]), october)
     altered = verify(months, archive_dir=tmp_path)
-    assert [(p.seq, p.kind) for p in altered.problems][:1] == [(5, "altered")]
+    assert [(p.seq, p.kind) for p in altered.problems][:2] == [(4, "archive-file"),
+                                                               (5, "altered")]
     october.unlink()
     lost = verify(months, archive_dir=tmp_path)
     assert not lost.ok
     assert any("journal/month=2026-10/part-0.parquet" in p.detail for p in lost.problems)
+
+
+def test_an_altered_or_lost_rollup_is_reported(months: Engine, tmp_path: Path) -> None:
+    archive_closed_months(months, tmp_path, now=NOW)
+    rollup = tmp_path / "persons/month=2026-10/part-0.parquet"
+    table = pq.read_table(rollup)
+    pq.write_table(table.slice(1), rollup)  # a person set dropped
+    altered = verify(months, archive_dir=tmp_path)
+    assert [(p.seq, p.kind, p.last_seq) for p in altered.problems] == [(4, "rollup", 7)]
+    assert "was altered" in altered.problems[0].detail
+    rollup.unlink()
+    lost = verify(months, archive_dir=tmp_path)
+    assert [(p.seq, p.kind) for p in lost.problems] == [(4, "rollup")]
+    assert "cannot be read" in lost.problems[0].detail
 
 
 class Interrupted(Exception):

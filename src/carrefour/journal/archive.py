@@ -9,13 +9,18 @@ Each file holds entries of one month (their ``occurred_at`` in UTC), ordered by 
 exactly the columns of the ``journal_entries`` table (:data:`ARROW_SCHEMA`). A month archived
 again later (entries of a closed month journaled late) gets the next part.
 
-Moving a month is all or nothing. The file is written beside the tree (``staging/``), put in
-place, then one transaction records it (``journal_archive``) and deletes the entries it holds;
-only recorded files are part of the archive. A run interrupted before that commit leaves the
-journal as it was and, at most, an unrecorded file, which the next run removes before it
-archives the month again. The chain is untouched: the entries keep their links, the head and
-the checkpoints stay where they are, and :func:`~carrefour.journal.chain.verify` walks the
-archive and the live table together.
+Each part has its rollup, ``persons/month=YYYY-MM/part-<n>.parquet``: the distinct persons per
+kind of exchange, which the statistics read instead of the entries (:mod:`.rollups`); the
+part's Parquet metadata records the rollup's SHA-256.
+
+Moving a month is all or nothing. The files are written beside the tree (``staging/``), put in
+place, then one transaction records the part (``journal_archive``) and deletes the entries it
+holds; only recorded parts, and their rollups, are part of the archive. A run interrupted
+before that commit leaves the journal as it was and, at most, unrecorded files, which the next
+run removes before it archives the month again. The chain is untouched: the entries keep their
+links, the head and the checkpoints stay where they are, and
+:func:`~carrefour.journal.chain.verify` walks the archive and the live table together (and
+checks each part and its rollup against their checksums).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from carrefour.journal import partitions
+from carrefour.journal import partitions, rollups
 from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.settings import read_environment
 
@@ -169,20 +174,26 @@ def archive_month(
     """Move the live entries of ``month`` to its next part, all or nothing."""
     start, after = month_bounds(month)
     part = _next_part(engine, archive_dir, month)
-    staged = archive_dir / STAGING_DIR / f"month={month}-part-{part}.parquet"
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    written = _write_month(engine, staged, start, after, batch_rows=batch_rows)
+    staging = archive_dir / STAGING_DIR
+    staged = (staging / f"month={month}-part-{part}.parquet",
+              staging / f"persons-month={month}-part-{part}.parquet")
+    staging.mkdir(parents=True, exist_ok=True)
+    written = _write_month(engine, staged, month, part, start, after, batch_rows=batch_rows)
     if written.entries == 0:
-        staged.unlink(missing_ok=True)
+        for path in staged:
+            path.unlink(missing_ok=True)
         return MonthArchived(month, part, 0)
-    final = archive_dir / part_path(month, part)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, final)
-    _sync_folder(final.parent)
+    final = (archive_dir / part_path(month, part),
+             archive_dir / rollups.rollup_path(month, part))
+    for source, target in reversed(list(zip(staged, final, strict=True))):  # the rollup first
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        _sync_folder(target.parent)
     try:
         _record_and_delete(engine, month, part, written, start, after)
     except BaseException:
-        final.unlink(missing_ok=True)  # not recorded: not part of the archive
+        for path in final:
+            path.unlink(missing_ok=True)  # not recorded: not part of the archive
         raise
     with engine.begin() as connection:  # PostgreSQL: the month's partition, now empty
         partitions.drop_month(connection, month)
@@ -199,16 +210,26 @@ class _Written:
 
 
 def _write_month(
-    engine: Engine, path: Path, start: dt.datetime, after: dt.datetime, *, batch_rows: int
+    engine: Engine, paths: tuple[Path, Path], month: str, part: int, start: dt.datetime,
+    after: dt.datetime, *, batch_rows: int,
 ) -> _Written:
+    """Write the month's entries to ``paths[0]`` and their rollup to ``paths[1]``."""
+    path, rollup = paths
     count, first, last = 0, 0, 0
+    persons = rollups.RollupBuilder()
     with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
         for batch in _month_batches(engine, start, after, batch_rows=batch_rows):
             writer.write_batch(batch)
+            persons.add(batch)
             seqs = batch.column(0)
             first = first or int(seqs[0].as_py())
             last = int(seqs[-1].as_py())
             count += batch.num_rows
+        if count:
+            digest = rollups.write_rollup(rollup, persons.sets(),
+                                          part=part_path(month, part), entries=count)
+            writer.add_key_value_metadata(
+                rollups.part_metadata(rollups.rollup_path(month, part), digest))
     with path.open("rb") as stream:
         os.fsync(stream.fileno())
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
@@ -271,14 +292,16 @@ def _record_and_delete(
 def _next_part(engine: Engine, archive_dir: Path, month: str) -> int:
     """The next part number of ``month``, after removing what an interrupted run left."""
     with engine.connect() as connection:
-        recorded = {r.path for r in archived_parts(connection) if r.month == month}
+        parts = [r for r in archived_parts(connection) if r.month == month]
         last = connection.execute(select(func.max(journal_archive.c.part))
                                   .where(journal_archive.c.month == month)).scalar_one_or_none()
-    folder = archive_dir / JOURNAL_DIR / f"month={month}"
-    for stray in folder.glob("*.parquet") if folder.is_dir() else ():
-        if f"{JOURNAL_DIR}/month={month}/{stray.name}" not in recorded:
-            log.warning("removing %s, left by an interrupted archive run", stray)
-            stray.unlink()
+    recorded = {r.path for r in parts} | {rollups.rollup_path(month, r.part) for r in parts}
+    for tree in (JOURNAL_DIR, rollups.ROLLUP_DIR):
+        folder = archive_dir / tree / f"month={month}"
+        for stray in folder.glob("*.parquet") if folder.is_dir() else ():
+            if f"{tree}/month={month}/{stray.name}" not in recorded:
+                log.warning("removing %s, left by an interrupted archive run", stray)
+                stray.unlink()
     return 0 if last is None else int(last) + 1
 
 

@@ -58,7 +58,7 @@ def journal_connection(
     db.unregister("journal_live_stream")
     with engine.connect() as connection:
         parts = [p for p in archived_parts(connection) if _touches(p, span)]
-    db.execute(f"CREATE VIEW journal_archive AS {_archive_query(archive_dir, parts, span)}")
+    db.execute(f"CREATE VIEW journal_archive AS {archive_query(archive_dir, parts, span)}")
     db.execute("CREATE VIEW journal AS SELECT * FROM journal_archive "
                "UNION ALL SELECT * FROM journal_live")
     return db
@@ -83,7 +83,9 @@ def _touches(part: ArchivedPart, span: Span | None) -> bool:
     return month_of(span[0]) <= part.month <= month_of(last)
 
 
-def _archive_query(archive_dir: Path, parts: list[ArchivedPart], span: Span | None) -> str:
+def archive_query(archive_dir: Path, parts: list[ArchivedPart], span: Span | None) -> str:
+    """A query of the entries of ``parts`` (in ``span``), with the columns of the journal,
+    for a connection of :func:`journal_connection`."""
     columns = ", ".join(f'"{name}"' for name in COLUMNS)
     if not parts:
         return f"SELECT {columns} FROM journal_live WHERE false"
