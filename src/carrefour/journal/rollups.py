@@ -42,6 +42,7 @@ SCHEMA = pa.schema([
     ("numbers", pa.large_binary()),
     ("others", pa.list_(pa.string())),
 ])
+_INPUT = pa.schema([(name, pa.string()) for name in (*KEY_COLUMNS, "niss")])
 FLUSH_ROWS = 2_000_000
 _NISS = r"^[0-9]{11}$"
 
@@ -86,7 +87,7 @@ class RollupBuilder:
 
     def add(self, batch: pa.RecordBatch | pa.Table) -> None:
         table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-        table = table.select([*KEY_COLUMNS, "niss"])
+        table = table.select(_INPUT.names).cast(_INPUT)
         self._pending.append(table.filter(pc.is_valid(table.column("niss"))))
         self._pending_rows += table.num_rows
         if self._pending_rows >= self._flush_rows:
