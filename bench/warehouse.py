@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -34,15 +36,18 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from bench.machine import describe_machine
 from carrefour.db import build_engine, metadata
 from carrefour.directory.domain import Institution, Role
-from carrefour.journal.archive import ARROW_SCHEMA, archive_month, part_path
-from carrefour.journal.chain import append
+from carrefour.journal.archive import archive_month, part_path
+from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS
+from carrefour.journal.chain import append, read_head
+from carrefour.journal.codec import KEYED, entry_from_row, entry_to_row, keyed_message
 from carrefour.journal.entries import JournalEntry, new_ticket
-from carrefour.journal.tables import journal_archive
+from carrefour.journal.keys import ChainKey, key_for_writing
+from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.tables import load_all_tables
 from carrefour.warehouse.domain import Grouping, parse_period
 from carrefour.warehouse.services import distinct_persons
@@ -146,13 +151,8 @@ def measure_statistics(folder: Path, database: Path) -> dict[str, float | int]:
 # --- 2. archiving a month ---------------------------------------------------------------------
 def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
     engine = _journal(folder / "archive.sqlite3")
-    start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
     started = time.perf_counter()
-    for first in range(0, entries, 10_000):
-        batch = [_entry(start + dt.timedelta(seconds=(first + i) % (28 * 86_400)))
-                 for i in range(min(10_000, entries - first))]
-        with engine.begin() as connection:
-            append(connection, batch)
+    generate_chained(engine, entries=entries, persons=11_700_000)
     generated = time.perf_counter() - started
     started = time.perf_counter()
     moved = archive_month(engine, folder / "archive", f"{YEAR}-03")
@@ -163,12 +163,69 @@ def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
             "entries_per_second": round(moved.entries / seconds)}
 
 
-def _entry(when: dt.datetime) -> JournalEntry:
-    return JournalEntry(ticket=new_ticket(), occurred_at=when, channel="rest", action="consult",
-                        client="0212344876", end_user_id="agent-1", end_user_role="social-worker",
-                        service="unemployment", niss="85073003328", quality_code=2,
+def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
+    """``entries`` chained entries in March of YEAR (persons, recipients and services drawn
+    at random), linked with the chain key like :func:`append` links them, inserted straight
+    through the driver in large transactions; the links of a sample are checked after."""
+    start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
+    with engine.begin() as connection:  # the head, and the first entry, the ordinary way
+        append(connection, [_entry(start, 0, persons)])
+    key = key_for_writing(engine)
+    with engine.connect() as connection:
+        head = read_head(connection)
+    assert head is not None
+    seq, prev_hash = head.seq, head.hash
+    statement = (f"INSERT INTO journal_entries ({', '.join(COLUMNS)}) "
+                 f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        while seq < entries:
+            rows = []
+            for _ in range(min(200_000, entries - seq)):
+                seq += 1
+                entry = _entry(start + dt.timedelta(seconds=seq % (28 * 86_400)), seq, persons)
+                link = key.link(keyed_message(prev_hash, seq, entry))
+                rows.append(_row(seq, entry, prev_hash, link))
+                prev_hash = link
+            cursor.execute("BEGIN")
+            cursor.executemany(statement, rows)
+            cursor.execute("UPDATE journal_head SET last_seq = ?, last_hash = ?",
+                           (seq, prev_hash))
+            cursor.execute("COMMIT")
+    finally:
+        raw.close()
+    _check_links(engine, key, upto=seq)
+
+
+_RANDOM = random.Random(12)
+
+
+def _entry(when: dt.datetime, seq: int, persons: int) -> JournalEntry:
+    return JournalEntry(ticket=new_ticket(), occurred_at=when, channel="rest",
+                        action="consult", client=f"{200_000_000 + 1 + seq % 600:010d}",
+                        end_user_id="agent-1", end_user_role="social-worker",
+                        service=SERVICES[seq % len(SERVICES)],
+                        niss=str(10_000_000_000 + _RANDOM.randrange(persons)), quality_code=2,
                         deliberation="CSI/21/001", sources=("0206731645",), outcome="ok",
                         duration_ms=12.5)
+
+
+def _row(seq: int, entry: JournalEntry, prev_hash: str, link: str) -> tuple[object, ...]:
+    row = entry_to_row(seq, entry, prev_hash=prev_hash, hash_=link, format_=KEYED)
+    row["occurred_at"] = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy
+    return tuple(row[name] for name in COLUMNS)
+
+
+def _check_links(engine: Engine, key: ChainKey, *, upto: int) -> None:
+    """The links of the last entries, read back, are those :func:`append` would write."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(journal_entries).where(
+            journal_entries.c.seq > upto - 3).order_by(journal_entries.c.seq)).mappings().all()
+    for before, row in itertools.pairwise(rows):
+        message = keyed_message(before["hash"], row["seq"], entry_from_row(row))
+        if row["prev_hash"] != before["hash"] or key.link(message) != row["hash"]:
+            raise RuntimeError(f"entry {row['seq']} is not linked as append links it")
 
 
 def _journal(database: Path) -> Engine:

@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select, text
 
 from carrefour.config import JournalSettings
 from carrefour.journal import archive, partitions
-from carrefour.journal.archive import ARROW_SCHEMA, archive_closed_months, archived_parts
+from carrefour.journal.archive import archive_closed_months, archived_parts
+from carrefour.journal.batches import ARROW_SCHEMA
 from carrefour.journal.chain import append, verify
 from carrefour.journal.sealing import Seal, seal
 from carrefour.journal.tables import journal_entries
