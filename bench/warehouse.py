@@ -35,18 +35,18 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from sqlalchemy import Engine, insert, select
 
 from bench.machine import describe_machine
 from carrefour.db import build_engine, metadata
 from carrefour.directory.domain import Institution, Role
-from carrefour.journal.archive import archive_month, part_path
+from carrefour.journal.archive import archive_month, part_path, write_part
 from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS
 from carrefour.journal.chain import append, read_head
 from carrefour.journal.codec import KEYED, entry_from_row, entry_to_row, keyed_message
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.keys import ChainKey, key_for_writing
+from carrefour.journal.rollups import rollup_path
 from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.tables import load_all_tables
 from carrefour.warehouse.domain import Grouping, parse_period
@@ -74,25 +74,25 @@ def institutions() -> list[Institution]:
 
 # --- 1. statistics over an archived journal ---------------------------------------------------
 def generate(folder: Path, engine: Engine, *, rows: int, persons: int) -> float:
-    """Write ``rows`` rows over the twelve months of YEAR and record them as archived."""
+    """Write ``rows`` rows over the twelve months of YEAR, each month as an archived part
+    with its rollup (:func:`write_part`, as the archive writes them), and record them."""
     started = time.perf_counter()
     clients = pa.array([i.cbe for i in institutions()], pa.string())
     per_month, seq = rows // 12, 0
     for month in range(1, 13):
         label = f"{YEAR}-{month:02d}"
         count = per_month if month < 12 else rows - per_month * 11
-        path = folder / part_path(label, 0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
-            done = 0
-            while done < count:
-                size = min(BATCH, count - done)
-                writer.write_batch(_batch(seq + done, size, month, clients, persons))
-                done += size
+        paths = (folder / part_path(label, 0), folder / rollup_path(label, 0))
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        batches = (_batch(seq + done, min(BATCH, count - done), month, clients, persons)
+                   for done in range(0, count, BATCH))
+        written = write_part(paths, label, 0, batches)
         with engine.begin() as connection:
             connection.execute(insert(journal_archive).values(
-                month=label, part=0, path=part_path(label, 0), entries=count, first_seq=seq + 1,
-                last_seq=seq + count, sha256="-", archived_at=dt.datetime.now(dt.UTC)))
+                month=label, part=0, path=part_path(label, 0), entries=count,
+                first_seq=written.first_seq, last_seq=written.last_seq,
+                sha256=written.sha256, archived_at=dt.datetime.now(dt.UTC)))
         seq += count
     return time.perf_counter() - started
 

@@ -149,6 +149,23 @@ def test_entries_of_a_closed_month_journaled_late_go_to_its_next_part(
     assert report.ok and report.checked == 16
 
 
+def test_a_large_month_is_read_by_worker_processes_in_the_order_of_the_chain(
+    months: Engine, tmp_path: Path
+) -> None:
+    with months.connect() as connection:
+        november = connection.execute(
+            select(journal_entries.c.seq, journal_entries.c.hash)
+            .where(journal_entries.c.seq.between(8, 12)).order_by(journal_entries.c.seq)).all()
+    moved = archive.archive_month(months, tmp_path, "2026-11", batch_rows=2, workers=2)
+    assert moved.entries == 5
+    table = pq.read_table(tmp_path / "journal/month=2026-11/part-0.parquet")
+    assert list(zip(table.column("seq").to_pylist(), table.column("hash").to_pylist(),
+                    strict=True)) == [tuple(row) for row in november]
+    assert live(months) == 9
+    report = verify(months, archive_dir=tmp_path)
+    assert report.ok, report.problems
+
+
 def test_nothing_to_archive_and_bad_months(engine: Engine, tmp_path: Path) -> None:
     assert archive_closed_months(engine, tmp_path, now=NOW) == []
     for bad in ("2026-13", "26-01", "2026-1", "now"):

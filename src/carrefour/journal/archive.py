@@ -30,11 +30,12 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 JOURNAL_DIR = "journal"
 STAGING_DIR = "staging"
 BATCH_ROWS = 250_000
+WORKERS = 2  # processes reading a large month (the entries' conversion to Arrow is the cost)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -145,7 +147,8 @@ def archive_closed_months(
 
 
 def archive_month(
-    engine: Engine, archive_dir: Path, month: str, *, batch_rows: int = BATCH_ROWS
+    engine: Engine, archive_dir: Path, month: str, *, batch_rows: int = BATCH_ROWS,
+    workers: int = WORKERS,
 ) -> MonthArchived:
     """Move the live entries of ``month`` to its next part, all or nothing."""
     start, after = month_bounds(month)
@@ -154,7 +157,8 @@ def archive_month(
     staged = (staging / f"month={month}-part-{part}.parquet",
               staging / f"persons-month={month}-part-{part}.parquet")
     staging.mkdir(parents=True, exist_ok=True)
-    written = _write_month(engine, staged, month, part, start, after, batch_rows=batch_rows)
+    batches = entry_batches(engine, (start, after), batch_rows=batch_rows, workers=workers)
+    written = write_part(staged, month, part, batches)
     if written.entries == 0:
         for path in staged:
             path.unlink(missing_ok=True)
@@ -178,23 +182,23 @@ def archive_month(
 
 
 @dataclass(frozen=True, slots=True)
-class _Written:
+class WrittenPart:
     entries: int
     first_seq: int
     last_seq: int
     sha256: str
 
 
-def _write_month(
-    engine: Engine, paths: tuple[Path, Path], month: str, part: int, start: dt.datetime,
-    after: dt.datetime, *, batch_rows: int,
-) -> _Written:
-    """Write the month's entries to ``paths[0]`` and their rollup to ``paths[1]``."""
+def write_part(paths: tuple[Path, Path], month: str, part: int,
+               batches: Iterable[pa.RecordBatch]) -> WrittenPart:
+    """Write ``batches`` (entries of ``month``, in the order of the chain) to the part file
+    ``paths[0]`` and their rollup to ``paths[1]``, both synced; the part's metadata records
+    the rollup (no rollup is written for no entries)."""
     path, rollup = paths
     count, first, last = 0, 0, 0
     persons = rollups.RollupBuilder()
     with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
-        for batch in entry_batches(engine, (start, after), batch_rows=batch_rows):
+        for batch in batches:
             writer.write_batch(batch)
             persons.add(batch)
             seqs = batch.column(0)
@@ -209,11 +213,11 @@ def _write_month(
     with path.open("rb") as stream:
         os.fsync(stream.fileno())
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    return _Written(count, first, last, digest)
+    return WrittenPart(count, first, last, digest)
 
 
 def _record_and_delete(
-    engine: Engine, month: str, part: int, written: _Written, start: dt.datetime,
+    engine: Engine, month: str, part: int, written: WrittenPart, start: dt.datetime,
     after: dt.datetime,
 ) -> None:
     with engine.begin() as connection:
@@ -227,7 +231,7 @@ def _record_and_delete(
                                f"archive but {deleted} found to delete")
 
 
-def _delete(connection: Connection, written: _Written, start: dt.datetime,
+def _delete(connection: Connection, written: WrittenPart, start: dt.datetime,
             after: dt.datetime) -> int:
     """Delete the entries written (found by their range of ``seq``); returns how many."""
     entries = journal_entries.c
@@ -250,7 +254,7 @@ def _delete(connection: Connection, written: _Written, start: dt.datetime,
     return deleted
 
 
-def _most_of_the_table(connection: Connection, written: _Written) -> bool:
+def _most_of_the_table(connection: Connection, written: WrittenPart) -> bool:
     total = connection.execute(select(func.count()).select_from(journal_entries)).scalar_one()
     return written.entries * 2 >= int(total)
 
