@@ -43,7 +43,7 @@ from carrefour.directory.domain import Institution, Role
 from carrefour.journal.archive import archive_month, part_path, write_part
 from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS
 from carrefour.journal.chain import append, read_head
-from carrefour.journal.codec import KEYED, entry_from_row, entry_to_row, keyed_message
+from carrefour.journal.codec import KEYED, KEYED_FORMAT, entry_from_row, keyed_message
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.keys import ChainKey, key_for_writing
 from carrefour.journal.rollups import rollup_path
@@ -164,9 +164,11 @@ def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
 
 
 def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
-    """``entries`` chained entries in March of YEAR (persons, recipients and services drawn
-    at random), linked with the chain key like :func:`append` links them, inserted straight
-    through the driver in large transactions; the links of a sample are checked after."""
+    """``entries`` chained entries in March of YEAR (persons drawn at random, recipients and
+    services in turn), linked with the chain key as :func:`append` links them, inserted
+    straight through the driver in large transactions (synchronous off: bench data). The
+    canonical text of each entry is formatted from a template, checked against
+    :func:`keyed_message` for the first entries; the links read back are checked after."""
     start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
     with engine.begin() as connection:  # the head, and the first entry, the ordinary way
         append(connection, [_entry(start, 0, persons)])
@@ -180,13 +182,15 @@ def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA cache_size = -1000000")
         while seq < entries:
             rows = []
-            for _ in range(min(200_000, entries - seq)):
+            for _ in range(min(500_000, entries - seq)):
                 seq += 1
-                entry = _entry(start + dt.timedelta(seconds=seq % (28 * 86_400)), seq, persons)
-                link = key.link(keyed_message(prev_hash, seq, entry))
-                rows.append(_row(seq, entry, prev_hash, link))
+                row, message = _templated(seq, prev_hash, persons, check=seq <= 1_000)
+                link = key.link(message)
+                rows.append((*row, prev_hash, link, None, KEYED, None, None))
                 prev_hash = link
             cursor.execute("BEGIN")
             cursor.executemany(statement, rows)
@@ -199,22 +203,37 @@ def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
 
 
 _RANDOM = random.Random(12)
+_MARCH = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
 
 
-def _entry(when: dt.datetime, seq: int, persons: int) -> JournalEntry:
-    return JournalEntry(ticket=new_ticket(), occurred_at=when, channel="rest",
+def _entry(when: dt.datetime, seq: int, persons: int, *, niss: str | None = None,
+           ticket: str | None = None) -> JournalEntry:
+    return JournalEntry(ticket=ticket or new_ticket(), occurred_at=when, channel="rest",
                         action="consult", client=f"{200_000_000 + 1 + seq % 600:010d}",
                         end_user_id="agent-1", end_user_role="social-worker",
                         service=SERVICES[seq % len(SERVICES)],
-                        niss=str(10_000_000_000 + _RANDOM.randrange(persons)), quality_code=2,
-                        deliberation="CSI/21/001", sources=("0206731645",), outcome="ok",
-                        duration_ms=12.5)
+                        niss=niss or str(10_000_000_000 + _RANDOM.randrange(persons)),
+                        quality_code=2, deliberation="CSI/21/001", sources=("0206731645",),
+                        outcome="ok", duration_ms=12.5)
 
 
-def _row(seq: int, entry: JournalEntry, prev_hash: str, link: str) -> tuple[object, ...]:
-    row = entry_to_row(seq, entry, prev_hash=prev_hash, hash_=link, format_=KEYED)
-    row["occurred_at"] = entry.occurred_at.strftime("%Y-%m-%d %H:%M:%S.%f")  # as SQLAlchemy
-    return tuple(row[name] for name in COLUMNS)
+def _templated(seq: int, prev_hash: str, persons: int, *, check: bool
+               ) -> tuple[tuple[object, ...], bytes]:
+    """The row of entry ``seq`` (up to its links) and the message its link is the HMAC of."""
+    when = _MARCH + dt.timedelta(seconds=seq % (28 * 86_400))
+    ticket, niss = new_ticket(), str(10_000_000_000 + _RANDOM.randrange(persons))
+    client, service = f"{200_000_000 + 1 + seq % 600:010d}", SERVICES[seq % len(SERVICES)]
+    iso = when.isoformat(timespec="microseconds")
+    message = (f'{prev_hash}\n["{KEYED_FORMAT}",{seq},"{ticket}","{iso}","rest","consult",'
+               f'"{client}","agent-1","social-worker","{service}","{niss}",2,"CSI/21/001",'
+               f'["0206731645"],"ok","12.5"]').encode("ascii")
+    if check and message != keyed_message(prev_hash, seq, _entry(when, seq, persons, niss=niss,
+                                                                  ticket=ticket)):
+        raise RuntimeError(f"the bench's template does not give entry {seq}'s canonical text")
+    row = (seq, ticket, when.strftime("%Y-%m-%d %H:%M:%S.%f"), "rest", "consult", client,
+           "agent-1", "social-worker", service, niss, 2, "CSI/21/001", '["0206731645"]', "ok",
+           12.5)
+    return row, message
 
 
 def _check_links(engine: Engine, key: ChainKey, *, upto: int) -> None:

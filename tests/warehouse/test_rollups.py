@@ -137,13 +137,15 @@ def test_without_their_rollups_the_parts_are_read_entry_by_entry_with_the_same_c
 
 
 def test_a_rollup_holds_each_persons_set_once_per_key_and_over_all_clients() -> None:
-    builder = rollups.RollupBuilder(flush_rows=2)  # several flushes
+    builder = rollups.RollupBuilder(flush_rows=3)  # several flushes, one of two halves
     for client, niss in [("c1", "85073000001"), ("c1", "85073000001"), ("c2", "85073000001"),
-                         ("c2", "x-1"), ("c1", None), ("c2", "85073000002")]:
+                         ("c2", "00000000097"),  # below 2**32: another high half
+                         ("c2", "85073000002"), ("c2", "x-1"), ("c1", None)]:
         builder.add(pa.table({"channel": ["rest"], "action": ["consult"], "service": ["s"],
                               "client": [client], "outcome": ["ok"], "niss": [niss]}))
     sets = builder.sets()
-    sizes = {key[3]: (sorted(found.numbers), sorted(found.others))
+    sizes = {key[3]: (found.integers(), sorted(found.others))
              for key, found in sets.items()}
-    assert sizes == {"c1": ([85073000001], []), "c2": ([85073000001, 85073000002], ["x-1"]),
-                     None: ([85073000001, 85073000002], ["x-1"])}
+    both = [97, 85073000001, 85073000002]
+    assert sizes == {"c1": ([85073000001], []), "c2": (both, ["x-1"]), None: (both, ["x-1"])}
+    assert [len(found) for found in sets.values()] == [1, 4, 4]

@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 DIRECT_BATCH_ROWS = 1_000_000
 # (datum, recipient CBE number); recipient None: all recipients together
-Exchanged = dict[tuple[str, str | None], PersonSet]
+Key = tuple[str, str | None]
+Exchanged = dict[Key, list[PersonSet]]  # the sets found, one per part and for the entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,17 @@ def count_persons(
         if not (_covers(period, part) and _add_rollup(exchanged, archive_dir, part)):
             direct.append(part)
     _add_entries(exchanged, db, archive_query(archive_dir, direct, period.span))
-    return _rows(exchanged, period, grouping, {i.cbe: i for i in institutions})
+    return _rows(_united(exchanged), period, grouping, {i.cbe: i for i in institutions})
+
+
+def _united(exchanged: Exchanged) -> dict[Key, PersonSet]:
+    """Each key's sets united at once (Roaring unites many bitmaps faster than it adds
+    them one to another), each list let go as soon as it is united."""
+    united = {}
+    while exchanged:
+        key, sets = exchanged.popitem()
+        united[key] = PersonSet.union(sets)
+    return united
 
 
 def _touches(part: ArchivedPart, period: Period) -> bool:
@@ -112,15 +123,11 @@ def _add_entries(exchanged: Exchanged, db: duckdb.DuckDBPyConnection, archived: 
             _unite(exchanged, (str(key[2]), key[3]), persons)
 
 
-def _unite(exchanged: Exchanged, key: tuple[str, str | None], persons: PersonSet) -> None:
-    found = exchanged.get(key)
-    if found is None:
-        exchanged[key] = persons
-    else:
-        found.update(persons)
+def _unite(exchanged: Exchanged, key: Key, persons: PersonSet) -> None:
+    exchanged.setdefault(key, []).append(persons)
 
 
-def _rows(exchanged: Exchanged, period: Period, grouping: Grouping,
+def _rows(exchanged: dict[Key, PersonSet], period: Period, grouping: Grouping,
           recipients: Mapping[str, Institution]) -> list[PersonsRow]:
     rows: list[tuple[str, int, int, str, str]] = []  # datum, rank, -persons, recipient, name
     for (datum, client), persons in exchanged.items():
@@ -136,7 +143,7 @@ def _rows(exchanged: Exchanged, period: Period, grouping: Grouping,
             for datum, _, negated, recipient, name in sorted(rows)]
 
 
-def _per_kind(exchanged: Exchanged, recipients: Mapping[str, Institution]
+def _per_kind(exchanged: dict[Key, PersonSet], recipients: Mapping[str, Institution]
               ) -> dict[tuple[str, str], int]:
     grouped: dict[tuple[str, str], list[PersonSet]] = {}
     for (datum, client), persons in exchanged.items():
