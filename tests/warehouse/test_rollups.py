@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine
 
 from carrefour.journal import rollups
-from carrefour.journal.archive import archive_closed_months
+from carrefour.journal.archive import archive_closed_months, archived_parts
 from carrefour.journal.chain import append, verify
 from carrefour.journal.entries import JournalEntry
-from carrefour.warehouse import domain, persons
+from carrefour.warehouse import domain, journal_connection, persons, tally
 from carrefour.warehouse.domain import Grouping, parse_period
 from carrefour.warehouse.services import PersonsRow, distinct_persons
 from tests.warehouse.test_statistics import INSTITUTIONS, entry
@@ -94,7 +94,7 @@ def archived(engine: Engine, tmp_path: Path) -> Iterator[list[JournalEntry]]:
 def rollups_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The rollups the statistics read (and could read)."""
     read: list[str] = []
-    original = persons.read_rollup
+    original = tally.read_rollup
 
     def spy(path: Path, *, part: str, entries: int, where: Callable[[rollups.RollupKey], bool]
             ) -> Iterator[tuple[rollups.RollupKey, rollups.PersonSet]]:
@@ -102,7 +102,7 @@ def rollups_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         read.append(f"{path.parent.name}/{path.name}")  # once read
         return iter(found)
 
-    monkeypatch.setattr(persons, "read_rollup", spy)
+    monkeypatch.setattr(tally, "read_rollup", spy)
     return read
 
 
@@ -149,3 +149,16 @@ def test_a_rollup_holds_each_persons_set_once_per_key_and_over_all_clients() -> 
     both = [97, 85073000001, 85073000002]
     assert sizes == {"c1": ([85073000001], []), "c2": (both, ["x-1"]), None: (both, ["x-1"])}
     assert [len(found) for found in sets.values()] == [1, 4, 4]
+
+
+@pytest.mark.parametrize("grouping", list(Grouping))
+def test_worker_processes_count_what_the_entries_count(
+    engine: Engine, tmp_path: Path, archived: list[JournalEntry], grouping: Grouping,
+) -> None:
+    period = parse_period("2026-09-15/2026-12-31")  # rollups, parts read and live entries
+    with engine.connect() as connection:
+        parts = archived_parts(connection)
+    with journal_connection(engine, tmp_path, span=period.span) as db:
+        found = persons.count_persons(db, tmp_path, parts, period, grouping, INSTITUTIONS,
+                                      workers=2, parallel_from=0)
+    assert found == counted(archived, period.label, grouping)

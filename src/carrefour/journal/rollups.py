@@ -217,6 +217,14 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
+def check_rollup(path: Path, *, part: str, entries: int) -> None:
+    """Raises ``ValueError`` when ``path`` is not the rollup of ``part`` with ``entries``
+    entries (``OSError`` or an ``ArrowException`` when it cannot be read)."""
+    names = json.loads((pq.read_schema(path).metadata or {}).get(METADATA_KEY, b"{}"))
+    if names != {"part": part, "entries": entries}:
+        raise ValueError(f"{path} is not the rollup of {part} ({entries} entries)")
+
+
 def read_rollup(
     path: Path, *, part: str, entries: int, where: Callable[[RollupKey], bool]
 ) -> Iterator[tuple[RollupKey, PersonSet]]:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from carrefour.directory.domain import Institution
 from carrefour.journal.archive import ArchivedPart, month_bounds
@@ -20,20 +22,19 @@ from carrefour.journal.rollups import (
     KEY_COLUMNS,
     PersonSet,
     RollupBuilder,
-    RollupKey,
-    read_rollup,
+    check_rollup,
     recorded_rollup,
 )
-from carrefour.warehouse import domain
+from carrefour.warehouse import domain, tally
 from carrefour.warehouse.domain import Grouping, Period
 from carrefour.warehouse.reader import archive_query
+from carrefour.warehouse.tally import Key, RollupFile
 
 log = logging.getLogger(__name__)
 
 DIRECT_BATCH_ROWS = 1_000_000
-# (datum, recipient CBE number); recipient None: all recipients together
-Key = tuple[str, str | None]
-Exchanged = dict[Key, list[PersonSet]]  # the sets found, one per part and for the entries
+WORKERS = 2  # processes counting a large period (this one and one worker)
+PARALLEL_FROM = 64 * 2**20  # bytes of rollups from which workers share the counting
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,31 +51,32 @@ class PersonsRow:
 
 def count_persons(
     db: duckdb.DuckDBPyConnection, archive_dir: Path, parts: Iterable[ArchivedPart],
-    period: Period, grouping: Grouping, institutions: Iterable[Institution],
+    period: Period, grouping: Grouping, institutions: Iterable[Institution], *,
+    workers: int = WORKERS, parallel_from: int = PARALLEL_FROM,
 ) -> list[PersonsRow]:
     """Per datum, the distinct persons for all recipients (``*``), then per recipient
     institution or kind, most persons first. ``db`` is a connection of
     :func:`~carrefour.warehouse.reader.journal_connection` for ``period``; ``parts`` the
-    archived parts (those outside the period are left out)."""
-    exchanged: Exchanged = {}
+    archived parts (those outside the period are left out). From ``parallel_from`` bytes of
+    rollups, ``workers`` processes share the counting."""
+    files: list[RollupFile] = []
     direct = []
     for part in parts:
         if not _touches(part, period):
             continue
-        if not (_covers(period, part) and _add_rollup(exchanged, archive_dir, part)):
+        rollup = _rollup(archive_dir, part) if _covers(period, part) else None
+        if rollup is None:
             direct.append(part)
-    _add_entries(exchanged, db, archive_query(archive_dir, direct, period.span))
-    return _rows(_united(exchanged), period, grouping, {i.cbe: i for i in institutions})
-
-
-def _united(exchanged: Exchanged) -> dict[Key, PersonSet]:
-    """Each key's sets united at once (Roaring unites many bitmaps faster than it adds
-    them one to another), each list let go as soon as it is united."""
-    united = {}
-    while exchanged:
-        key, sets = exchanged.popitem()
-        united[key] = PersonSet.union(sets)
-    return united
+        else:
+            files.append(rollup)
+    entries = _entries(db, archive_query(archive_dir, direct, period.span))
+    recipients = {i.cbe: i for i in institutions}
+    kinds = None if grouping is Grouping.INSTITUTION else {
+        cbe: i.kind for cbe, i in recipients.items()}
+    size = sum(file.path.stat().st_size for file in files)
+    counts = tally.count(files, entries, _datums(files, entries), kinds=kinds,
+                         workers=workers if size >= parallel_from else 1)
+    return _rows(counts, period, recipients, named=kinds is None)
 
 
 def _touches(part: ArchivedPart, period: Period) -> bool:
@@ -87,30 +89,24 @@ def _covers(period: Period, part: ArchivedPart) -> bool:
     return period.start <= start and after <= period.end
 
 
-def _selected(key: RollupKey) -> bool:
-    channel, action, service, _client, outcome = key
-    return domain.exchanged(channel=channel, action=action, service=service, outcome=outcome)
-
-
-def _add_rollup(exchanged: Exchanged, archive_dir: Path, part: ArchivedPart) -> bool:
-    """Add the part's rollup; False (nothing added) when it has none that can be read."""
+def _rollup(archive_dir: Path, part: ArchivedPart) -> RollupFile | None:
+    """The part's rollup, None when it has none that can be read (its entries are read)."""
     try:
-        rollup = recorded_rollup(part.file(archive_dir))
-        if rollup is None:
-            return False
-        found = list(read_rollup(rollup.file(archive_dir), part=part.path,
-                                 entries=part.entries, where=_selected))
+        recorded = recorded_rollup(part.file(archive_dir))
+        if recorded is None:
+            return None
+        rollup = RollupFile(recorded.file(archive_dir), part.path, part.entries)
+        check_rollup(rollup.path, part=part.path, entries=part.entries)
     except (OSError, ValueError, pa.ArrowException) as error:
         log.warning("the rollup of %s cannot be read (%s): its entries are read instead",
                     part.path, error)
-        return False
-    for (_channel, _action, service, client, _outcome), persons in found:
-        _unite(exchanged, (str(service), client), persons)
-    return True
+        return None
+    return rollup
 
 
-def _add_entries(exchanged: Exchanged, db: duckdb.DuckDBPyConnection, archived: str) -> None:
-    """Add the live entries and those of ``archived`` (a query over archived parts)."""
+def _entries(db: duckdb.DuckDBPyConnection, archived: str) -> dict[Key, PersonSet]:
+    """The person sets of the live entries and those of ``archived`` (a query over archived
+    parts), per datum and recipient (None: all)."""
     columns = ", ".join([*KEY_COLUMNS, "niss"])
     query = (f"SELECT {columns} FROM journal_live WHERE niss IS NOT NULL UNION ALL "
              f"SELECT {columns} FROM ({archived}) WHERE niss IS NOT NULL")
@@ -118,37 +114,31 @@ def _add_entries(exchanged: Exchanged, db: duckdb.DuckDBPyConnection, archived: 
     reader: pa.RecordBatchReader = db.sql(query).to_arrow_reader(DIRECT_BATCH_ROWS)
     for batch in reader:
         builder.add(batch)
+    found: dict[Key, list[PersonSet]] = {}
     for key, persons in builder.sets().items():
-        if _selected(key):
-            _unite(exchanged, (str(key[2]), key[3]), persons)
+        if tally.selected(key):
+            found.setdefault((str(key[2]), key[3]), []).append(persons)
+    return {key: PersonSet.union(sets) for key, sets in found.items()}
 
 
-def _unite(exchanged: Exchanged, key: Key, persons: PersonSet) -> None:
-    exchanged.setdefault(key, []).append(persons)
+def _datums(files: list[RollupFile], entries: dict[Key, PersonSet]) -> list[str]:
+    found = {datum for datum, _ in entries}
+    for file in files:
+        services = pq.read_table(file.path, columns=["service"]).column("service")
+        found |= {s for s in pc.unique(services).to_pylist() if s is not None}
+    return sorted(found)
 
 
-def _rows(exchanged: dict[Key, PersonSet], period: Period, grouping: Grouping,
-          recipients: Mapping[str, Institution]) -> list[PersonsRow]:
-    rows: list[tuple[str, int, int, str, str]] = []  # datum, rank, -persons, recipient, name
-    for (datum, client), persons in exchanged.items():
-        if client is None:
-            rows.append((datum, 0, -len(persons), domain.ALL_RECIPIENTS, ""))
-        elif grouping is Grouping.INSTITUTION:
-            known = recipients.get(client)
-            rows.append((datum, 1, -len(persons), client, known.name_fr if known else client))
-    if grouping is Grouping.KIND:
-        for (datum, kind), size in _per_kind(exchanged, recipients).items():
-            rows.append((datum, 1, -size, kind, ""))
+def _rows(counts: tally.Counts, period: Period, institutions: Mapping[str, Institution], *,
+          named: bool) -> list[PersonsRow]:
+    """The rows; a recipient ``named`` after its institution (else after nothing: a kind)."""
+    rows = []  # datum, rank, -persons, recipient, name
+    for (datum, recipient), persons in counts.items():
+        if recipient is None:
+            rows.append((datum, 0, -persons, domain.ALL_RECIPIENTS, ""))
+        else:
+            known = institutions.get(recipient)
+            name = "" if not named else known.name_fr if known else recipient
+            rows.append((datum, 1, -persons, recipient, name))
     return [PersonsRow(period.label, datum, recipient, name, -negated)
             for datum, _, negated, recipient, name in sorted(rows)]
-
-
-def _per_kind(exchanged: dict[Key, PersonSet], recipients: Mapping[str, Institution]
-              ) -> dict[tuple[str, str], int]:
-    grouped: dict[tuple[str, str], list[PersonSet]] = {}
-    for (datum, client), persons in exchanged.items():
-        if client is not None:
-            known = recipients.get(client)
-            kind = known.kind if known else domain.UNKNOWN_KIND
-            grouped.setdefault((datum, kind), []).append(persons)
-    return {key: len(PersonSet.union(sets)) for key, sets in grouped.items()}
