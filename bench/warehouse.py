@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import itertools
 import json
+import random
 import resource
 import subprocess
 import sys
@@ -33,16 +35,19 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 
 from bench.machine import describe_machine
 from carrefour.db import build_engine, metadata
 from carrefour.directory.domain import Institution, Role
-from carrefour.journal.archive import ARROW_SCHEMA, archive_month, part_path
-from carrefour.journal.chain import append
+from carrefour.journal.archive import archive_month, part_path, write_part
+from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS
+from carrefour.journal.chain import append, read_head
+from carrefour.journal.codec import KEYED, KEYED_FORMAT, entry_from_row, keyed_message
 from carrefour.journal.entries import JournalEntry, new_ticket
-from carrefour.journal.tables import journal_archive
+from carrefour.journal.keys import ChainKey, key_for_writing
+from carrefour.journal.rollups import rollup_path
+from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.tables import load_all_tables
 from carrefour.warehouse.domain import Grouping, parse_period
 from carrefour.warehouse.services import distinct_persons
@@ -69,25 +74,25 @@ def institutions() -> list[Institution]:
 
 # --- 1. statistics over an archived journal ---------------------------------------------------
 def generate(folder: Path, engine: Engine, *, rows: int, persons: int) -> float:
-    """Write ``rows`` rows over the twelve months of YEAR and record them as archived."""
+    """Write ``rows`` rows over the twelve months of YEAR, each month as an archived part
+    with its rollup (:func:`write_part`, as the archive writes them), and record them."""
     started = time.perf_counter()
     clients = pa.array([i.cbe for i in institutions()], pa.string())
     per_month, seq = rows // 12, 0
     for month in range(1, 13):
         label = f"{YEAR}-{month:02d}"
         count = per_month if month < 12 else rows - per_month * 11
-        path = folder / part_path(label, 0)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
-            done = 0
-            while done < count:
-                size = min(BATCH, count - done)
-                writer.write_batch(_batch(seq + done, size, month, clients, persons))
-                done += size
+        paths = (folder / part_path(label, 0), folder / rollup_path(label, 0))
+        for path in paths:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        batches = (_batch(seq + done, min(BATCH, count - done), month, clients, persons)
+                   for done in range(0, count, BATCH))
+        written = write_part(paths, label, 0, batches)
         with engine.begin() as connection:
             connection.execute(insert(journal_archive).values(
-                month=label, part=0, path=part_path(label, 0), entries=count, first_seq=seq + 1,
-                last_seq=seq + count, sha256="-", archived_at=dt.datetime.now(dt.UTC)))
+                month=label, part=0, path=part_path(label, 0), entries=count,
+                first_seq=written.first_seq, last_seq=written.last_seq,
+                sha256=written.sha256, archived_at=dt.datetime.now(dt.UTC)))
         seq += count
     return time.perf_counter() - started
 
@@ -146,13 +151,8 @@ def measure_statistics(folder: Path, database: Path) -> dict[str, float | int]:
 # --- 2. archiving a month ---------------------------------------------------------------------
 def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
     engine = _journal(folder / "archive.sqlite3")
-    start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
     started = time.perf_counter()
-    for first in range(0, entries, 10_000):
-        batch = [_entry(start + dt.timedelta(seconds=(first + i) % (28 * 86_400)))
-                 for i in range(min(10_000, entries - first))]
-        with engine.begin() as connection:
-            append(connection, batch)
+    generate_chained(engine, entries=entries, persons=11_700_000)
     generated = time.perf_counter() - started
     started = time.perf_counter()
     moved = archive_month(engine, folder / "archive", f"{YEAR}-03")
@@ -163,12 +163,88 @@ def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
             "entries_per_second": round(moved.entries / seconds)}
 
 
-def _entry(when: dt.datetime) -> JournalEntry:
-    return JournalEntry(ticket=new_ticket(), occurred_at=when, channel="rest", action="consult",
-                        client="0212344876", end_user_id="agent-1", end_user_role="social-worker",
-                        service="unemployment", niss="85073003328", quality_code=2,
-                        deliberation="CSI/21/001", sources=("0206731645",), outcome="ok",
-                        duration_ms=12.5)
+def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
+    """``entries`` chained entries in March of YEAR (persons drawn at random, recipients and
+    services in turn), linked with the chain key as :func:`append` links them, inserted
+    straight through the driver in large transactions (synchronous off: bench data). The
+    canonical text of each entry is formatted from a template, checked against
+    :func:`keyed_message` for the first entries; the links read back are checked after."""
+    start = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
+    with engine.begin() as connection:  # the head, and the first entry, the ordinary way
+        append(connection, [_entry(start, 0, persons)])
+    key = key_for_writing(engine)
+    with engine.connect() as connection:
+        head = read_head(connection)
+    assert head is not None
+    seq, prev_hash = head.seq, head.hash
+    statement = (f"INSERT INTO journal_entries ({', '.join(COLUMNS)}) "
+                 f"VALUES ({', '.join('?' for _ in COLUMNS)})")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("PRAGMA cache_size = -1000000")
+        while seq < entries:
+            rows = []
+            for _ in range(min(500_000, entries - seq)):
+                seq += 1
+                row, message = _templated(seq, prev_hash, persons, check=seq <= 1_000)
+                link = key.link(message)
+                rows.append((*row, prev_hash, link, None, KEYED, None, None))
+                prev_hash = link
+            cursor.execute("BEGIN")
+            cursor.executemany(statement, rows)
+            cursor.execute("UPDATE journal_head SET last_seq = ?, last_hash = ?",
+                           (seq, prev_hash))
+            cursor.execute("COMMIT")
+    finally:
+        raw.close()
+    _check_links(engine, key, upto=seq)
+
+
+_RANDOM = random.Random(12)
+_MARCH = dt.datetime(YEAR, 3, 1, tzinfo=dt.UTC)
+
+
+def _entry(when: dt.datetime, seq: int, persons: int, *, niss: str | None = None,
+           ticket: str | None = None) -> JournalEntry:
+    return JournalEntry(ticket=ticket or new_ticket(), occurred_at=when, channel="rest",
+                        action="consult", client=f"{200_000_000 + 1 + seq % 600:010d}",
+                        end_user_id="agent-1", end_user_role="social-worker",
+                        service=SERVICES[seq % len(SERVICES)],
+                        niss=niss or str(10_000_000_000 + _RANDOM.randrange(persons)),
+                        quality_code=2, deliberation="CSI/21/001", sources=("0206731645",),
+                        outcome="ok", duration_ms=12.5)
+
+
+def _templated(seq: int, prev_hash: str, persons: int, *, check: bool
+               ) -> tuple[tuple[object, ...], bytes]:
+    """The row of entry ``seq`` (up to its links) and the message its link is the HMAC of."""
+    when = _MARCH + dt.timedelta(seconds=seq % (28 * 86_400))
+    ticket, niss = new_ticket(), str(10_000_000_000 + _RANDOM.randrange(persons))
+    client, service = f"{200_000_000 + 1 + seq % 600:010d}", SERVICES[seq % len(SERVICES)]
+    iso = when.isoformat(timespec="microseconds")
+    message = (f'{prev_hash}\n["{KEYED_FORMAT}",{seq},"{ticket}","{iso}","rest","consult",'
+               f'"{client}","agent-1","social-worker","{service}","{niss}",2,"CSI/21/001",'
+               f'["0206731645"],"ok","12.5"]').encode("ascii")
+    if check and message != keyed_message(prev_hash, seq, _entry(when, seq, persons, niss=niss,
+                                                                  ticket=ticket)):
+        raise RuntimeError(f"the bench's template does not give entry {seq}'s canonical text")
+    row = (seq, ticket, when.strftime("%Y-%m-%d %H:%M:%S.%f"), "rest", "consult", client,
+           "agent-1", "social-worker", service, niss, 2, "CSI/21/001", '["0206731645"]', "ok",
+           12.5)
+    return row, message
+
+
+def _check_links(engine: Engine, key: ChainKey, *, upto: int) -> None:
+    """The links of the last entries, read back, are those :func:`append` would write."""
+    with engine.connect() as connection:
+        rows = connection.execute(select(journal_entries).where(
+            journal_entries.c.seq > upto - 3).order_by(journal_entries.c.seq)).mappings().all()
+    for before, row in itertools.pairwise(rows):
+        message = keyed_message(before["hash"], row["seq"], entry_from_row(row))
+        if row["prev_hash"] != before["hash"] or key.link(message) != row["hash"]:
+            raise RuntimeError(f"entry {row['seq']} is not linked as append links it")
 
 
 def _journal(database: Path) -> Engine:

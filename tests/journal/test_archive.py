@@ -13,7 +13,8 @@ from sqlalchemy import Engine, func, select, text
 
 from carrefour.config import JournalSettings
 from carrefour.journal import archive, partitions
-from carrefour.journal.archive import ARROW_SCHEMA, archive_closed_months, archived_parts
+from carrefour.journal.archive import archive_closed_months, archived_parts
+from carrefour.journal.batches import ARROW_SCHEMA
 from carrefour.journal.chain import append, verify
 from carrefour.journal.sealing import Seal, seal
 from carrefour.journal.tables import journal_entries
@@ -53,7 +54,8 @@ def test_closed_months_move_to_hive_parquet_and_verify_across_the_archive(
         ("2026-09", 0, 3), ("2026-10", 0, 4), ("2026-11", 0, 5)]
     assert live(months) == 2  # December is not closed
     files = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.parquet"))
-    assert files == [f"journal/month=2026-{m}/part-0.parquet" for m in ("09", "10", "11")]
+    assert files == [f"{tree}/month=2026-{m}/part-0.parquet"
+                     for tree in ("journal", "persons") for m in ("09", "10", "11")]
     assert pq.read_schema(tmp_path / files[0]).names == [c.name for c in journal_entries.c]
     per_month = duckdb.sql(
         f"SELECT month, count(*) FROM read_parquet('{tmp_path}/journal/*/*.parquet', "
@@ -72,11 +74,26 @@ def test_an_altered_or_lost_archive_file_is_reported(months: Engine, tmp_path: P
     niss[1] = "90010112395"
     pq.write_table(table.set_column(9, ARROW_SCHEMA.field("niss"), [niss]), october)
     altered = verify(months, archive_dir=tmp_path)
-    assert [(p.seq, p.kind) for p in altered.problems][:1] == [(5, "altered")]
+    assert [(p.seq, p.kind) for p in altered.problems][:2] == [(4, "archive-file"),
+                                                               (5, "altered")]
     october.unlink()
     lost = verify(months, archive_dir=tmp_path)
     assert not lost.ok
     assert any("journal/month=2026-10/part-0.parquet" in p.detail for p in lost.problems)
+
+
+def test_an_altered_or_lost_rollup_is_reported(months: Engine, tmp_path: Path) -> None:
+    archive_closed_months(months, tmp_path, now=NOW)
+    rollup = tmp_path / "persons/month=2026-10/part-0.parquet"
+    table = pq.read_table(rollup)
+    pq.write_table(table.slice(1), rollup)  # a person set dropped
+    altered = verify(months, archive_dir=tmp_path)
+    assert [(p.seq, p.kind, p.last_seq) for p in altered.problems] == [(4, "rollup", 7)]
+    assert "was altered" in altered.problems[0].detail
+    rollup.unlink()
+    lost = verify(months, archive_dir=tmp_path)
+    assert [(p.seq, p.kind) for p in lost.problems] == [(4, "rollup")]
+    assert "cannot be read" in lost.problems[0].detail
 
 
 class Interrupted(Exception):
@@ -130,6 +147,23 @@ def test_entries_of_a_closed_month_journaled_late_go_to_its_next_part(
     assert [(m.month, m.part, m.entries) for m in moved] == [("2026-11", 1, 2)]
     report = verify(months, archive_dir=tmp_path)
     assert report.ok and report.checked == 16
+
+
+def test_a_large_month_is_read_by_worker_processes_in_the_order_of_the_chain(
+    months: Engine, tmp_path: Path
+) -> None:
+    with months.connect() as connection:
+        november = connection.execute(
+            select(journal_entries.c.seq, journal_entries.c.hash)
+            .where(journal_entries.c.seq.between(8, 12)).order_by(journal_entries.c.seq)).all()
+    moved = archive.archive_month(months, tmp_path, "2026-11", batch_rows=2, workers=2)
+    assert moved.entries == 5
+    table = pq.read_table(tmp_path / "journal/month=2026-11/part-0.parquet")
+    assert list(zip(table.column("seq").to_pylist(), table.column("hash").to_pylist(),
+                    strict=True)) == [tuple(row) for row in november]
+    assert live(months) == 9
+    report = verify(months, archive_dir=tmp_path)
+    assert report.ok, report.problems
 
 
 def test_nothing_to_archive_and_bad_months(engine: Engine, tmp_path: Path) -> None:

@@ -9,13 +9,18 @@ Each file holds entries of one month (their ``occurred_at`` in UTC), ordered by 
 exactly the columns of the ``journal_entries`` table (:data:`ARROW_SCHEMA`). A month archived
 again later (entries of a closed month journaled late) gets the next part.
 
-Moving a month is all or nothing. The file is written beside the tree (``staging/``), put in
-place, then one transaction records it (``journal_archive``) and deletes the entries it holds;
-only recorded files are part of the archive. A run interrupted before that commit leaves the
-journal as it was and, at most, an unrecorded file, which the next run removes before it
-archives the month again. The chain is untouched: the entries keep their links, the head and
-the checkpoints stay where they are, and :func:`~carrefour.journal.chain.verify` walks the
-archive and the live table together.
+Each part has its rollup, ``persons/month=YYYY-MM/part-<n>.parquet``: the distinct persons per
+kind of exchange, which the statistics read instead of the entries (:mod:`.rollups`); the
+part's Parquet metadata records the rollup's SHA-256.
+
+Moving a month is all or nothing. The files are written beside the tree (``staging/``), put in
+place, then one transaction records the part (``journal_archive``) and deletes the entries it
+holds; only recorded parts, and their rollups, are part of the archive. A run interrupted
+before that commit leaves the journal as it was and, at most, unrecorded files, which the next
+run removes before it archives the month again. The chain is untouched: the entries keep their
+links, the head and the checkpoints stay where they are, and
+:func:`~carrefour.journal.chain.verify` walks the archive and the live table together (and
+checks each part and its rollup against their checksums).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import hashlib
 import logging
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,39 +39,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from carrefour.journal import partitions
+from carrefour.journal import partitions, rollups
+from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS, entry_batches
 from carrefour.journal.tables import journal_archive, journal_entries
 from carrefour.settings import read_environment
 
 log = logging.getLogger(__name__)
 
-ARROW_SCHEMA = pa.schema([
-    ("seq", pa.int64()),
-    ("ticket", pa.string()),
-    ("occurred_at", pa.timestamp("us", tz="UTC")),
-    ("channel", pa.string()),
-    ("action", pa.string()),
-    ("client", pa.string()),
-    ("end_user_id", pa.string()),
-    ("end_user_role", pa.string()),
-    ("service", pa.string()),
-    ("niss", pa.string()),
-    ("quality_code", pa.int32()),
-    ("deliberation", pa.string()),
-    ("sources", pa.string()),
-    ("outcome", pa.string()),
-    ("duration_ms", pa.float64()),
-    ("prev_hash", pa.string()),
-    ("hash", pa.string()),
-    ("reference", pa.string()),
-    ("format", pa.int16()),
-    ("audit_digest", pa.string()),
-    ("trace_id", pa.string()),
-])
-COLUMNS = tuple(ARROW_SCHEMA.names)
 JOURNAL_DIR = "journal"
 STAGING_DIR = "staging"
-BATCH_ROWS = 100_000
+BATCH_ROWS = 250_000
+WORKERS = 2  # processes reading a large month (the entries' conversion to Arrow is the cost)
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 
@@ -164,25 +147,33 @@ def archive_closed_months(
 
 
 def archive_month(
-    engine: Engine, archive_dir: Path, month: str, *, batch_rows: int = BATCH_ROWS
+    engine: Engine, archive_dir: Path, month: str, *, batch_rows: int = BATCH_ROWS,
+    workers: int = WORKERS,
 ) -> MonthArchived:
     """Move the live entries of ``month`` to its next part, all or nothing."""
     start, after = month_bounds(month)
     part = _next_part(engine, archive_dir, month)
-    staged = archive_dir / STAGING_DIR / f"month={month}-part-{part}.parquet"
-    staged.parent.mkdir(parents=True, exist_ok=True)
-    written = _write_month(engine, staged, start, after, batch_rows=batch_rows)
+    staging = archive_dir / STAGING_DIR
+    staged = (staging / f"month={month}-part-{part}.parquet",
+              staging / f"persons-month={month}-part-{part}.parquet")
+    staging.mkdir(parents=True, exist_ok=True)
+    batches = entry_batches(engine, (start, after), batch_rows=batch_rows, workers=workers)
+    written = write_part(staged, month, part, batches)
     if written.entries == 0:
-        staged.unlink(missing_ok=True)
+        for path in staged:
+            path.unlink(missing_ok=True)
         return MonthArchived(month, part, 0)
-    final = archive_dir / part_path(month, part)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, final)
-    _sync_folder(final.parent)
+    final = (archive_dir / part_path(month, part),
+             archive_dir / rollups.rollup_path(month, part))
+    for source, target in reversed(list(zip(staged, final, strict=True))):  # the rollup first
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        _sync_folder(target.parent)
     try:
         _record_and_delete(engine, month, part, written, start, after)
     except BaseException:
-        final.unlink(missing_ok=True)  # not recorded: not part of the archive
+        for path in final:
+            path.unlink(missing_ok=True)  # not recorded: not part of the archive
         raise
     with engine.begin() as connection:  # PostgreSQL: the month's partition, now empty
         partitions.drop_month(connection, month)
@@ -191,94 +182,96 @@ def archive_month(
 
 
 @dataclass(frozen=True, slots=True)
-class _Written:
+class WrittenPart:
     entries: int
     first_seq: int
     last_seq: int
     sha256: str
 
 
-def _write_month(
-    engine: Engine, path: Path, start: dt.datetime, after: dt.datetime, *, batch_rows: int
-) -> _Written:
+def write_part(paths: tuple[Path, Path], month: str, part: int,
+               batches: Iterable[pa.RecordBatch]) -> WrittenPart:
+    """Write ``batches`` (entries of ``month``, in the order of the chain) to the part file
+    ``paths[0]`` and their rollup to ``paths[1]``, both synced; the part's metadata records
+    the rollup (no rollup is written for no entries)."""
+    path, rollup = paths
     count, first, last = 0, 0, 0
+    persons = rollups.RollupBuilder()
     with pq.ParquetWriter(path, ARROW_SCHEMA, compression="zstd") as writer:
-        for batch in _month_batches(engine, start, after, batch_rows=batch_rows):
+        for batch in batches:
             writer.write_batch(batch)
+            persons.add(batch)
             seqs = batch.column(0)
             first = first or int(seqs[0].as_py())
             last = int(seqs[-1].as_py())
             count += batch.num_rows
+        if count:
+            digest = rollups.write_rollup(rollup, persons.sets(),
+                                          part=part_path(month, part), entries=count)
+            writer.add_key_value_metadata(
+                rollups.part_metadata(rollups.rollup_path(month, part), digest))
     with path.open("rb") as stream:
         os.fsync(stream.fileno())
         digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    return _Written(count, first, last, digest)
-
-
-def _month_batches(
-    engine: Engine, start: dt.datetime, after: dt.datetime, *, batch_rows: int
-) -> Iterator[pa.RecordBatch]:
-    """The month's rows as the driver gives them (no per-value processing in Python: on
-    SQLite the times stay text, parsed by Arrow), ``batch_rows`` at a time."""
-    sqlite = engine.dialect.name == "sqlite"
-    mark = "?" if sqlite else "%s"
-    query = (f"SELECT {', '.join(COLUMNS)} FROM journal_entries WHERE occurred_at >= {mark} "
-             f"AND occurred_at < {mark} ORDER BY seq")
-    bounds = tuple(_stored(moment) if sqlite else moment for moment in (start, after))
-    with engine.connect().execution_options(stream_results=True, yield_per=batch_rows) as conn:
-        for rows in conn.exec_driver_sql(query, bounds).partitions():
-            yield rows_to_batch(rows)
-
-
-def _stored(moment: dt.datetime) -> str:
-    """A UTC time as SQLAlchemy stores it in SQLite."""
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def rows_to_batch(rows: Sequence[Sequence[Any]]) -> pa.RecordBatch:
-    """Rows of ``journal_entries`` (its columns in order) as an Arrow batch of the archive's
-    schema; a time without zone (SQLite) is UTC, a time as text (SQLite's) is parsed."""
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in COLUMNS]
-    arrays = [_array(values, field.type) for values, field in zip(
-        columns, ARROW_SCHEMA, strict=True)]
-    return pa.RecordBatch.from_arrays(arrays, schema=ARROW_SCHEMA)
-
-
-def _array(values: Sequence[Any], kind: pa.DataType) -> pa.Array:
-    if pa.types.is_timestamp(kind) and values and isinstance(values[0], str):
-        return pa.array(values, pa.string()).cast(pa.timestamp("us")).cast(kind)
-    return pa.array(values, type=kind)
+    return WrittenPart(count, first, last, digest)
 
 
 def _record_and_delete(
-    engine: Engine, month: str, part: int, written: _Written, start: dt.datetime,
+    engine: Engine, month: str, part: int, written: WrittenPart, start: dt.datetime,
     after: dt.datetime,
 ) -> None:
-    entries = journal_entries.c
     with engine.begin() as connection:
         connection.execute(insert(journal_archive).values(
             month=month, part=part, path=part_path(month, part), entries=written.entries,
             first_seq=written.first_seq, last_seq=written.last_seq, sha256=written.sha256,
             archived_at=dt.datetime.now(dt.UTC)))
-        deleted = connection.execute(delete(journal_entries).where(
-            entries.occurred_at >= start, entries.occurred_at < after,
-            entries.seq <= written.last_seq)).rowcount
+        deleted = _delete(connection, written, start, after)
         if deleted != written.entries:  # the month changed meanwhile: nothing is moved
             raise RuntimeError(f"month {month}: {written.entries} entries written to the "
                                f"archive but {deleted} found to delete")
 
 
+def _delete(connection: Connection, written: WrittenPart, start: dt.datetime,
+            after: dt.datetime) -> int:
+    """Delete the entries written (found by their range of ``seq``); returns how many."""
+    entries = journal_entries.c
+    month = delete(journal_entries).where(
+        entries.seq >= written.first_seq, entries.seq <= written.last_seq,
+        entries.occurred_at >= start, entries.occurred_at < after)
+    if connection.dialect.name != "sqlite" or not _most_of_the_table(connection, written):
+        return int(connection.execute(month).rowcount)
+    # SQLite deletes an entry's index rows one by one, at random places of each index: with
+    # most of the table going, dropping the indexes and building them again from what stays
+    # is several times faster, in the same transaction (readers keep their snapshot).
+    indexes = connection.exec_driver_sql(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+        "tbl_name = 'journal_entries' AND sql IS NOT NULL").all()
+    for name, _ in indexes:
+        connection.exec_driver_sql(f'DROP INDEX "{name}"')
+    deleted = int(connection.execute(month).rowcount)
+    for _, sql in indexes:
+        connection.exec_driver_sql(sql)
+    return deleted
+
+
+def _most_of_the_table(connection: Connection, written: WrittenPart) -> bool:
+    total = connection.execute(select(func.count()).select_from(journal_entries)).scalar_one()
+    return written.entries * 2 >= int(total)
+
+
 def _next_part(engine: Engine, archive_dir: Path, month: str) -> int:
     """The next part number of ``month``, after removing what an interrupted run left."""
     with engine.connect() as connection:
-        recorded = {r.path for r in archived_parts(connection) if r.month == month}
+        parts = [r for r in archived_parts(connection) if r.month == month]
         last = connection.execute(select(func.max(journal_archive.c.part))
                                   .where(journal_archive.c.month == month)).scalar_one_or_none()
-    folder = archive_dir / JOURNAL_DIR / f"month={month}"
-    for stray in folder.glob("*.parquet") if folder.is_dir() else ():
-        if f"{JOURNAL_DIR}/month={month}/{stray.name}" not in recorded:
-            log.warning("removing %s, left by an interrupted archive run", stray)
-            stray.unlink()
+    recorded = {r.path for r in parts} | {rollups.rollup_path(month, r.part) for r in parts}
+    for tree in (JOURNAL_DIR, rollups.ROLLUP_DIR):
+        folder = archive_dir / tree / f"month={month}"
+        for stray in folder.glob("*.parquet") if folder.is_dir() else ():
+            if f"{tree}/month={month}/{stray.name}" not in recorded:
+                log.warning("removing %s, left by an interrupted archive run", stray)
+                stray.unlink()
     return 0 if last is None else int(last) + 1
 
 

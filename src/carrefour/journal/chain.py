@@ -42,6 +42,7 @@ from carrefour.journal.codec import (
 )
 from carrefour.journal.entries import JournalEntry
 from carrefour.journal.keys import ChainKey, JournalKeyError, key_for_writing
+from carrefour.journal.rollups import file_digest, recorded_rollup
 from carrefour.journal.tables import audit_changes, journal_entries, journal_head
 
 log = logging.getLogger(__name__)
@@ -153,7 +154,9 @@ class Problem:
 
     ``kind``: altered, broken-link, missing, head-mismatch, unkeyed-after-keyed, wrong-key,
     checkpoint-mismatch (an entry differs from what a checkpoint sealed), checkpoint (a
-    checkpoint that cannot be trusted), and for the audit rows of administrative changes
+    checkpoint that cannot be trusted), archive-file (an archived part differs from its
+    recorded checksum), rollup (the rollup of an archived part is missing or differs from the
+    checksum its part records), and for the audit rows of administrative changes
     audit-altered, audit-missing, audit-unvouched. ``seq`` is 0 when no entry is concerned.
     """
 
@@ -238,6 +241,8 @@ def _entries(
         parts = archived_parts(connection)
     archived = [_archived(archive_dir, part, walker, upto=upto, chunk_size=chunk_size)
                 for part in parts if part.first_seq <= upto]
+    for part in parts:
+        _check_files(archive_dir, part, walker)
     live: Iterator[Mapping[Any, Any]] = (
         row for rows in _chunks(engine, upto=upto, chunk_size=chunk_size) for row in rows)
     return heapq.merge(*archived, live, key=lambda row: int(row["seq"]))
@@ -252,6 +257,30 @@ def _archived(
         walker.add(part.first_seq, "missing", f"the archive file {part.path} of entries "
                    f"{part.first_seq} to {part.last_seq} cannot be read ({error})",
                    last_seq=part.last_seq)
+
+
+def _check_files(archive_dir: Path, part: ArchivedPart, walker: _ChainWalker) -> None:
+    """The part is the file recorded, its rollup the file the part records (a part that
+    cannot be read is reported as such when its entries are read)."""
+    try:
+        if file_digest(part.file(archive_dir)) != part.sha256:
+            walker.add(part.first_seq, "archive-file", f"the archive file {part.path} differs "
+                       "from the checksum recorded when it was archived", last_seq=part.last_seq)
+        rollup = recorded_rollup(part.file(archive_dir))
+    except (OSError, ArrowException):
+        return
+    if rollup is None:
+        return
+    try:
+        matches = file_digest(rollup.file(archive_dir)) == rollup.sha256
+    except OSError as error:
+        walker.add(part.first_seq, "rollup", f"the rollup {rollup.path} of the archive file "
+                   f"{part.path} cannot be read ({error})", last_seq=part.last_seq)
+        return
+    if not matches:
+        walker.add(part.first_seq, "rollup", f"the rollup {rollup.path} of the archive file "
+                   f"{part.path} was altered (its checksum differs from the one its part "
+                   "records)", last_seq=part.last_seq)
 
 
 def _chunks(engine: Engine, *, upto: int, chunk_size: int) -> Iterator[Sequence[RowMapping]]:

@@ -25,6 +25,13 @@ _MONTH = re.compile(r"^\d{4}-\d{2}$")
 _RANGE = re.compile(r"^(\d{4}-\d{2}-\d{2})/(\d{4}-\d{2}-\d{2})$")
 
 
+def exchanged(*, channel: str, action: str, service: str | None, outcome: str) -> bool:
+    """Whether an entry (naming a person) is an exchange of its datum (``service``: a service
+    or a mutation type) with its client: a message of the network, carried out."""
+    return (channel in MESSAGE_CHANNELS and action not in NOT_MESSAGES and service is not None
+            and outcome == OK)
+
+
 class Grouping(StrEnum):
     INSTITUTION = "institution"  # per recipient institution (CBE number)
     KIND = "kind"  # per kind of recipient (cpas, regional-employment, ...)

@@ -2,35 +2,27 @@
 over the live table and the archive together.
 
 DuckDB reads no database of ours directly (it could only through extensions, which are not
-downloaded): the live entries are read through SQLAlchemy into Arrow batches, on SQLite and
-PostgreSQL alike, and copied into the connection; the archive is read in place with
-``read_parquet(..., hive_partitioning=true)`` — only its recorded parts
-(:mod:`carrefour.journal.archive`), so that a file an interrupted archive run left is never
-counted twice.
+downloaded): the live entries are read into Arrow batches
+(:func:`~carrefour.journal.batches.entry_batches`) and copied into the connection; the
+archive is read in place with ``read_parquet(..., hive_partitioning=true)`` — only its
+recorded parts (:mod:`carrefour.journal.archive`), so that a file an interrupted archive run
+left is never counted twice.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
-from carrefour.journal.archive import (
-    ARROW_SCHEMA,
-    COLUMNS,
-    ArchivedPart,
-    archived_parts,
-    month_of,
-    rows_to_batch,
-)
-from carrefour.journal.tables import journal_entries
+from carrefour.journal.archive import ArchivedPart, archived_parts, month_of
+from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS, entry_batches
 
 Span = tuple[dt.datetime, dt.datetime]  # from (included) to (excluded), aware
-BATCH_ROWS = 50_000
+BATCH_ROWS = 250_000
 
 
 def journal_connection(
@@ -52,28 +44,16 @@ def journal_connection(
     db.execute("SET TimeZone = 'UTC'")
     db.execute("SET preserve_insertion_order = false")  # queries say their ORDER BY
     stream = pa.RecordBatchReader.from_batches(
-        ARROW_SCHEMA, _live_batches(engine, span, batch_rows=batch_rows))
+        ARROW_SCHEMA, entry_batches(engine, span, batch_rows=batch_rows))
     db.register("journal_live_stream", stream)
     db.execute("CREATE TABLE journal_live AS SELECT * FROM journal_live_stream")
     db.unregister("journal_live_stream")
     with engine.connect() as connection:
         parts = [p for p in archived_parts(connection) if _touches(p, span)]
-    db.execute(f"CREATE VIEW journal_archive AS {_archive_query(archive_dir, parts, span)}")
+    db.execute(f"CREATE VIEW journal_archive AS {archive_query(archive_dir, parts, span)}")
     db.execute("CREATE VIEW journal AS SELECT * FROM journal_archive "
                "UNION ALL SELECT * FROM journal_live")
     return db
-
-
-def _live_batches(engine: Engine, span: Span | None, *, batch_rows: int
-                  ) -> Iterator[pa.RecordBatch]:
-    query = select(*(journal_entries.c[name] for name in COLUMNS)).order_by(
-        journal_entries.c.seq)
-    if span is not None:
-        query = query.where(journal_entries.c.occurred_at >= span[0],
-                            journal_entries.c.occurred_at < span[1])
-    with engine.connect().execution_options(stream_results=True, yield_per=batch_rows) as conn:
-        for rows in conn.execute(query).partitions():
-            yield rows_to_batch(rows)
 
 
 def _touches(part: ArchivedPart, span: Span | None) -> bool:
@@ -83,7 +63,9 @@ def _touches(part: ArchivedPart, span: Span | None) -> bool:
     return month_of(span[0]) <= part.month <= month_of(last)
 
 
-def _archive_query(archive_dir: Path, parts: list[ArchivedPart], span: Span | None) -> str:
+def archive_query(archive_dir: Path, parts: list[ArchivedPart], span: Span | None) -> str:
+    """A query of the entries of ``parts`` (in ``span``), with the columns of the journal,
+    for a connection of :func:`journal_connection`."""
     columns = ", ".join(f'"{name}"' for name in COLUMNS)
     if not parts:
         return f"SELECT {columns} FROM journal_live WHERE false"

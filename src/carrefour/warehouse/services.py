@@ -18,21 +18,11 @@ import pyarrow as pa
 from sqlalchemy import Engine
 
 from carrefour.directory.domain import Institution
+from carrefour.journal.archive import ArchivedPart, archived_parts
 from carrefour.warehouse import domain
 from carrefour.warehouse.domain import Grouping, Period, UsageTable
+from carrefour.warehouse.persons import PersonsRow, count_persons
 from carrefour.warehouse.reader import journal_connection
-
-
-@dataclass(frozen=True, slots=True)
-class PersonsRow:
-    """Distinct persons for whom ``datum`` was exchanged with ``recipient`` (a CBE number or
-    a kind; ``*``: all recipients together) in ``period``."""
-
-    period: str
-    datum: str
-    recipient: str
-    name: str
-    persons: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +72,6 @@ def _sql_list(values: Iterable[str]) -> str:
 
 _MESSAGES = (f"e.channel IN {_sql_list(domain.MESSAGE_CHANNELS)} AND e.action NOT IN "
              f"{_sql_list(domain.NOT_MESSAGES)} AND e.service IS NOT NULL")
-_EXCHANGED = f"{_MESSAGES} AND e.outcome = '{domain.OK}' AND e.niss IS NOT NULL"
 _KIND = f"coalesce(r.kind, '{domain.UNKNOWN_KIND}')"
 
 
@@ -90,41 +79,12 @@ def distinct_persons(
     engine: Engine, archive_dir: Path, period: Period, grouping: Grouping,
     institutions: Iterable[Institution],
 ) -> list[PersonsRow]:
-    """Per datum (service or mutation type): the distinct persons per recipient institution
-    or kind, then for all recipients (``*``), most persons first."""
-    with _connection(engine, archive_dir, period, institutions) as db:
-        return _persons(db, period, grouping)
-
-
-def _persons(db: duckdb.DuckDBPyConnection, period: Period, grouping: Grouping
-             ) -> list[PersonsRow]:
-    # Each (datum, recipient, person) once, the person as its 11-digit number (integers hash
-    # faster than text); then counts per recipient, per kind and for all recipients from it.
-    db.execute(f"""
-        CREATE OR REPLACE TEMP TABLE exchanged AS
-        SELECT DISTINCT e.service AS datum, e.client, try_cast(e.niss AS BIGINT) AS person
-        FROM journal e WHERE {_EXCHANGED}""")
-    if grouping is Grouping.INSTITUTION:
-        per = """SELECT x.datum, x.client AS recipient, count(*) AS persons
-                 FROM exchanged x GROUP BY ALL"""
-        named = "coalesce(r.name, p.recipient)"
-    else:
-        per = f"""SELECT x.datum, {_KIND} AS recipient, count(DISTINCT x.person) AS persons
-                  FROM exchanged x LEFT JOIN recipients r ON r.cbe = x.client GROUP BY ALL"""
-        named = "''"
-    rows = db.execute(f"""
-        WITH per AS ({per}),
-             everyone AS (SELECT datum, count(DISTINCT person) AS persons FROM exchanged
-                          GROUP BY datum)
-        SELECT datum, '{domain.ALL_RECIPIENTS}' AS recipient, '' AS name, persons, 0 AS rank
-        FROM everyone
-        UNION ALL
-        SELECT p.datum, p.recipient, {named}, p.persons, 1 FROM per p
-        LEFT JOIN recipients r ON r.cbe = p.recipient
-        ORDER BY datum, rank, persons DESC, recipient""").fetchall()
-    db.execute("DROP TABLE exchanged")
-    return [PersonsRow(period.label, datum, who, label, persons)
-            for datum, who, label, persons, _ in rows]
+    """Per datum (service or mutation type): the distinct persons for all recipients
+    (``*``), then per recipient institution or kind, most persons first (exact: from the
+    archive's rollups where the period covers a month whole, :mod:`.persons`)."""
+    known = list(institutions)
+    with _connection(engine, archive_dir, period, known) as db:
+        return count_persons(db, archive_dir, _parts(engine), period, grouping, known)
 
 
 def usage(
@@ -149,8 +109,15 @@ def overview(engine: Engine, archive_dir: Path, period: str, by: str,
     """The distinct persons and the usage of ``period``, from one reading of the journal; a
     bad period or grouping is refused with its code."""
     chosen, grouping = domain.parse_period(period), domain.parse_grouping(by)
-    with _connection(engine, archive_dir, chosen, institutions) as db:
-        return Overview(persons=_persons(db, chosen, grouping), usage=_usage(db, chosen))
+    known = list(institutions)
+    with _connection(engine, archive_dir, chosen, known) as db:
+        persons = count_persons(db, archive_dir, _parts(engine), chosen, grouping, known)
+        return Overview(persons=persons, usage=_usage(db, chosen))
+
+
+def _parts(engine: Engine) -> list[ArchivedPart]:
+    with engine.connect() as connection:
+        return archived_parts(connection)
 
 
 def _usage(db: duckdb.DuckDBPyConnection, period: Period) -> Usage:
