@@ -320,8 +320,7 @@ def check_demo(options: DemoOptions, prepared: Prepared, console: Console) -> No
     console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
     tokens = {CPAS_TOKEN: access_token(hub, cpas), OPERATOR_TOKEN: access_token(hub, operator)}
     steps = run_sections(hub, walkthrough(options, prepared), tokens)
-    console.print(f"[green]Walk-through checked[/]: {steps} requests (the list, the statistics, "
-                  "a derived right) answered as expected.")
+    console.print(f"[green]Walk-through checked[/]: {steps} requests answered as expected.")
 
 
 def access_token(hub: str, credentials: DemoCredentials) -> str:

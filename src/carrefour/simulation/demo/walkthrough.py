@@ -32,7 +32,7 @@ from carrefour.simulation.demo.guide import END_USER, WIDTH, folded_json, shell_
 from carrefour.simulation.seeding.seed import SeedReport
 
 LIST = "temporary-unemployment-bridging"  # the seed's list (definitions.toml)
-LIST_PERIOD = (dt.date(2020, 4, 1), dt.date(2020, 4, 30))  # the first Covid lockdown
+LIST_PERIOD = (dt.date(2020, 3, 1), dt.date(2021, 2, 28))  # the first year of Covid
 RIGHT = "social-energy-tariff"
 CPAS_TOKEN, OPERATOR_TOKEN = "TOKEN", "OPERATOR_TOKEN"
 CONSOLE = "console"  # a step of the console: its session cookie instead of a token
@@ -107,8 +107,9 @@ class Section:
 
 # --- the list, produced at start-up ------------------------------------------------------------
 def produce_demo_list(engine: Engine, data_dir: Path, cbe: str) -> dict[str, Any]:
-    """The seed's list for April 2020 for the CPAS ``cbe`` in the demo's mailboxes (the hub's
-    data folder), journaled as an operator's act on this machine; its manifest."""
+    """The seed's list for the first year of Covid for the CPAS ``cbe`` in the demo's
+    mailboxes (the hub's data folder), journaled as an operator's act on this machine; its
+    manifest."""
     policy = list_policy(replace(Settings.from_env(), data_dir=data_dir))
     (manifest,) = generate(engine, shipped_definitions(default_catalogue()), LIST,
                            Period.of(*LIST_PERIOD), policy=policy,
@@ -123,8 +124,8 @@ def list_section(manifest: Mapping[str, Any], cpas_cbe: str) -> Section:
              "format": "jsonl"}
     return Section(
         title=f"Lists: the seed's list {LIST} ({manifest['deliberation']}) of "
-              f"{period['start']}/{period['end']}, produced at start-up for the demo CPAS: "
-              f"{manifest['rows']} rows, in its mailbox",
+              f"{period['start']}/{period['end']}, produced at start-up for the demo CPAS "
+              f"(rows: {manifest['rows']}), in its mailbox",
         sets={"FILE": manifest["id"], "LIST": LIST},
         steps=(
             Step(title="The CPAS's mailbox (its own token)", path="/v1/lists/files",
@@ -158,7 +159,7 @@ def statistics_section(hub: str, client_id: str, client_secret: str, jar: Path) 
                  expect=200, shows="legal-data"),
             Step(title="Refusals per code and month",
                  path="/v1/statistics/usage.csv?table=refusals", auth=OPERATOR_TOKEN,
-                 expect=200, shows="forbidden"),
+                 expect=200, shows="not-integrated"),
             Step(title="Distinct persons per datum and kind of recipient",
                  path="/v1/statistics/persons.csv?by=kind", auth=OPERATOR_TOKEN, expect=200,
                  shows="cpas"),
