@@ -4,6 +4,7 @@ process of the network."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -15,12 +16,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from carrefour.simulation.demo.guide import (
-    examples,
-    shell_lines,
-    statistics_commands,
-    token_command,
-)
+from carrefour.simulation.demo.guide import examples, shell_lines, token_command
+from carrefour.simulation.demo.walkthrough import list_section, right_section, statistics_section
 from tests.servers import free_port_block
 
 HUB = "http://127.0.0.1:28000"
@@ -28,10 +25,19 @@ HUB = "http://127.0.0.1:28000"
 
 def test_every_command_of_the_guide_fits_80_columns_and_parses_in_the_shell() -> None:
     report = SimpleNamespace(examples={"not_integrated": "85073003328",
-                                       "integrated_unemployed": "85073003328"})
+                                       "integrated_unemployed": "85073003328",
+                                       "without_right": "85073003328"})
+    manifest = {"id": "0" * 8 + "-0000-4000-8000-" + "0" * 12, "deliberation": "CSI/20/118",
+                "period": {"start": "2020-04-01", "end": "2020-04-30"}, "rows": 12,
+                "sha256": "a" * 64, "format": "csv", "fields": ["niss", "status"]}
+    jar = Path("var/demo-console-cookies.txt")
+    walked = [list_section(manifest, "0212345678"),
+              statistics_section(HUB, "operator-0212345678-abcdef", "s" * 43, jar),
+              right_section(report, dt.date(2026, 12, 2))]  # type: ignore[arg-type]
     commands = [token_command(HUB, "cpas-0212345678-abcdef", "s" * 43),
                 *(example.curl(HUB) for example in examples(report)),  # type: ignore[arg-type]
-                *statistics_commands(HUB, "operator-0212345678-abcdef", "s" * 43)]
+                *(line for section in walked if section for line in section.assignments()),
+                *(step.curl(HUB) for section in walked if section for step in section.steps)]
     for command in commands:
         assert max(len(line) for line in command.splitlines()) <= 80, command
         parsed = subprocess.run(["bash", "-n", "-c", command], capture_output=True, text=True)

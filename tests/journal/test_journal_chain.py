@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
-from carrefour.journal.chain import append, read_head, verify
+from carrefour.journal.chain import DuplicateTicket, append, read_head, verify
 from carrefour.journal.codec import (
     FORMAT,
     GENESIS_HASH,
@@ -307,3 +307,31 @@ def test_tickets_are_unique_and_ordered_by_creation() -> None:
     assert sorted(tickets) == tickets
     assert all(len(ticket) == 36 and ticket[14] == "7" for ticket in tickets)
 
+
+
+def test_a_batch_of_more_entries_than_a_statement_has_parameters_is_appended(
+    engine: Engine, make_entry: EntryFactory
+) -> None:
+    """A list's run journals one entry per person included, 150,000 at a million persons: the
+    check of their tickets (PostgreSQL) is one array parameter, not one per ticket."""
+    assert journal(engine, make_entry, 70_000)[-1] == 70_000
+
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(journal_entries)
+                                  ).scalar_one() == 70_000
+
+
+def test_a_taken_ticket_is_refused_among_many(engine: Engine, make_entry: EntryFactory
+                                               ) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the check of the hub on PostgreSQL (SQLite's unique index refuses it)")
+    taken = make_entry()
+    with engine.begin() as connection:
+        append(connection, [taken])
+
+    with pytest.raises(DuplicateTicket), engine.begin() as connection:
+        append(connection, [*(make_entry() for _ in range(70_000)), taken])
+
+    with engine.connect() as connection:
+        head = read_head(connection)
+    assert head is not None and head.seq == 1

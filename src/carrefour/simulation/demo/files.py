@@ -12,6 +12,7 @@ import random
 from collections.abc import Sequence
 
 from carrefour.simulation.network import CPAS, DEMO_CPAS_SLUG, NETWORK, SimulatedInstitution
+from carrefour.simulation.population.dossiers import disabled, living_wage
 from carrefour.simulation.population.population import Household, Person, Population
 from carrefour.simulation.seeding.directory_seed import HOUSEHOLD_MEMBER, RIS, CpasFile
 
@@ -110,18 +111,36 @@ def examples(population: Population, files: Sequence[CpasFile], today: dt.date
     integrated = {f.niss for f in files}
     statuses = _Statuses(population)
     bim = next((n for n in demo if n in statuses.bim), None)
+    outsider = _outsider(population, integrated, statuses, today)
     found: dict[str, str] = {}
     for name, niss in (
         ("integrated", next(iter(demo[2:] or demo), None)),
         ("integrated_bim", bim),
         ("integrated_unemployed",
          next((n for n in demo if n in statuses.unemployed and n != bim), None)),
-        ("not_integrated", _outsider(population, integrated, statuses, today)),
+        ("not_integrated", outsider),
+        ("without_right", _without_right(population, integrated | {outsider or ""}, statuses,
+                                         today)),
         ("deceased", next((p.niss for p in population.persons if p.death_date), None)),
     ):
         if niss is not None:
             found[name] = niss
     return found
+
+
+def _without_right(population: Population, taken: set[str], statuses: _Statuses,
+                   today: dt.date) -> str | None:
+    """An adult of a household no CPAS helps (nor the demo's first example person lives in)
+    that holds no derived right (nobody in it has a living wage, a disability allowance or
+    BIM): an A036 for them grants one."""
+    for household in population.households:
+        if any(p.niss in taken or p.niss in statuses.bim or living_wage(p) or disabled(p)
+               for p in household.members):
+            continue
+        adult = _applicant(household, today)
+        if adult is not None:
+            return adult.niss
+    return None
 
 
 def _outsider(population: Population, integrated: set[str], statuses: _Statuses,

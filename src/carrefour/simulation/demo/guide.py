@@ -57,13 +57,13 @@ class Example:
     expect: int
 
     def curl(self, hub: str) -> str:
-        body = shlex.quote(_folded_json(self.body))
+        body = shlex.quote(folded_json(self.body))
         return shell_lines([f"curl -s -X POST {hub}{self.path}",
                             '-H "Authorization: Bearer $TOKEN"',
                             "-H 'Content-Type: application/json'", f"-d {body}"])
 
 
-def _folded_json(body: dict[str, Any], *, width: int = WIDTH - 10) -> str:
+def folded_json(body: dict[str, Any], *, width: int = WIDTH - 10) -> str:
     """The body on one line when it is short, else indented over several."""
     flat = json.dumps(body)
     return flat if len(flat) <= width else json.dumps(body, indent=2)
@@ -192,15 +192,6 @@ def token_command(hub: str, client_id: str, client_secret: str, *,
         f"-d client_id={client_id}", f"-d client_secret={client_secret}", "|",
         "python3 -c 'import sys, json; print(json.load(sys.stdin)[\"access_token\"])')",
     ])
-
-
-def statistics_commands(hub: str, client_id: str, client_secret: str) -> list[str]:
-    """The usage statistics as CSV, with an operator's token (the console shows them too)."""
-    return [token_command(hub, client_id, client_secret, variable="OPERATOR_TOKEN"),
-            shell_lines([f"curl -s '{hub}/v1/statistics/usage.csv?table=messages'",
-                         '-H "Authorization: Bearer $OPERATOR_TOKEN"']),
-            shell_lines([f"curl -s '{hub}/v1/statistics/persons.csv?by=kind'",
-                         '-H "Authorization: Bearer $OPERATOR_TOKEN"'])]
 
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:

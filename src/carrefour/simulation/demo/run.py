@@ -7,6 +7,7 @@ credentials and ready-to-paste requests. ``--check`` runs those requests itself 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shlex
 import signal
@@ -18,7 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 from rich.console import Console
@@ -32,7 +33,6 @@ from carrefour.simulation.demo.guide import (
     examples,
     run_examples,
     shell_lines,
-    statistics_commands,
     stib_examples,
     token_command,
 )
@@ -44,7 +44,16 @@ from carrefour.simulation.demo.trickle import (
     prepare_signal,
     publisher,
 )
+from carrefour.simulation.demo.walkthrough import (
+    CPAS_TOKEN,
+    OPERATOR_TOKEN,
+    Section,
+    produce_demo_list,
+    run_sections,
+    sections,
+)
 from carrefour.simulation.eid.serve import CONSOLE_CLIENT, console_secret, eid_address
+from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
 from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
@@ -59,8 +68,15 @@ class DemoOptions:
     base_port: int
 
 
-def prepare(options: DemoOptions, console: Console) -> SeedReport:
-    """A fresh database with the schema, the reference tables and the seeded network."""
+@dataclass(frozen=True, kw_only=True)
+class Prepared:
+    report: SeedReport
+    demo_list: dict[str, Any]  # the manifest of the demo CPAS's list, produced at start-up
+
+
+def prepare(options: DemoOptions, console: Console) -> Prepared:
+    """A fresh database with the schema, the reference tables and the seeded network, and
+    the seed's list for the demo CPAS in its mailbox."""
     database = options.data_dir / "carrefour.sqlite3"
     for stale in options.data_dir.glob("carrefour.sqlite3*"):
         stale.unlink()
@@ -82,7 +98,8 @@ def prepare(options: DemoOptions, console: Console) -> SeedReport:
                 progress=advance,
             )
         prepare_signal(engine, seed=options.seed, base_port=options.base_port)
-        return report
+        demo_list = produce_demo_list(engine, options.data_dir, institution(DEMO_CPAS_SLUG).cbe)
+        return Prepared(report=report, demo_list=demo_list)
     finally:
         engine.dispose()
 
@@ -197,9 +214,24 @@ def health_urls(report: SeedReport, hub: str) -> list[str]:
     return [f"{hub}/health", *(f"{s.endpoint}/v1/health" for s in report.sources)]
 
 
-def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> None:
+def walkthrough(options: DemoOptions, prepared: Prepared) -> list[Section]:
+    """The guide's steps after its examples: the list, the statistics, a derived right."""
+    _, operator = _credentials(prepared.report)
+    return sections(prepared.report, prepared.demo_list, hub=f"http://127.0.0.1:{options.port}",
+                    cpas_cbe=institution(DEMO_CPAS_SLUG).cbe,
+                    operator=(operator.client_id, operator.client_secret),
+                    jar=console_jar(options), today=dt.date.today())
+
+
+def console_jar(options: DemoOptions) -> Path:
+    """The cookie file the guide's console requests keep the operator's session in."""
+    return options.data_dir / "demo-console-cookies.txt"
+
+
+def print_guide(console: Console, options: DemoOptions, prepared: Prepared) -> None:
     """The guide: every line fits 80 columns, so that each command pastes as it is."""
     hub = f"http://127.0.0.1:{options.port}"
+    report = prepared.report
     cpas, operator = _credentials(report)
     say = partial(console.print, soft_wrap=True, highlight=False)
     say(comment(f"Carrefour is running: {report.persons:,} persons, seed {report.seed}"),
@@ -228,11 +260,19 @@ def print_guide(console: Console, options: DemoOptions, report: SeedReport) -> N
         style="bold")
     say(shell_lines([*cli, "journal verify"]))
     say(shell_lines([*cli, f"journal who-consulted {report.examples['not_integrated']}"]))
-    say("\n" + comment("Usage statistics and distinct persons (the data warehouse): "
-                       "the console, signed in as operator, or CSV"), style="bold")
-    say(f"{hub}/console/statistics")
-    for command in statistics_commands(hub, operator.client_id, operator.client_secret):
-        say(command)
+    say("\n" + comment("The operator's token (valid 15 minutes)"), style="bold")
+    say(token_command(hub, operator.client_id, operator.client_secret, variable=OPERATOR_TOKEN))
+    say("\n" + comment("The demo CPAS's token again (it lasts 15 minutes)"), style="bold")
+    say(token_command(hub, cpas.client_id, cpas.client_secret, variable=CPAS_TOKEN))
+    for section in walkthrough(options, prepared):
+        say("\n" + comment(section.title), style="bold green")
+        if section.note:
+            say(comment(section.note))
+        for line in section.assignments():
+            say(line, markup=False)
+        for step in section.steps:
+            say("\n" + comment(step.title), style="bold")
+            say(step.curl(hub), markup=False)
     say("\n" + comment("Mutations flow: the sources publish, the demo CPAS application "
                        "receives (their log: " + str(signal_log(options)) + ")"), style="bold")
     say(f"curl -s http://127.0.0.1:{options.base_port + CPAS_APP_OFFSET}/")
@@ -269,24 +309,40 @@ def _interrupt(_number: int, _frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the network as Ctrl-C does
 
 
+def check_demo(options: DemoOptions, prepared: Prepared, console: Console) -> None:
+    """Send every request the guide prints, as it prints them; stop at the first that does
+    not answer as it says."""
+    hub, report = f"http://127.0.0.1:{options.port}", prepared.report
+    cpas, operator = _credentials(report)
+    tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)
+    console.print(f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected.")
+    soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret), demo_examples(report))
+    console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
+    tokens = {CPAS_TOKEN: access_token(hub, cpas), OPERATOR_TOKEN: access_token(hub, operator)}
+    steps = run_sections(hub, walkthrough(options, prepared), tokens)
+    console.print(f"[green]Walk-through checked[/]: {steps} requests answered as expected.")
+
+
+def access_token(hub: str, credentials: DemoCredentials) -> str:
+    response = httpx.post(f"{hub}/oauth/token", data={
+        "grant_type": "client_credentials", "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret})
+    response.raise_for_status()
+    return str(response.json()["access_token"])
+
+
 def run_demo(options: DemoOptions, *, check: bool, console: Console) -> None:
     signal.signal(signal.SIGTERM, _interrupt)
-    report = prepare(options, console)
+    prepared = prepare(options, console)
+    report = prepared.report
     hub = f"http://127.0.0.1:{options.port}"
     with running_network(options) as children:
         eid = f"{eid_address(options.base_port)}/.well-known/openid-configuration"
         wait_until_up([*health_urls(report, hub), eid], children)
         if check:
-            cpas, _ = _credentials(report)
-            tickets = run_examples(hub, cpas.client_id, cpas.client_secret, report)
-            console.print(
-                f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected."
-            )
-            soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret),
-                                     demo_examples(report))
-            console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
+            check_demo(options, prepared, console)
             return
-        print_guide(console, options, report)
+        print_guide(console, options, prepared)
         try:
             while True:
                 time.sleep(3600)
