@@ -26,7 +26,6 @@ checks each part and its rollup against their checksums).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
@@ -210,10 +209,7 @@ def write_part(paths: tuple[Path, Path], month: str, part: int,
                                           part=part_path(month, part), entries=count)
             writer.add_key_value_metadata(
                 rollups.part_metadata(rollups.rollup_path(month, part), digest))
-    with path.open("rb") as stream:
-        os.fsync(stream.fileno())
-        digest = hashlib.file_digest(stream, "sha256").hexdigest()
-    return WrittenPart(count, first, last, digest)
+    return WrittenPart(count, first, last, rollups.synced_digest(path))
 
 
 def _record_and_delete(

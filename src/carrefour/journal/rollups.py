@@ -177,9 +177,7 @@ def write_rollup(path: Path, sets: dict[RollupKey, PersonSet], *, part: str, ent
     table = pa.table(columns, schema=SCHEMA.with_metadata(
         {METADATA_KEY: json.dumps({"part": part, "entries": entries})}))
     pq.write_table(table, path, compression="none")  # bitmaps: compressed already
-    with path.open("rb") as stream:
-        os.fsync(stream.fileno())
-        return hashlib.file_digest(stream, "sha256").hexdigest()
+    return synced_digest(path)
 
 
 def _order(key: RollupKey) -> tuple[str, ...]:
@@ -214,6 +212,13 @@ def recorded_rollup(part_file: Path) -> RecordedRollup | None:
 
 def file_digest(path: Path) -> str:
     with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
+
+
+def synced_digest(path: Path) -> str:
+    """The SHA-256 of a file just written, once it is on disk."""
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 

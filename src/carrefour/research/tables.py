@@ -19,8 +19,6 @@ from sqlalchemy import (
 
 from carrefour.db import metadata
 
-MicroType = BigInteger().with_variant(Integer(), "sqlite")
-
 research_projects = Table(
     "research_projects",
     metadata,
@@ -35,8 +33,8 @@ research_projects = Table(
     # The salt of the project's pseudonym key (not a secret without the hub's research key).
     Column("key_salt", String(64), nullable=False),
     # Epsilon in millionths, so that the sum spent is exact; NULL budget: no DP release.
-    Column("budget_micro", MicroType, nullable=True),
-    Column("spent_micro", MicroType, nullable=False),
+    Column("budget_micro", BigInteger, nullable=True),
+    Column("spent_micro", BigInteger, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
@@ -48,7 +46,7 @@ research_releases = Table(
     Column("ticket", String(36), nullable=False),  # the extract's journal entry
     Column("kind", String(20), nullable=False),
     Column("variables", JSON, nullable=False),
-    Column("epsilon_micro", MicroType, nullable=True),  # what a DP release spent
+    Column("epsilon_micro", BigInteger, nullable=True),  # what a DP release spent
     Column("persons", Integer, nullable=False),
     Column("released_at", DateTime(timezone=True), nullable=False),
     Index("ix_research_releases_project", "project_id", "id"),

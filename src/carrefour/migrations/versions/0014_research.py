@@ -16,9 +16,6 @@ down_revision = "0013"
 branch_labels = None
 depends_on = None
 
-MicroType = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
 def upgrade() -> None:
     op.create_table(
         "research_projects",
@@ -31,8 +28,8 @@ def upgrade() -> None:
         sa.Column("period_start", sa.Date(), nullable=False),
         sa.Column("period_end", sa.Date(), nullable=False),
         sa.Column("key_salt", sa.String(length=64), nullable=False),
-        sa.Column("budget_micro", MicroType, nullable=True),
-        sa.Column("spent_micro", MicroType, nullable=False),
+        sa.Column("budget_micro", sa.BigInteger(), nullable=True),
+        sa.Column("spent_micro", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["institution_id"], ["institutions.id"],
                                 name=op.f("fk_research_projects_institution_id_institutions")),
@@ -45,7 +42,7 @@ def upgrade() -> None:
         sa.Column("ticket", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("variables", sa.JSON(), nullable=False),
-        sa.Column("epsilon_micro", MicroType, nullable=True),
+        sa.Column("epsilon_micro", sa.BigInteger(), nullable=True),
         sa.Column("persons", sa.Integer(), nullable=False),
         sa.Column("released_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["project_id"], ["research_projects.id"],
