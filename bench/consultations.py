@@ -1,7 +1,8 @@
 """``make bench``: consultations through the hub against the same consultations sent straight to
 the source, in one run.
 
-A fresh network is seeded on SQLite in a temporary folder; the National Register source and the
+A fresh network is seeded, the hub on SQLite in a temporary folder or on the PostgreSQL
+database ``--database-url`` names (emptied first); the National Register source and the
 hub run as subprocesses; wrk sends ``legal-data`` consultations about many different persons:
 
 1. straight to the source (source protocol, the source's token), as fast as it goes;
@@ -54,13 +55,17 @@ def main(
     persons: Annotated[int, typer.Option(min=100, help="Persons in the population.")] = 20_000,
     seed: Annotated[int, typer.Option(help="Seed of the population.")] = 1,
     threads: Annotated[int, typer.Option(min=1, help="wrk threads.")] = 1,
+    database_url: Annotated[str | None, typer.Option(
+        help="An empty PostgreSQL database for the hub (default: SQLite in the run's folder; "
+        "the database is emptied first).")] = None,
     record_figures: Annotated[bool, typer.Option(
         "--record/--no-record", help="Add the figures to docs/benchmarks.md.")] = True,
 ) -> None:
-    """Benchmark consultations: hub against direct source (SQLite)."""
+    """Benchmark consultations: hub against direct source (SQLite or PostgreSQL)."""
     options = Options(persons=persons, seed=seed, workers=workers, connections=connections,
                       rate_connections=rate_connections,
-                      threads=threads, duration=duration, rate=rate, rate_duration=rate_duration)
+                      threads=threads, duration=duration, rate=rate, rate_duration=rate_duration,
+                      database_url=database_url)
     console = Console()
     if not console.is_terminal:
         console = Console(width=130)
@@ -78,16 +83,19 @@ def run(options: Options, console: Console) -> Outcome:
     machine = describe_machine(REPOSITORY)
     load_average = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="carrefour-bench-") as folder:
-        with console.status(f"Seeding {options.persons:,} persons (SQLite, {folder})"):
+        if options.database_url:
+            net.empty_database(options.database_url)
+        with console.status(f"Seeding {options.persons:,} persons ({folder})"):
             network = net.seed(Path(folder), persons=options.persons, seed=options.seed,
-                               sample=SAMPLE)
+                               sample=SAMPLE, database_url=options.database_url)
         with running_source(network) as source, \
                 running_proxy(nginx, source, Path(folder)) as proxy, \
                 running_hub(network, workers=options.workers) as hub:
             bench = Bench(wrk, hub=hub, source=source, proxy=proxy, options=options)
             loads = _loads(network, hub, source, proxy)
             console.print(f"Source {source.url}, proxy {proxy.url}, hub {hub.url} "
-                          f"({options.workers} workers); {len(network.niss):,} persons; "
+                          f"({options.workers} workers, {net.backend(network.database_url)}); "
+                          f"{len(network.niss):,} persons; "
                           f"load average {load_average:.2f}.")
             bench.warm_up(loads)
             before = settled_count(network.database_url)

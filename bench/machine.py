@@ -67,6 +67,21 @@ def process_tree_cpu(pid: int) -> float:
     return sum(_cpu_of(member) for member in _family(pid))
 
 
+def named_processes_cpu(name: str) -> float:
+    """CPU seconds used so far by the living processes whose command is ``name`` (a database
+    server's processes: ``postgres``)."""
+    total = 0.0
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if command == name:
+                total += _cpu_of(int(entry.name))
+    return total
+
+
 def process_tree_rss(pid: int) -> float:
     """Resident memory (MiB) of ``pid`` and its living descendants, now."""
     return sum(_rss_kib(member) for member in _family(pid)) / 1024

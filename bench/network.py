@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 
 from carrefour.config import JournalSettings
 from carrefour.db import build_engine
@@ -55,6 +55,22 @@ def seed(data_dir: Path, *, persons: int, seed: int, sample: int,
                    client_id=client_id, client_secret=secret,
                    niss=_registered(source.database_url, sample=sample, seed=seed),
                    client_ids=tuple(c.client_id for c in report.credentials))
+
+
+def empty_database(database_url: str) -> None:
+    """Drop every table of the PostgreSQL database (a run seeds its own network)."""
+    engine = build_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        engine.dispose()
+
+
+def backend(database_url: str) -> str:
+    """``sqlite`` or ``postgresql``: the hub's database, as the tables name it."""
+    return database_url.split(":")[0].split("+")[0]
 
 
 def free_port() -> int:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from bench.loadgen import Load, LoadResult, run_wrk
-from bench.machine import machine_busy, process_tree_cpu
+from bench.machine import machine_busy, named_processes_cpu, process_tree_cpu
 from bench.servers import Server
 
 WARM_UP_SECONDS = 3
@@ -24,6 +24,7 @@ class Options:
     duration: int  # seconds of each maximum-throughput phase
     rate: int  # requests per second of the constant-rate phase
     rate_duration: int
+    database_url: str | None = None  # the hub's PostgreSQL (None: SQLite in the run's folder)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -34,13 +35,14 @@ class CpuShare:
     source: float
     proxy: float  # nginx, in front of the source
     wrk: float
+    database: float  # the PostgreSQL server's processes (0 on SQLite: it is in the hub)
     machine: float
     cores: int
 
     @property
     def other(self) -> float:
         """What the rest of the machine used (other processes, the kernel's own threads)."""
-        used = self.hub + self.source + self.proxy + self.wrk
+        used = self.hub + self.source + self.proxy + self.wrk + self.database
         return max(0.0, self.machine * self.cores - used)
 
 
@@ -98,7 +100,8 @@ class Bench:
         busy, total = machine_busy()
         return _Snapshot(wall=time.monotonic(), hub=process_tree_cpu(self._hub.pid),
                          source=process_tree_cpu(self._source.pid),
-                         proxy=process_tree_cpu(self._proxy.pid), busy=busy, total=total)
+                         proxy=process_tree_cpu(self._proxy.pid),
+                         database=named_processes_cpu("postgres"), busy=busy, total=total)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -110,6 +113,7 @@ class _Snapshot:
     hub: float
     source: float
     proxy: float
+    database: float
     busy: float
     total: float
 
@@ -120,6 +124,7 @@ class _Snapshot:
             source=100 * (later.source - self.source) / elapsed,
             proxy=100 * (later.proxy - self.proxy) / elapsed,
             wrk=100 * wrk_seconds / elapsed,
+            database=100 * (later.database - self.database) / elapsed,
             machine=100 * (later.busy - self.busy) / (later.total - self.total),
             cores=os.cpu_count() or 1,
         )

@@ -40,8 +40,8 @@ def show(console: Console, outcome: Outcome) -> None:
 def _phase_table(outcome: Outcome) -> Table:
     options = outcome.options
     table = Table("phase", "conn.", "req/s", "answers", "p50 ms", "p90 ms", "p99 ms",
-                  "max ms", "failed", "late (max lag)", "CPU hub", "source", "proxy", "wrk",
-                  "other",
+                  "max ms", "failed", "late (max lag)", "CPU hub", "database", "source",
+                  "proxy", "wrk", "other",
                   "machine", title=f"Consultations (legal-data), {options.persons:,} persons, "
                   f"{options.workers} hub worker(s)")
     for phase in outcome.phases:
@@ -54,7 +54,8 @@ def _phase_cells(phase: Phase) -> list[str]:
     late = f"{result.late} ({result.max_lag_ms:.0f} ms)" if phase.rate else "-"
     return [phase.name, str(phase.connections), f"{result.rate:,.0f}", f"{result.completed:,}",
             f"{ms['p50']:.1f}", f"{ms['p90']:.1f}", f"{ms['p99']:.1f}", f"{ms['max']:.1f}",
-            str(result.failures), late, f"{cpu.hub:.0f}%", f"{cpu.source:.0f}%",
+            str(result.failures), late, f"{cpu.hub:.0f}%", f"{cpu.database:.0f}%",
+            f"{cpu.source:.0f}%",
             f"{cpu.proxy:.0f}%", f"{cpu.wrk:.0f}%", f"{cpu.other:.0f}%", f"{cpu.machine:.0f}%"]
 
 
@@ -78,7 +79,8 @@ def markdown_row(outcome: Outcome) -> str:
         verdict += f" — *machine not quiet: load average {outcome.load_average:.1f} at start*"
     cells = [
         outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`",
-        f"{machine.summary()}; load average {outcome.load_average:.1f}",
+        f"{machine.summary()}; load average {outcome.load_average:.1f}"
+        + (f"; hub on PostgreSQL (its CPU {cpu.database:.0f}%)" if options.database_url else ""),
         f"{options.persons:,}", str(options.workers),
         f"{options.connections} / {options.rate_connections}",
         f"{outcome.direct.result.rate:,.0f}", f"{outcome.proxy.result.rate:,.0f}",

@@ -33,7 +33,7 @@ import httpx
 import orjson
 import typer
 from rich.console import Console
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
 from bench import network as net
 from bench.deliveries import start_receiver, wait_up
@@ -73,7 +73,7 @@ def main(
         # what this process journals is linked with the key of the hub's data folder
         os.environ["CARREFOUR_DATA_DIR"] = folder
         if database_url:
-            _empty(database_url)
+            net.empty_database(database_url)
         with console.status(f"Seeding {persons:,} persons"):
             network = net.seed(Path(folder), persons=persons, seed=seed, sample=persons,
                                database_url=database_url)
@@ -87,17 +87,6 @@ def main(
         raise typer.Exit(1)
 
 
-def _empty(database_url: str) -> None:
-    """Drop every table of the PostgreSQL database (the soak seeds its own network)."""
-    engine = build_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        engine.dispose()
-
-
 def _soak(network: net.Network, console: Console, *, minutes: int, rate: int,
           mutation_rate: int, workers: int, connections: int) -> SoakRun:
     wrk = ensure_wrk()
@@ -106,7 +95,7 @@ def _soak(network: net.Network, console: Console, *, minutes: int, rate: int,
     receiver = start_receiver(port)
     try:
         wait_up(f"http://127.0.0.1:{port}/count")
-        publisher = _prepare(network, f"http://127.0.0.1:{port}/events")
+        publisher = prepare_publishing(network, f"http://127.0.0.1:{port}/events")
         allowed = {"CARREFOUR_SIGNAL_ALLOWED_ENDPOINTS": f"127.0.0.1:{port}"}
         with running_source(network), \
                 running_hub(network, workers=workers, env=allowed) as hub:
@@ -131,13 +120,13 @@ def _soak(network: net.Network, console: Console, *, minutes: int, rate: int,
         receiver.wait(timeout=10)
     rows = [Minute(index=n + 1, consultations=result, mutation_ms=mutations.minute_p99(n),
                    rss_mib=rss) for n, (result, rss) in enumerate(measured)]
-    return SoakRun(machine=machine, backend=network.database_url.split(":")[0].split("+")[0],
+    return SoakRun(machine=machine, backend=net.backend(network.database_url),
                    rate=rate, mutation_rate=mutation_rate, workers=workers, minutes=rows,
                    load_average=load_average,
                    mutations_sent=mutations.sent, mutations_accepted=mutations.accepted)
 
 
-def _prepare(network: net.Network, endpoint: str) -> tuple[str, str]:
+def prepare_publishing(network: net.Network, endpoint: str) -> tuple[str, str]:
     """The National Register's publishing credentials, and the demo CPAS's subscription."""
     engine = build_engine(network.database_url)
     try:

@@ -7,9 +7,7 @@ stays portable between the two.
 
 from __future__ import annotations
 
-import fcntl
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,8 @@ from sqlalchemy import Connection, Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
+
+from carrefour.turns import TurnConnection
 
 metadata = MetaData(
     naming_convention={
@@ -61,12 +61,13 @@ def build_engine(url: str, *, pool_size: int = 8) -> Engine:
         _ensure_sqlite_folder(url)
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": 30,
+                          "factory": TurnConnection},
             poolclass=NullPool if ":memory:" in url else None,
             **({} if ":memory:" in url else {"pool_size": 32, "max_overflow": 32}),
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin(sqlite_file(url)))
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
@@ -87,13 +88,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Connection) -> None:
-    """Take the write lock at BEGIN, so concurrent writers queue instead of deadlocking;
-    connections marked read-only (see :func:`reading`) begin without it."""
-    if connection.get_execution_options().get("readonly"):
-        connection.exec_driver_sql("BEGIN")
-    else:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(database: Path | None) -> Callable[[Connection], None]:
+    """Take the write lock at BEGIN, so concurrent writers queue instead of deadlocking, after
+    the database's write turn (:mod:`carrefour.turns`); connections marked read-only (see
+    :func:`reading`) begin without either."""
+
+    def begin(connection: Connection) -> None:
+        if connection.get_execution_options().get("readonly"):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        if database is not None and isinstance(dbapi_connection, TurnConnection):
+            dbapi_connection.begin_writing(database)
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return begin
 
 
 def reading(engine: Engine) -> Engine:
@@ -106,25 +116,6 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     """One unit of work: commits on success, rolls back on any exception."""
     with engine.begin() as connection:
         yield connection
-
-
-@contextmanager
-def write_turn(engine: Engine) -> Iterator[None]:
-    """Queue for SQLite's write lock on a file lock beside the database.
-
-    Several processes writing one SQLite file (hub workers) otherwise wait in SQLite's busy
-    handler, which sleeps with back-off up to 100 ms instead of waking when the lock is freed;
-    a blocking ``flock`` hands the turn over at once. No-op for other backends."""
-    database = sqlite_file(str(engine.url))
-    if database is None:
-        yield
-        return
-    descriptor = os.open(f"{database}.write-lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)  # one open file per turn: threads queue too
-        yield
-    finally:
-        os.close(descriptor)  # closing releases the lock
 
 
 def is_outage(error: BaseException) -> bool:

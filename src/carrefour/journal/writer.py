@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from sqlalchemy import Engine
 
 from carrefour.batching import GroupCommit
-from carrefour.db import describe_outage, is_outage, write_turn
+from carrefour.db import describe_outage, is_outage
 from carrefour.errors import JournalUnavailable
 from carrefour.journal.chain import UNAVAILABLE, append
 from carrefour.journal.entries import JournalEntry
@@ -120,5 +120,5 @@ def record_now(engine: Engine, entry: JournalEntry) -> int:
 
 
 def _commit(engine: Engine, entries: Sequence[JournalEntry]) -> list[int]:
-    with write_turn(engine), engine.begin() as connection:
+    with engine.begin() as connection:
         return append(connection, entries)
