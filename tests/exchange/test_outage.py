@@ -23,10 +23,10 @@ from sqlalchemy import Engine
 from carrefour.api.app import create_app
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.bootstrap import build_hub
-from carrefour.config import Settings
+from carrefour.config import ObservabilitySettings, Settings
 from carrefour.db import build_engine, metadata
 from carrefour.tables import load_all_tables
-from tests.exchange.conftest import SECRET, USER, Network, open_network
+from tests.exchange.conftest import METRICS_TOKEN, SECRET, USER, Network, open_network
 from tests.exchange.source_double import SourceDouble
 from tests.pgcluster import throwaway_cluster
 from tests.servers import serving
@@ -54,6 +54,7 @@ CALLS = (
           "data": {"address": {"street": "Rue Haute 1"}}}),
     Call("admin", "GET", "/v1/admin/institutions", "operator"),
     Call("feed", "GET", "/v1/feed", "cpas"),
+    Call("metrics", "GET", "/metrics", "scraper"),
     Call("token", "POST", "/oauth/token", None),
 )
 
@@ -63,6 +64,7 @@ def _publisher(net: Network) -> None:
                               scopes=[Scope.PUBLISH])
     net.tokens["publisher"] = _token(net.url, made.client_id, made.client_secret)
     net.tokens["publisher-secret"] = f"{made.client_id}:{made.client_secret}"
+    net.tokens["scraper"] = METRICS_TOKEN  # the scrape token, sent as a bearer token
 
 
 def _token(url: str, client_id: str, secret: str) -> str:
@@ -157,8 +159,9 @@ def test_a_read_only_sqlite_database_answers_503_on_every_path(
         with open_network(engine, _doubles) as net:
             _publisher(net)
             read_only = build_engine(f"sqlite:///file:{database}?mode=ro&uri=true")
-            settings = Settings(database_url=str(read_only.url), token_secret=SECRET,
-                                source_timeout_seconds=1.0)
+            settings = Settings(
+                database_url=str(read_only.url), token_secret=SECRET, source_timeout_seconds=1.0,
+                observability=ObservabilitySettings(metrics_token=METRICS_TOKEN))
             with serving(create_app(build_hub(settings, engine=read_only))) as url:
                 responses = {call.name: _send(url, net, call) for call in CALLS}
                 ready = httpx.get(f"{url}/health/ready", timeout=30)

@@ -14,6 +14,7 @@ from carrefour.auth import services as auth
 from carrefour.bootstrap import Hub
 from carrefour.console import routes_people, routes_statistics, services, web
 from carrefour.console.domain import View
+from carrefour.console.outage import OutagePage
 from carrefour.console.pages import show
 from carrefour.console.services import Console
 from carrefour.console.settings import ConsoleSettings
@@ -22,7 +23,7 @@ from carrefour.errors import Unauthenticated
 from carrefour.journal import audit as journal_audit
 from carrefour.journal import services as journal
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=OutagePage)
 Text = Annotated[str | None, Query(max_length=100)]
 
 

@@ -17,6 +17,7 @@ from carrefour.bootstrap import Hub
 from carrefour.console import domain, services, sessions, web
 from carrefour.console.domain import Session, View
 from carrefour.console.oidc import STATE_COOKIE, OidcClient
+from carrefour.console.outage import OutagePage
 from carrefour.console.pages import looked
 from carrefour.console.settings import ConsoleSettings
 from carrefour.directory.domain import Institution
@@ -26,7 +27,7 @@ from carrefour.identification.niss import parse_niss
 from carrefour.journal import services as journal
 from carrefour.journal.recorded import Act, Stamp, journaled
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=OutagePage)
 Field = Annotated[str, Form(max_length=200)]
 Text = Annotated[str | None, Query(max_length=100)]
 

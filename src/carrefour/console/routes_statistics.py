@@ -13,11 +13,12 @@ from fastapi.responses import Response
 
 from carrefour.bootstrap import Hub
 from carrefour.console.domain import View
+from carrefour.console.outage import OutagePage
 from carrefour.console.pages import looked, show
 from carrefour.warehouse import services
 from carrefour.warehouse.domain import Grouping, UsageTable, current_month, file_name
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(prefix="/console", include_in_schema=False, route_class=OutagePage)
 Text = Annotated[str | None, Query(max_length=100)]
 
 
