@@ -21,8 +21,9 @@ The rules, applied in this order; the first that fails refuses with its reason:
   field ``per`` (``above-ceiling``).
 
 A granted decision carries the refund rate (``refund``): a fixed ``percent``; or the value of
-the choice field ``by`` in ``values``; or else by the number of the declarant's files of the
-type at the source (``files``: ``[[from, percent], ...]``, the last step reached); a type
+the choice field ``by`` in ``values``; or else by the category of the declarant, its number of
+beneficiaries (``files``: ``[[from, percent], ...]``, the last step reached): the persons for
+whom it holds a granted declaration of the type, this person included; a type
 resting on a grant without its own rate takes the grant's. ``federal_amount`` is the amount
 times the rate.
 """
@@ -174,7 +175,7 @@ class Asked:
     data: Mapping[str, Any]
     period: Period | None
     others: Sequence[Held]  # the person's other declarations of the type, every declarant
-    files: int = 0  # the declarant's files of the type at the source, this one included
+    files: int = 0  # the declarant's beneficiaries of the type (granted), this person included
     grant: Held | None = None  # the declaration it rests on, if the rule names one
     grant_period: Period | None = None
 

@@ -27,11 +27,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
     insert,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from carrefour.declarations import decisions
 from carrefour.declarations.domain import Action, DeclarationType, default_types
@@ -123,7 +123,16 @@ def _text(document: Mapping[str, Any], name: str) -> str:
 
 
 def receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
-    """Keep, correct or cancel a declaration, in one transaction."""
+    """Keep, correct or cancel a declaration, in one transaction. The same first declaration
+    sent twice at once is kept once: the one that loses the race finds the other's row and
+    answers as a resubmission."""
+    try:
+        return _receive(engine, kind, asked, now)
+    except IntegrityError:
+        return _receive(engine, kind, asked, now)
+
+
+def _receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
     declarations = table(kind)
     with engine.begin() as connection:
         row = connection.execute(select(declarations).where(
@@ -246,9 +255,7 @@ def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
            row: Mapping[str, Any]) -> decisions.Asked:
     others = [_held(dict(r)) for r in connection.execute(select(declarations).where(
         declarations.c.niss == row["niss"], declarations.c.type == kind.code)).mappings()]
-    files = connection.execute(select(func.count(declarations.c.niss.distinct())).where(
-        declarations.c.declarant == row["declarant"], declarations.c.type == kind.code,
-        declarations.c.state != CANCELLED)).scalar_one()
+    files = _beneficiaries(connection, declarations, kind, row)
     data = orjson.loads(row["data"])
     grant, grant_period = None, None
     rests_on = _rule(kind).rests_on
@@ -263,6 +270,32 @@ def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
                            reference=row["reference"], data=data, period=kind.bounds(),
                            others=others, files=int(files), grant=grant,
                            grant_period=grant_period)
+
+
+def _beneficiaries(connection: Connection, declarations: Table, kind: DeclarationType,
+                   row: Mapping[str, Any]) -> int:
+    """The CPAS's category, as the refund rate by files reads it: the number of persons for
+    whom the declarant holds a granted declaration of the type, this person included. A
+    refused, cancelled or undecided declaration makes no beneficiary."""
+    held = connection.execute(select(
+        declarations.c.niss, declarations.c.state, declarations.c.decision).where(
+        declarations.c.declarant == row["declarant"], declarations.c.type == kind.code,
+        declarations.c.niss != row["niss"], declarations.c.decision.is_not(None)))
+    persons = {r.niss for r in held
+               if r.state != CANCELLED and orjson.loads(r.decision).get("granted") is True}
+    return len(persons) + 1
+
+
+def undecided(engine: Engine, kind: str) -> list[tuple[int, int]]:
+    """The versions acknowledged but not yet decided (row id, version), oldest first: what a
+    source that stopped before deciding decides when it starts again."""
+    declarations = table(kind)
+    later = [t.code for t in default_types().all() if t.decision is not None]
+    with engine.connect() as connection:
+        rows = connection.execute(select(declarations.c.id, declarations.c.version).where(
+            declarations.c.type.in_(later), declarations.c.decision.is_(None))
+            .order_by(declarations.c.id))
+        return [(int(r.id), int(r.version)) for r in rows]
 
 
 def _held(row: Mapping[str, Any]) -> decisions.Held:
