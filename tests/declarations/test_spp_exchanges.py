@@ -211,6 +211,11 @@ def test_each_exchange_is_received_decided_later_corrected_cancelled_and_consult
             for d in listed["declarations"]] == [
         (reference, "cancelled", "cancelled"), (f"{reference}-D", "accepted", "refused")]
     assert listed["declarations"][0]["data"] == {**case.data, **case.correction}
+    # every decision taken stays consultable, version by version, each with its ticket
+    assert [(d["version"], d["outcome"], d["ticket"])
+            for d in listed["declarations"][0]["decisions"]] == [
+        (1, case.outcome, body["ticket"]), (2, case.outcome, corrected.json()["ticket"]),
+        (3, "cancelled", cancelled.json()["ticket"])]
 
 
 # --- the decision rules ------------------------------------------------------------------------
@@ -420,3 +425,31 @@ def test_every_step_of_an_exchange_is_journaled_from_the_declaration_to_its_deci
     assert steps.index(declared) < steps.index(published) < steps.index(handed)
     record = journal.by_ticket(network.engine, sent.json()["ticket"])
     assert record is not None and record.entry.sources == (SPP_CBE,)
+
+
+def test_once_a_cpas_ends_its_grant_another_may_help_the_person_from_the_next_day(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[49]
+    subscribe(network)
+    subscribe(network, "cpas-liege")
+    network.integrate(niss, 2)
+    network.integrate(niss, 2, who="cpas-liege")
+    assert granted(network, niss, "federal-intervention", "G-49", {
+        "category": "single", "start": day(-60), "end": day(60), "monthly_amount": 1000.0},
+        2)["granted"] is True
+    moved = {"category": "single", "start": day(-9), "end": day(60), "monthly_amount": 1100.0}
+    early = network.declare(niss, "LG-49", moved, kind="federal-intervention", who="cpas-liege")
+    assert early.status_code == 201, early.text
+    assert wait_decided(network, niss, "cpas-liege", 2, "LG-49")["reason"] == "overlap"
+    assert granted(network, niss, "grant-end", "END-49", {
+        "grant_reference": "G-49", "last_day": day(-10), "reason": "moved"}, 2)[
+        "outcome"] == "registered"
+    later = network.declare(niss, "LG-49B", moved, kind="federal-intervention",
+                            who="cpas-liege")
+    assert later.status_code == 201, later.text
+    assert wait_decided(network, niss, "cpas-liege", 2, "LG-49B")["granted"] is True
+    past = granted(network, niss, "recovered-amount", "REC-49", {
+        "grant_reference": "G-49", "start": day(-9), "end": day(-1), "recovered_on": day(0),
+        "amount": 50.0}, 2)
+    assert (past["outcome"], past["reason"]) == ("refused", "outside-grant")
