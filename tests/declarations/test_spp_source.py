@@ -1,7 +1,7 @@
 """The simulated SPP IS on its own, without the hub: the CPAS's category that sets the refund
 rate counts only the persons it was granted an intervention for; a declaration acknowledged
-before the source stopped is decided when it starts again; the same first declaration sent
-twice at once is kept once."""
+before the source stopped is decided when it starts again; requests racing on one reference
+(two first declarations, two corrections, a decision and a correction) lose nothing."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import orjson
 import pytest
 from sqlalchemy import Connection, Engine, Table, create_engine, insert, select
 
+from carrefour.declarations import decisions
 from carrefour.simulation.sources import declared, schema
 from carrefour.simulation.sources.app import create_source_app
 from carrefour.simulation.sources.kinds import SPP_IS
@@ -36,13 +37,14 @@ def source(tmp_path: Path) -> Iterator[tuple[str, Engine]]:
     engine.dispose()
 
 
-def ris(person: str, reference: str, *, action: str = "declare") -> declared._Asked:
+def ris(person: str, reference: str, *, action: str = "declare", amount: float = 1000.0
+        ) -> declared._Asked:
     return declared.parse_declaration(orjson.dumps({
-        "ticket": f"T-{reference}", "type": "federal-intervention", "action": action,
-        "niss": person, "declarant": CPAS, "reference": reference,
+        "ticket": f"T-{reference}-{action}-{amount}", "type": "federal-intervention",
+        "action": action, "niss": person, "declarant": CPAS, "reference": reference,
         "data": {"category": "single", "start": (TODAY - dt.timedelta(days=10)).isoformat(),
                  "end": (TODAY + dt.timedelta(days=20)).isoformat(),
-                 "monthly_amount": 1000.0}}))
+                 "monthly_amount": amount}}))
 
 
 def held(engine: Engine, *, first: int = 0, **counts: int) -> None:
@@ -101,7 +103,7 @@ def test_a_declaration_acknowledged_before_the_source_stopped_is_decided_when_it
         while not published and time.monotonic() < deadline:
             time.sleep(0.02)
     assert [(m["type"], m["data"]["reference"], m["data"]["decision"]["ticket"])
-            for m in published] == [("spp-decision", "R-3", "T-R-3")]
+            for m in published] == [("spp-decision", "R-3", "T-R-3-declare-1000.0")]
     assert declared.undecided(engine, SPP_IS) == []
 
 
@@ -125,3 +127,55 @@ def test_the_same_declaration_sent_twice_at_once_is_kept_once(
     with engine.connect() as connection:
         table = declared.table(SPP_IS)
         assert connection.execute(select(table.c.reference)).scalars().all() == ["R-4"]
+
+
+def held_row(engine: Engine, reference: str) -> dict[str, Any]:
+    table = declared.table(SPP_IS)
+    with engine.connect() as connection:
+        return dict(connection.execute(select(table).where(
+            table.c.reference == reference)).mappings().one())
+
+
+def test_two_corrections_at_once_make_two_versions(
+    source: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, engine = source
+    declared.receive(engine, SPP_IS, ris(ANNA, "R-5"), NOW)
+    again = declared._again
+
+    def rival_again(connection: Connection, table: Table, row: dict[str, Any],
+                    asked: declared._Asked, now: dt.datetime) -> declared.Received:
+        """The other correction is kept between this one's look-up and its write."""
+        monkeypatch.setattr(declared, "_again", again)
+        declared.receive(engine, SPP_IS, ris(ANNA, "R-5", action="correct", amount=1100.0), now)
+        return again(connection, table, row, asked, now)
+
+    monkeypatch.setattr(declared, "_again", rival_again)
+    answer = declared.receive(engine, SPP_IS, ris(ANNA, "R-5", action="correct", amount=1200.0),
+                              NOW).answer
+    assert (answer["version"], answer["duplicate"]) == (3, False)
+    row = held_row(engine, "R-5")
+    assert (row["version"], orjson.loads(row["data"])["monthly_amount"]) == (3, 1200.0)
+
+
+def test_a_decision_taken_while_the_declaration_is_corrected_gives_way_to_the_new_version(
+    source: tuple[str, Engine], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, engine = source
+    pending = declared.receive(engine, SPP_IS, ris(ANNA, "R-6"), NOW).pending
+    assert pending is not None
+    decide = decisions.decide
+
+    def corrected_meanwhile(rule: decisions.DecisionRule, asked: decisions.Asked
+                            ) -> dict[str, Any]:
+        monkeypatch.setattr(decisions, "decide", decide)
+        declared.receive(engine, SPP_IS, ris(ANNA, "R-6", action="correct", amount=900.0), NOW)
+        return decide(rule, asked)
+
+    monkeypatch.setattr(decisions, "decide", corrected_meanwhile)
+    assert declared.decide(engine, SPP_IS, pending, NOW) is None  # version 1: superseded
+    assert held_row(engine, "R-6")["decision"] is None
+    assert declared.undecided(engine, SPP_IS) == [(pending[0], 2)]
+    mutation = declared.decide(engine, SPP_IS, (pending[0], 2), NOW)
+    assert mutation is not None and mutation["data"]["version"] == 2
+    assert [d["version"] for d in orjson.loads(held_row(engine, "R-6")["decisions"])] == [2]

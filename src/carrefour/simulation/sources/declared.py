@@ -123,14 +123,24 @@ def _text(document: Mapping[str, Any], name: str) -> str:
     return value
 
 
+class _Raced(Exception):
+    """Another request changed the declaration between this one's look-up and its write."""
+
+
+RETRIES = 3
+
+
 def receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
-    """Keep, correct or cancel a declaration, in one transaction. The same first declaration
-    sent twice at once is kept once: the one that loses the race finds the other's row and
-    answers as a resubmission."""
-    try:
-        return _receive(engine, kind, asked, now)
-    except IntegrityError:
-        return _receive(engine, kind, asked, now)
+    """Keep, correct or cancel a declaration, in one transaction. Requests racing on one
+    reference are taken one after the other: the same first declaration sent twice at once is
+    kept once (the loser answers as a resubmission), two corrections at once make two
+    versions, never one lost."""
+    for _ in range(RETRIES - 1):
+        try:
+            return _receive(engine, kind, asked, now)
+        except (IntegrityError, _Raced):
+            continue
+    return _receive(engine, kind, asked, now)
 
 
 def _receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
@@ -181,8 +191,11 @@ def _again(connection: Connection, declarations: Table, row: dict[str, Any], ask
     changes = {"version": row["version"] + 1, "state": state, "updated_at": now,
                "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode(),
                "ticket": asked.ticket, "decision": None}
-    connection.execute(update(declarations).where(declarations.c.id == row["id"])
-                       .values(changes))
+    written = connection.execute(update(declarations).where(
+        declarations.c.id == row["id"], declarations.c.version == row["version"])
+        .values(changes))
+    if written.rowcount != 1:
+        raise _Raced(asked.reference)
     row.update(changes)
     return Received(_answer(row, duplicate=False, kind=asked.kind),
                     _change(asked.kind, row, "cancel" if state == CANCELLED else "set"),
@@ -240,8 +253,12 @@ def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
         decision.update(decided_on=now.date().isoformat(), ticket=row["ticket"],
                         decision_id=f"{row['event_id']}/{version}", version=version)
         taken = [*(orjson.loads(row["decisions"]) if row["decisions"] else []), decision]
-        connection.execute(update(declarations).where(declarations.c.id == row_id).values(
+        written = connection.execute(update(declarations).where(
+            declarations.c.id == row_id, declarations.c.version == version,
+            declarations.c.decision.is_(None)).values(
             decision=orjson.dumps(decision).decode(), decisions=orjson.dumps(taken).decode()))
+        if written.rowcount != 1:  # corrected or cancelled meanwhile: that version is next
+            return None
     return {"type": DECISION_MUTATION, "niss": row["niss"],
             "source_id": decision["decision_id"], "effective_date": decision["decided_on"],
             "data": {"cpas": row["declarant"], "type": row["type"],
