@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from carrefour.auth.services import Scope
+from carrefour.declarations.domain import default_types
 from carrefour.journal import services as journal
 from carrefour.limits import MAX_PAGE
 from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
@@ -22,6 +24,8 @@ from tests.declarations.conftest import DeclarationNetwork
 TODAY = dt.date.today()
 DEMO_CBE = institution(DEMO_CPAS_SLUG).cbe
 LIEGE_CBE = institution("cpas-liege").cbe
+SPP_CBE = institution("spp-is").cbe
+ALLOWED = {t.code: t.allowed.every() for t in default_types().all()}
 
 
 def day(offset: int) -> str:
@@ -207,6 +211,11 @@ def test_each_exchange_is_received_decided_later_corrected_cancelled_and_consult
             for d in listed["declarations"]] == [
         (reference, "cancelled", "cancelled"), (f"{reference}-D", "accepted", "refused")]
     assert listed["declarations"][0]["data"] == {**case.data, **case.correction}
+    # every decision taken stays consultable, version by version, each with its ticket
+    assert [(d["version"], d["outcome"], d["ticket"])
+            for d in listed["declarations"][0]["decisions"]] == [
+        (1, case.outcome, body["ticket"]), (2, case.outcome, corrected.json()["ticket"]),
+        (3, "cancelled", cancelled.json()["ticket"])]
 
 
 # --- the decision rules ------------------------------------------------------------------------
@@ -355,3 +364,92 @@ def test_a_decision_reaches_only_the_declarant_and_others_may_not_declare_or_con
     assert (asked.status_code, asked.json()["code"]) == (403, "no-deliberation")
     other = network.cancel(niss, "AL-46", kind="alert-reaction", capacity=1, who="cpas-liege")
     assert (other.status_code, other.json()["code"]) == (404, "unknown-declaration")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.code for c in CASES])
+def test_a_caller_without_the_right_is_refused_each_exchange_and_journaled(
+    declaration_network: DeclarationNetwork, case: Case,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[47]
+    if "cpas-publish" not in network.tokens:
+        network.log_in("cpas-publish", DEMO_CPAS_SLUG, role="social-worker",
+                       scope=Scope.PUBLISH)
+    network.integrate(niss, case.capacity)
+    reference = f"NO-RIGHT-{case.code.upper()}"
+    scopeless = network.declare(niss, reference, case.data, kind=case.code,
+                                capacity=case.capacity, who="cpas-publish")
+    assert (scopeless.status_code, scopeless.json()["code"]) == (403, "forbidden")
+    # an institution of another kind, with its own file on the person: no deliberation lets
+    # it declare to the SPP IS (nor, with a code no type allows, does its quality code)
+    network.integrate(niss, 2, who="slrb")
+    housing = network.declare(niss, reference, case.data, kind=case.code, capacity=2,
+                              who="slrb")
+    expected = "no-deliberation" if 2 in ALLOWED[case.code] else "declaration-type-not-allowed"
+    assert (housing.status_code, housing.json()["code"]) == (403, expected)
+    record = journal.by_ticket(network.engine, housing.json()["ticket"])
+    assert record is not None
+    assert (record.entry.action, record.entry.outcome, record.entry.sources) == (
+        "declare", expected, ())  # journaled, and it reached no source
+    asked = network.consult("spp-decisions", niss, capacity=2, who="slrb")
+    assert (asked.status_code, asked.json()["code"]) == (403, "no-deliberation")
+    # another CPAS may neither correct, cancel nor read the declarant's declaration
+    sent = network.declare(niss, reference, case.data, kind=case.code, capacity=case.capacity)
+    assert sent.status_code == 201, sent.text
+    network.integrate(niss, case.capacity, who="cpas-liege")
+    other = network.correct(niss, reference, {**case.data, **case.correction}, kind=case.code,
+                            capacity=case.capacity, who="cpas-liege")
+    assert (other.status_code, other.json()["code"]) == (404, "unknown-declaration")
+    other = network.cancel(niss, reference, kind=case.code, capacity=case.capacity,
+                           who="cpas-liege")
+    assert (other.status_code, other.json()["code"]) == (404, "unknown-declaration")
+    listed = decisions(network, niss, case.capacity, who="cpas-liege", reference=reference)
+    assert (listed["reference"], listed["declarations"]) == (None, [])
+
+
+def test_every_step_of_an_exchange_is_journaled_from_the_declaration_to_its_decision(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[48]
+    subscribe(network)
+    network.integrate(niss, 2)
+    sent = network.declare(niss, "J-48", {"category": "single", "start": day(-10),
+                                          "end": day(20), "monthly_amount": 1000.0},
+                           kind="federal-intervention")
+    assert sent.status_code == 201, sent.text
+    assert decision(network, niss, "J-48", 1)["ticket"] == sent.json()["ticket"]
+    steps = [(r.entry.action, r.entry.client, r.entry.service)
+             for r in reversed(journal.by_niss(network.engine, niss))]
+    declared = ("declare", DEMO_CBE, "declare-federal-intervention")
+    published = ("publish-mutation", SPP_CBE, "spp-decision")
+    handed = ("feed-mutation", DEMO_CBE, "spp-decision")
+    assert steps.index(declared) < steps.index(published) < steps.index(handed)
+    record = journal.by_ticket(network.engine, sent.json()["ticket"])
+    assert record is not None and record.entry.sources == (SPP_CBE,)
+
+
+def test_once_a_cpas_ends_its_grant_another_may_help_the_person_from_the_next_day(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[49]
+    subscribe(network)
+    subscribe(network, "cpas-liege")
+    network.integrate(niss, 2)
+    network.integrate(niss, 2, who="cpas-liege")
+    assert granted(network, niss, "federal-intervention", "G-49", {
+        "category": "single", "start": day(-60), "end": day(60), "monthly_amount": 1000.0},
+        2)["granted"] is True
+    moved = {"category": "single", "start": day(-9), "end": day(60), "monthly_amount": 1100.0}
+    early = network.declare(niss, "LG-49", moved, kind="federal-intervention", who="cpas-liege")
+    assert early.status_code == 201, early.text
+    assert wait_decided(network, niss, "cpas-liege", 2, "LG-49")["reason"] == "overlap"
+    assert granted(network, niss, "grant-end", "END-49", {
+        "grant_reference": "G-49", "last_day": day(-10), "reason": "moved"}, 2)[
+        "outcome"] == "registered"
+    later = network.declare(niss, "LG-49B", moved, kind="federal-intervention",
+                            who="cpas-liege")
+    assert later.status_code == 201, later.text
+    assert wait_decided(network, niss, "cpas-liege", 2, "LG-49B")["granted"] is True
+    past = granted(network, niss, "recovered-amount", "REC-49", {
+        "grant_reference": "G-49", "start": day(-9), "end": day(-1), "recovered_on": day(0),
+        "amount": 50.0}, 2)
+    assert (past["outcome"], past["reason"]) == ("refused", "outside-grant")

@@ -6,7 +6,8 @@ A type with a ``decision`` is not accepted on receipt: the source acknowledges i
 ``received``) and decides afterwards, then tells the declarant (a ``spp-decision`` mutation).
 The rules, applied in this order; the first that fails refuses with its reason:
 
-- ``duplicate``: the declarant already holds the same data under another reference;
+- ``duplicate``: the declarant already holds the same data under another reference, granted
+  or still undecided (a refused request may be sent again, once its cause is gone);
 - ``once``: the person already has a granted one of the type, from any declarant
   (``already-granted``);
 - ``rests_on``: the declaration names (field ``field``) a declaration of type ``type`` of the
@@ -20,9 +21,15 @@ The rules, applied in this order; the first that fails refuses with its reason:
 - ``ceiling``: the field ``field`` is at most ``base`` plus ``per_amount`` for each unit of the
   field ``per`` (``above-ceiling``).
 
+A type with ``ends`` (it must rest on another) closes the grant it rests on: once granted (and
+while not cancelled), the first day of its own period is the grant's last day, as the
+``overlap`` and ``rests_on`` rules read that grant's period. A person a CPAS stopped helping
+may be helped by another CPAS from the next day, and nothing is recovered past the end.
+
 A granted decision carries the refund rate (``refund``): a fixed ``percent``; or the value of
-the choice field ``by`` in ``values``; or else by the number of the declarant's files of the
-type at the source (``files``: ``[[from, percent], ...]``, the last step reached); a type
+the choice field ``by`` in ``values``; or else by the category of the declarant, its number of
+beneficiaries (``files``: ``[[from, percent], ...]``, the last step reached): the persons for
+whom it holds a granted declaration of the type, this person included; a type
 resting on a grant without its own rate takes the grant's. ``federal_amount`` is the amount
 times the rate.
 """
@@ -96,6 +103,7 @@ class DecisionRule:
     once: bool = False
     rests_on: RestsOn | None = None
     distinct_from_declarant: str | None = None
+    ends: bool = False  # a grant of the type ends the one it rests on
 
     def fields(self) -> set[str]:
         """The declaration fields the rule reads."""
@@ -117,7 +125,8 @@ def parse_rule(raw: Mapping[str, Any]) -> DecisionRule:
             ceiling=Ceiling(**raw["ceiling"]) if "ceiling" in raw else None,
             overlap=bool(raw.get("overlap")), once=bool(raw.get("once")),
             rests_on=RestsOn(**raw["rests_on"]) if "rests_on" in raw else None,
-            distinct_from_declarant=raw.get("distinct_from_declarant"))
+            distinct_from_declarant=raw.get("distinct_from_declarant"),
+            ends=bool(raw.get("ends")))
     except (KeyError, TypeError) as error:
         raise InvalidInput(f"A decision rule is not valid: {error}.") from None
 
@@ -141,6 +150,7 @@ class Held:
     state: str
     data: Mapping[str, Any]
     decision: Mapping[str, Any] | None = None
+    ended: dt.date | None = None  # the last day a granted end (``ends``) gave it
 
     @property
     def live(self) -> bool:
@@ -163,6 +173,11 @@ class Period:
         end = data.get(self.end) if self.end else None
         return start, dt.date.fromisoformat(str(end)) if end else start
 
+    def held(self, declaration: Held) -> tuple[dt.date, dt.date]:
+        """The period of a declaration held, up to the last day an end gave it."""
+        start, end = self.of(declaration.data)
+        return start, min(end, declaration.ended) if declaration.ended else end
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Asked:
@@ -174,7 +189,7 @@ class Asked:
     data: Mapping[str, Any]
     period: Period | None
     others: Sequence[Held]  # the person's other declarations of the type, every declarant
-    files: int = 0  # the declarant's files of the type at the source, this one included
+    files: int = 0  # the declarant's beneficiaries of the type (granted), this person included
     grant: Held | None = None  # the declaration it rests on, if the rule names one
     grant_period: Period | None = None
 
@@ -204,7 +219,7 @@ def cancelled() -> dict[str, Any]:
 
 def _refusal(rule: DecisionRule, asked: Asked) -> str | None:
     mine = [h for h in asked.others if h.declarant == asked.declarant and h.live
-            and h.reference != asked.reference]
+            and h.reference != asked.reference and (h.decision is None or h.granted)]
     if any(dict(h.data) == dict(asked.data) for h in mine):
         return "duplicate"
     others = [h for h in asked.others
@@ -216,7 +231,7 @@ def _refusal(rule: DecisionRule, asked: Asked) -> str | None:
         if refused:
             return refused
     if rule.overlap and asked.period and any(
-            h.granted and _overlaps(asked.period, asked.data, h.data) for h in others):
+            h.granted and _overlaps(asked.period, asked.data, h) for h in others):
         return "overlap"
     if rule.distinct_from_declarant and (
             asked.data.get(rule.distinct_from_declarant) == asked.declarant):
@@ -231,13 +246,13 @@ def _grant_refusal(asked: Asked) -> str | None:
     if asked.period is None or asked.grant_period is None:
         return None
     start, end = asked.period.of(asked.data)
-    grant_start, grant_end = asked.grant_period.of(grant.data)
+    grant_start, grant_end = asked.grant_period.held(grant)
     return None if grant_start <= start and end <= grant_end else "outside-grant"
 
 
-def _overlaps(period: Period, mine: Mapping[str, Any], theirs: Mapping[str, Any]) -> bool:
+def _overlaps(period: Period, mine: Mapping[str, Any], theirs: Held) -> bool:
     start, end = period.of(mine)
-    other_start, other_end = period.of(theirs)
+    other_start, other_end = period.held(theirs)
     return start <= other_end and other_start <= end
 
 

@@ -155,6 +155,9 @@ def _type(raw: Mapping[str, Any], catalogue: Catalogue) -> DeclarationType:
         raise InvalidInput(f"Declaration type {code}: its fields are not those of the "
                            f"service '{service.name}'.")
     decision = parse_rule(raw["decision"]) if "decision" in raw else None
+    if decision is not None and decision.ends and decision.rests_on is None:
+        raise InvalidInput(f"Declaration type {code}: a decision that ends a grant rests on "
+                           "one (rests_on).")
     if decision is not None and not decision.fields() <= {f.name for f in fields}:
         raise InvalidInput(f"Declaration type {code}: its decision rule reads fields it does "
                            f"not carry ({', '.join(sorted(decision.fields()))}).")

@@ -87,7 +87,9 @@ def create_source_app(
     receiver = _Declarations(kind, database_url, token) if kind in DECLARED_SERVICES else None
 
     @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if receiver is not None:
+            await receiver.resume(app)
         yield
         engine.dispose()
         if receiver is not None:
@@ -130,18 +132,23 @@ class _Declarations:
         if received.change is not None and publisher is not None:
             self._later(publisher.publish(received.change))
         if received.pending is not None:
-            delay = float(request.app.state.decision_delay)
-            self._later(self._decide(received.pending, delay, publisher))
+            self._later(self._decide(received.pending, request.app))
         return Response(orjson.dumps(received.answer), media_type=JSON)
+
+    async def resume(self, app: Starlette) -> None:
+        """Decide, in their order, the declarations acknowledged before the source stopped."""
+        for pending in await run_in_threadpool(declared.undecided, self.engine, self.kind):
+            self._later(self._decide(pending, app))
 
     def _later(self, work: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(work)
         self.publishing.add(task)
         task.add_done_callback(self.publishing.discard)
 
-    async def _decide(self, pending: tuple[int, int], delay: float,
-                      publisher: HubPublisher | None) -> None:
-        await asyncio.sleep(delay)
+    async def _decide(self, pending: tuple[int, int], app: Starlette) -> None:
+        """After the app's ``decision_delay``, decide and tell the declarant through the app's
+        publisher (read then: it may be given after the app started)."""
+        await asyncio.sleep(float(app.state.decision_delay))
         try:
             async with self.deciding:
                 mutation = await run_in_threadpool(declared.decide, self.engine, self.kind,
@@ -149,6 +156,7 @@ class _Declarations:
         except Exception:
             log.exception("the source failed to decide on a declaration")
             return
+        publisher: HubPublisher | None = app.state.publisher
         if mutation is not None and publisher is not None:
             await publisher.publish(mutation)
 

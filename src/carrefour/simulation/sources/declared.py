@@ -27,11 +27,11 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
-    func,
     insert,
     select,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 
 from carrefour.declarations import decisions
 from carrefour.declarations.domain import Action, DeclarationType, default_types
@@ -66,6 +66,7 @@ def attach(metadata: MetaData, kind: str) -> None:
         Column("updated_at", DateTime(timezone=True), nullable=False),
         Column("ticket", String(64), nullable=True),  # the hub's ticket of the last step
         Column("decision", Text, nullable=True),  # the decision on this version, as JSON
+        Column("decisions", Text, nullable=True),  # every decision taken on it, oldest first
         UniqueConstraint("declarant", "type", "reference"),
     )
 
@@ -122,8 +123,27 @@ def _text(document: Mapping[str, Any], name: str) -> str:
     return value
 
 
+class _Raced(Exception):
+    """Another request changed the declaration between this one's look-up and its write."""
+
+
+RETRIES = 3
+
+
 def receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
-    """Keep, correct or cancel a declaration, in one transaction."""
+    """Keep, correct or cancel a declaration, in one transaction. Requests racing on one
+    reference are taken one after the other: the same first declaration sent twice at once is
+    kept once (the loser answers as a resubmission), two corrections at once make two
+    versions, never one lost."""
+    for _ in range(RETRIES - 1):
+        try:
+            return _receive(engine, kind, asked, now)
+        except (IntegrityError, _Raced):
+            continue
+    return _receive(engine, kind, asked, now)
+
+
+def _receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Received:
     declarations = table(kind)
     with engine.begin() as connection:
         row = connection.execute(select(declarations).where(
@@ -147,7 +167,7 @@ def _first(connection: Connection, declarations: Table, asked: _Asked, now: dt.d
            "reference": asked.reference, "niss": asked.niss, "version": 1, "state": ACCEPTED,
            "data": orjson.dumps(asked.data).decode(), "updated_at": now,
            "event_id": f"{asked.kind.code}-{uuid.uuid4().hex[:20]}", "ticket": asked.ticket,
-           "decision": None}
+           "decision": None, "decisions": None}
     inserted = connection.execute(insert(declarations).values(row)).inserted_primary_key
     row["id"] = inserted[0] if inserted else None
     return Received(_answer(row, duplicate=False, kind=asked.kind),
@@ -171,8 +191,11 @@ def _again(connection: Connection, declarations: Table, row: dict[str, Any], ask
     changes = {"version": row["version"] + 1, "state": state, "updated_at": now,
                "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode(),
                "ticket": asked.ticket, "decision": None}
-    connection.execute(update(declarations).where(declarations.c.id == row["id"])
-                       .values(changes))
+    written = connection.execute(update(declarations).where(
+        declarations.c.id == row["id"], declarations.c.version == row["version"])
+        .values(changes))
+    if written.rowcount != 1:
+        raise _Raced(asked.reference)
     row.update(changes)
     return Received(_answer(row, duplicate=False, kind=asked.kind),
                     _change(asked.kind, row, "cancel" if state == CANCELLED else "set"),
@@ -228,9 +251,14 @@ def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
                     else decisions.decide(_rule(declared), _asked(connection, declarations,
                                                                   declared, dict(row))))
         decision.update(decided_on=now.date().isoformat(), ticket=row["ticket"],
-                        decision_id=f"{row['event_id']}/{version}")
-        connection.execute(update(declarations).where(declarations.c.id == row_id)
-                           .values(decision=orjson.dumps(decision).decode()))
+                        decision_id=f"{row['event_id']}/{version}", version=version)
+        taken = [*(orjson.loads(row["decisions"]) if row["decisions"] else []), decision]
+        written = connection.execute(update(declarations).where(
+            declarations.c.id == row_id, declarations.c.version == version,
+            declarations.c.decision.is_(None)).values(
+            decision=orjson.dumps(decision).decode(), decisions=orjson.dumps(taken).decode()))
+        if written.rowcount != 1:  # corrected or cancelled meanwhile: that version is next
+            return None
     return {"type": DECISION_MUTATION, "niss": row["niss"],
             "source_id": decision["decision_id"], "effective_date": decision["decided_on"],
             "data": {"cpas": row["declarant"], "type": row["type"],
@@ -244,11 +272,10 @@ def _rule(kind: DeclarationType) -> decisions.DecisionRule:
 
 def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
            row: Mapping[str, Any]) -> decisions.Asked:
-    others = [_held(dict(r)) for r in connection.execute(select(declarations).where(
+    ended = _ended(connection, declarations, kind.code, row["niss"])
+    others = [_held(dict(r), ended) for r in connection.execute(select(declarations).where(
         declarations.c.niss == row["niss"], declarations.c.type == kind.code)).mappings()]
-    files = connection.execute(select(func.count(declarations.c.niss.distinct())).where(
-        declarations.c.declarant == row["declarant"], declarations.c.type == kind.code,
-        declarations.c.state != CANCELLED)).scalar_one()
+    files = _beneficiaries(connection, declarations, kind, row)
     data = orjson.loads(row["data"])
     grant, grant_period = None, None
     rests_on = _rule(kind).rests_on
@@ -257,7 +284,8 @@ def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
             declarations.c.declarant == row["declarant"], declarations.c.type == rests_on.type,
             declarations.c.reference == str(data.get(rests_on.field)),
             declarations.c.niss == row["niss"])).mappings().first()
-        grant = _held(dict(found)) if found is not None else None
+        grant = None if found is None else _held(
+            dict(found), _ended(connection, declarations, rests_on.type, row["niss"]))
         grant_period = default_types().get(rests_on.type).bounds()
     return decisions.Asked(type=kind.code, declarant=row["declarant"],
                            reference=row["reference"], data=data, period=kind.bounds(),
@@ -265,17 +293,79 @@ def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
                            grant_period=grant_period)
 
 
-def _held(row: Mapping[str, Any]) -> decisions.Held:
+def _beneficiaries(connection: Connection, declarations: Table, kind: DeclarationType,
+                   row: Mapping[str, Any]) -> int:
+    """The CPAS's category, as the refund rate by files reads it: the number of persons for
+    whom the declarant holds a granted declaration of the type, this person included. A
+    refused, cancelled or undecided declaration makes no beneficiary."""
+    held = connection.execute(select(
+        declarations.c.niss, declarations.c.state, declarations.c.decision).where(
+        declarations.c.declarant == row["declarant"], declarations.c.type == kind.code,
+        declarations.c.niss != row["niss"], declarations.c.decision.is_not(None)))
+    persons = {r.niss for r in held
+               if r.state != CANCELLED and orjson.loads(r.decision).get("granted") is True}
+    return len(persons) + 1
+
+
+def undecided(engine: Engine, kind: str) -> list[tuple[int, int]]:
+    """The versions acknowledged but not yet decided (row id, version), oldest first: what a
+    source that stopped before deciding decides when it starts again."""
+    declarations = table(kind)
+    later = [t.code for t in default_types().all() if t.decision is not None]
+    with engine.connect() as connection:
+        rows = connection.execute(select(declarations.c.id, declarations.c.version).where(
+            declarations.c.type.in_(later), declarations.c.decision.is_(None))
+            .order_by(declarations.c.id))
+        return [(int(r.id), int(r.version)) for r in rows]
+
+
+def _ended(connection: Connection, declarations: Table, code: str, niss: str
+           ) -> dict[tuple[str, str], dt.date]:
+    """The grants of type ``code`` on the person that a granted end (a type with ``ends``)
+    closed, (declarant, reference) → their last day, the earliest end's."""
+    enders = {t.code: t for t in default_types().all() if t.decision is not None
+              and t.decision.ends and t.decision.rests_on is not None
+              and t.decision.rests_on.type == code}
+    ended: dict[tuple[str, str], dt.date] = {}
+    if not enders:
+        return ended
+    rows = connection.execute(select(declarations).where(
+        declarations.c.niss == niss, declarations.c.type.in_(list(enders)),
+        declarations.c.state != CANCELLED, declarations.c.decision.is_not(None))
+        .order_by(declarations.c.id)).mappings()
+    for r in rows:
+        last = _last_day(enders[r["type"]], dict(r))
+        if last is not None:
+            key, day = last
+            ended[key] = min(day, ended.get(key, day))
+    return ended
+
+
+def _last_day(kind: DeclarationType, row: Mapping[str, Any]
+              ) -> tuple[tuple[str, str], dt.date] | None:
+    """The grant a granted end closes, and its last day (None: the end was not granted)."""
+    rule, bounds = kind.decision, kind.bounds()
+    if rule is None or rule.rests_on is None or bounds is None or (
+            orjson.loads(row["decision"]).get("granted") is not True):
+        return None
+    data = orjson.loads(row["data"])
+    return (row["declarant"], str(data[rule.rests_on.field])), bounds.of(data)[0]
+
+
+def _held(row: Mapping[str, Any], ended: Mapping[tuple[str, str], dt.date]
+          ) -> decisions.Held:
     return decisions.Held(declarant=row["declarant"], type=row["type"],
                           reference=row["reference"], state=row["state"],
                           data=orjson.loads(row["data"]),
-                          decision=orjson.loads(row["decision"]) if row["decision"] else None)
+                          decision=orjson.loads(row["decision"]) if row["decision"] else None,
+                          ended=ended.get((row["declarant"], row["reference"])))
 
 
 def _decisions(connection: Connection, request: SourceRequest, _: SourceIdentity
                ) -> SourceAnswer:
-    """``spp-decisions``: the asking CPAS's own declarations on the person, with the
-    decisions; narrowed by ``type`` and ``reference``."""
+    """``spp-decisions``: the asking CPAS's own declarations on the person, each with the
+    decision on its current version and every decision taken on it (``decisions``, one per
+    version decided, oldest first); narrowed by ``type`` and ``reference``."""
     declarations = table(SPP_IS)
     decided = [t.code for t in default_types().all() if t.decision is not None]
     query = select(declarations).where(
@@ -287,7 +377,8 @@ def _decisions(connection: Connection, request: SourceRequest, _: SourceIdentity
     rows = connection.execute(query.order_by(declarations.c.id)).mappings().all()
     listed = [{"type": r["type"], "reference": r["reference"], "version": r["version"],
                "state": r["state"], "data": orjson.loads(r["data"]),
-               "decision": orjson.loads(r["decision"]) if r["decision"] else None}
+               "decision": orjson.loads(r["decision"]) if r["decision"] else None,
+               "decisions": orjson.loads(r["decisions"]) if r["decisions"] else []}
               for r in rows]
     one = listed[0] if request.parameters.get("reference") and listed else {}
     return found({"cpas": request.client, "type": one.get("type"),
