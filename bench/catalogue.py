@@ -22,13 +22,14 @@ import time
 from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
+from typing import Protocol
 
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 
 from carrefour.catalogue.model import default_catalogue, validate_parameters
 from carrefour.db import build_engine
 from carrefour.directory.cache import ReferenceCache
-from carrefour.directory.domain import check_finality, find_deliberation
+from carrefour.directory.domain import Integration, check_finality, find_deliberation
 from carrefour.directory.reader import IntegrationReader
 from carrefour.directory.tables import institutions, integrations
 from carrefour.errors import CarrefourError
@@ -48,10 +49,13 @@ def percentiles(samples: Sequence[float]) -> str:
     return f"p50 {p50 * 1000:.3f} ms, p99 {p99 * 1000:.3f} ms (n={len(ordered)})"
 
 
-async def checks(hub_url: str, *, count: int, seed: int) -> list[float]:
-    """The time of the checks before routing, for ``count`` persons of the directory."""
-    engine = build_engine(hub_url)
-    reader = IntegrationReader(engine)
+class Reader(Protocol):
+    async def of(self, niss: str) -> list[Integration]: ...
+
+
+async def checks(engine: Engine, reader: Reader, *, count: int, seed: int) -> list[float]:
+    """The time of the checks before routing, for ``count`` persons of the directory, their
+    integrations read by ``reader``."""
     cache = ReferenceCache(engine)
     catalogue = default_catalogue()
     with engine.connect() as connection:
@@ -79,8 +83,6 @@ async def checks(hub_url: str, *, count: int, seed: int) -> list[float]:
             route(service, niss_kind=parsed.kind, availability=snapshot.availability,
                   sources_by_kind=snapshot.sources_by_kind, integrations=found, today=day)
         timings.append(time.perf_counter() - started)
-    reader.close()
-    engine.dispose()
     return timings
 
 
@@ -116,7 +118,14 @@ def main() -> None:
     parser.add_argument("--fan-out", action="store_true", help="measure the fan-out too")
     options = parser.parse_args()
     if options.hub_url:
-        timings = asyncio.run(checks(options.hub_url, count=options.count, seed=options.seed))
+        engine = build_engine(options.hub_url)
+        reader = IntegrationReader(engine)
+        try:
+            timings = asyncio.run(checks(engine, reader, count=options.count,
+                                         seed=options.seed))
+        finally:
+            reader.close()
+            engine.dispose()
         print("checks before routing:", percentiles(timings))
     if options.sources_dir:
         print("phonetic search:", percentiles(search(options.sources_dir,
