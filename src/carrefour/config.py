@@ -130,10 +130,12 @@ class Settings:
     lists_every_seconds: float = 0.0
     # Research extracts: the secret each project's pseudonym key is derived from (else the key
     # file, by default ``research-key`` in the data folder, created on first use, mode 0600),
-    # and the fewest persons a released cell may count.
+    # the fewest persons a released cell may count, and the most rows an extract answers
+    # inline (more: a file in the researcher's mailbox, downloaded like a list's).
     research_key: str | None = None
     research_key_file: Path | None = None
     research_min_cell: int = 5
+    research_inline_rows: int = 10_000
 
     @property
     def research_key_path(self) -> Path:
@@ -167,6 +169,7 @@ class Settings:
             research_key=env.research_key,
             research_key_file=env.research_key_file,
             research_min_cell=env.research_min_cell,
+            research_inline_rows=env.research_inline_rows,
         )
 
 

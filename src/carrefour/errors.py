@@ -9,6 +9,7 @@ RFC 9457 problem documents (REST) or CBSS return codes (SOAP).
 
 from __future__ import annotations
 
+import functools
 from typing import Any, ClassVar
 
 
@@ -496,3 +497,15 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     PrivacyBudgetExceeded,
     AllCellsSuppressed,
 )
+
+
+@functools.cache
+def problem_codes() -> frozenset[str]:
+    """The code of every error of the hierarchy (its subclasses too, listed in
+    :data:`ALL_ERRORS` or not): what a journal outcome is when the hub refused a call."""
+    found, pending = {CarrefourError.code}, [CarrefourError]
+    while pending:
+        for kind in pending.pop().__subclasses__():
+            found.add(kind.code)
+            pending.append(kind)
+    return frozenset(found)

@@ -87,6 +87,7 @@ class EnvironmentSettings(BaseSettings):
     research_key: str | None = Field(default=None, min_length=32)
     research_key_file: Path | None = None
     research_min_cell: int = Field(default=5, ge=2, le=1_000)
+    research_inline_rows: int = Field(default=10_000, ge=1, le=1_000_000)
     # --- the supervisor of ``carrefour serve`` -------------------------------------------------
     worker_heartbeat_timeout: float = Field(default=30.0, ge=1, le=3_600)
 

@@ -1,5 +1,6 @@
 """The walk-through the demo prints after its examples — the seed's list for the demo CPAS and
-its download, the usage statistics (CSV and the console), an A036 granting a derived right —
+its download, the usage statistics (CSV and the console), an A036 granting a derived right, a
+research project and its extracts —
 works as printed: every curl line of the guide, pasted in order into bash against the
 running network, answers as its step says (the examples before it too)."""
 
@@ -82,8 +83,8 @@ def commands_of(guide: str) -> list[str]:
     for line in guide.splitlines():
         if current:
             current += "\n" + line
-        elif line.startswith(("curl ", "TOKEN=", "OPERATOR_TOKEN=", "FILE=", "LIST=",
-                              "JAR=")):
+        elif line.startswith(("curl ", "TOKEN=", "OPERATOR_TOKEN=", "RESEARCH_TOKEN=",
+                              "FILE=", "LIST=", "JAR=", "PROJECT=")):
             current = line
         if current and not line.endswith("\\") and current.count("'") % 2 == 0:
             commands.append(current)
@@ -142,5 +143,6 @@ def test_every_request_the_guide_prints_works_when_pasted_in_order(
                 statuses, _ = shell.run(command)
                 assert statuses and statuses[-1] == "200", command
     assert [s.title.split(":")[0] for s in sections] == [
-        "Lists", "Usage statistics (the data warehouse, from the journal)", "A derived right"]
-    assert checked == 13 + 16 and not any(expected.values())
+        "Lists", "Usage statistics (the data warehouse, from the journal)", "A derived right",
+        "Research"]
+    assert checked == 13 + 16 + 5 and not any(expected.values())

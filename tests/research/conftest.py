@@ -25,6 +25,7 @@ from carrefour.journal.tables import journal_entries
 from carrefour.research.tables import research_projects
 from carrefour.signal.delivery import DeliveryPolicy
 from carrefour.statuses import repository
+from tests.declarations.conftest import declaration_network  # noqa: F401 - a fixture
 from tests.exchange.conftest import cbe
 from tests.lists.conftest import token
 from tests.people import niss
@@ -82,6 +83,10 @@ class ResearchNet:
         with self.client(who) as client:
             return client.post(f"/v1/research/projects/{project}/extracts", json=body)
 
+    def view(self, project: str = "P1", *, who: str = "uni-a") -> httpx.Response:
+        with self.client(who) as client:
+            return client.get(f"/v1/research/projects/{project}")
+
     def outcomes(self, ticket: str) -> list[str]:
         with self.engine.connect() as connection:
             return list(connection.execute(select(journal_entries.c.outcome).where(
@@ -124,7 +129,14 @@ def research_grants() -> list[Deliberation]:
 
 
 @pytest.fixture
-def net(engine: Engine, tmp_path: Path) -> Iterator[ResearchNet]:
+def research_settings() -> dict[str, Any]:
+    """Settings of the hub a test changes (by parametrizing this fixture)."""
+    return {}
+
+
+@pytest.fixture
+def net(engine: Engine, tmp_path: Path, research_settings: dict[str, Any]
+        ) -> Iterator[ResearchNet]:
     members = {name: register_institution(engine, InstitutionSpec(
         cbe=cbe(serial), name_fr=name, name_nl=name, sector=sector, subsector=sub, kind=kind,
         role=role, endpoint="local:bis-register" if role is Role.SOURCE else None))
@@ -132,7 +144,7 @@ def net(engine: Engine, tmp_path: Path) -> Iterator[ResearchNet]:
     save_all(engine, research_grants(), [])
     fill_buffer(engine)
     settings = Settings(database_url=str(engine.url), token_secret=SECRET, data_dir=tmp_path,
-                        research_key=RESEARCH_KEY)
+                        research_key=RESEARCH_KEY, **research_settings)
     hub = build_hub(settings, engine=engine, delivery=DeliveryPolicy(enabled=False))
     with serving(create_app(hub)) as url:
         tokens = {}

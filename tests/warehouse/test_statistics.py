@@ -141,6 +141,25 @@ def test_usage_per_service_month_and_client_kind_with_refusals_and_latency(
     assert to_csv([], PersonsRow) == "period,datum,recipient,name,persons\n"
 
 
+def test_only_the_hubs_refusals_count_as_refusals(engine: Engine, tmp_path: Path) -> None:
+    answers = ["ok", "partial", "accepted", "corrected", "cancelled", "received"]
+    with engine.begin() as connection:
+        append(connection, [
+            *(entry(DECEMBER, CPAS, A, service="declare-living-wage", action="declare",
+                  outcome=o)
+              for o in answers),
+            entry(DECEMBER, CPAS, B, service="address-change", action="deliver-mutation",
+                  channel="signal", outcome="failed: HTTP 503"),
+            entry(DECEMBER, CPAS, C, service="declare-living-wage", action="declare",
+                  outcome="no-file-on-person"),
+            entry(DECEMBER, CPAS, C, service="declare-living-wage", action="declare",
+                  outcome="internal-error")])
+    found = usage(engine, tmp_path, parse_period("2026-12"), INSTITUTIONS)
+    assert found.refusals == [RefusalsRow("2026-12", "internal-error", 1),
+                              RefusalsRow("2026-12", "no-file-on-person", 1)]
+    assert sum(row.messages for row in found.messages) == 9
+
+
 def test_a_period_without_exchanges_gives_empty_tables(engine: Engine, tmp_path: Path) -> None:
     found = usage(engine, tmp_path, parse_period("2025-02"), INSTITUTIONS)
     assert (found.messages, found.refusals, found.latency) == ([], [], [])

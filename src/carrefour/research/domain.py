@@ -48,6 +48,8 @@ MIN_EPSILON, MAX_EPSILON = 0.001, 10.0  # one release
 MAX_BUDGET = 100.0  # a project's whole budget
 MAX_DP_CELLS = 10_000
 DEFAULT_MIN_CELL = 5
+DEFAULT_INLINE_ROWS = 10_000  # the most rows an extract answers inline (more: a file)
+VIEW = "research-project"  # the journal action: a researcher looks at their project
 ONGOING = "ongoing"  # a status still running at the end of the project's period
 _KEY_LABEL = b"carrefour-research/pseudonym-key"
 

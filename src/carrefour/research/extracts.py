@@ -1,9 +1,11 @@
 """Making one extract for a project: its population read from the status buffer, analysed by
-DuckDB (:mod:`carrefour.research.analysis`), released as pseudonymised rows, as a table whose
-small cells are suppressed, or as a differentially private table (:mod:`carrefour.research.
-privacy`) — and, in one transaction, the budget spent, the release recorded, one journal
-entry per person included (``research-inclusion``, under the person's NISS: "who consulted my
-data" shows it) and the extract's own entry."""
+DuckDB (:mod:`carrefour.research.analysis`), released as pseudonymised rows (beyond the
+policy's inline rows, as a file of the researcher's mailbox: :mod:`carrefour.research.files`),
+as a table whose small cells are suppressed, or as a differentially private table
+(:mod:`carrefour.research.privacy`) — and, in one transaction, the budget spent, the release
+recorded, the file put in the mailbox, one journal entry per person included
+(``research-inclusion``, under the person's NISS: "who consulted my data" shows it) and the
+extract's own entry."""
 
 from __future__ import annotations
 
@@ -27,7 +29,8 @@ from carrefour.identification.niss import parse_niss
 from carrefour.journal.chain import append as journal_append
 from carrefour.journal.entries import JournalEntry, new_ticket
 from carrefour.journal.recorded import Stamp
-from carrefour.research import domain, repository
+from carrefour.lists.repository import insert_files
+from carrefour.research import domain, files, repository
 from carrefour.research.analysis import Person, Population, Record
 from carrefour.research.domain import ExtractKind, Variable
 from carrefour.research.privacy import laplace_counts
@@ -49,7 +52,9 @@ class Order:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
     secret: bytes  # the hub's research key, from which each project's key is derived
+    place: files.Place  # where a rows extract too large to answer inline is written
     min_cell: int = domain.DEFAULT_MIN_CELL
+    inline_rows: int = domain.DEFAULT_INLINE_ROWS  # more rows: a file, not the answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,11 +103,44 @@ def _check_budget(project: Project, micro: int) -> None:
 
 def make(engine: Engine, asked: Asked, policy: Policy, *, researcher: Institution,
          stamp: Stamp) -> dict[str, Any]:
-    """The extract asked, committed with everything it is traceable by."""
+    """The extract asked, committed with everything it is traceable by (a file written for
+    it is removed when the commit fails)."""
     with load(engine, asked.project, policy) as population:
         released = _release(population, asked, policy)
         nisses = population.nisses()
     now = dt.datetime.now(dt.UTC)
+    written = _file_if_large(released, asked, policy, researcher, stamp.ticket, now)
+    try:
+        _commit(engine, asked, released, nisses, researcher=researcher, stamp=stamp, now=now,
+                written=written)
+    except BaseException:
+        if written is not None:
+            written.remove()
+        raise
+    return {"project": asked.project.id, "kind": str(asked.kind),
+            "variables": list(asked.variables), **released}
+
+
+def _file_if_large(released: dict[str, Any], asked: Asked, policy: Policy,
+                   researcher: Institution, ticket: str, now: dt.datetime
+                   ) -> files.Written | None:
+    """Rows beyond the inline limit go to a file of the researcher's mailbox: the answer
+    then holds its manifest (``file``) instead of the rows (``delivery`` says which)."""
+    if asked.kind is not ExtractKind.ROWS:
+        return None
+    if len(released["rows"]) <= policy.inline_rows:
+        released["delivery"] = "inline"
+        return None
+    written = files.write_rows(policy.place, asked.project, researcher,
+                               ["pseudonym", *asked.variables], released.pop("rows"),
+                               ticket=ticket, now=now)
+    released.update(delivery="file", file=written.manifest)
+    return written
+
+
+def _commit(engine: Engine, asked: Asked, released: dict[str, Any], nisses: Sequence[str], *,
+            researcher: Institution, stamp: Stamp, now: dt.datetime,
+            written: files.Written | None) -> None:
     micro = None if asked.epsilon is None else domain.to_micro(asked.epsilon)
     project = asked.project
     with engine.begin() as connection:
@@ -116,12 +154,12 @@ def make(engine: Engine, asked: Asked, policy: Policy, *, researcher: Institutio
             "project_id": project.id, "ticket": stamp.ticket, "kind": str(asked.kind),
             "variables": list(asked.variables), "epsilon_micro": micro,
             "persons": len(nisses), "released_at": now})
+        if written is not None:
+            insert_files(connection, [written.row])
         journal_append(connection, [
             *_inclusions(nisses, project, researcher, stamp, now),
             stamp.entry("ok", reference=f"research:{project.id}:{asked.kind}")])
         stamp.sealed = True
-    return {"project": project.id, "kind": str(asked.kind),
-            "variables": list(asked.variables), **released}
 
 
 def load(engine: Engine, project: Project, policy: Policy) -> Population:

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, func, insert, or_, select, update
 
 from carrefour.research.domain import Period, Variable
 from carrefour.research.tables import research_projects, research_releases
@@ -103,9 +103,21 @@ def status_rows(connection: Connection, wanted: Sequence[str], period: Period
     cancelled, of one of the statuses, that overlaps the period."""
     s = statuses.c
     query = select(s.niss, s.status, s.starts_on, s.ends_on, s.event_id).where(
-        s.status.in_(list(wanted)), s.cancelled.is_(False), s.starts_on <= period.end,
-        or_(s.ends_on.is_(None), s.ends_on >= period.start))
+        *_in_population(wanted, period))
     return [(r[0], r[1], r[2], r[3], r[4]) for r in connection.execute(query)]
+
+
+def _in_population(wanted: Sequence[str], period: Period) -> list[ColumnElement[bool]]:
+    s = statuses.c
+    return [s.status.in_(list(wanted)), s.cancelled.is_(False), s.starts_on <= period.end,
+            or_(s.ends_on.is_(None), s.ends_on >= period.start)]
+
+
+def population_size(connection: Connection, wanted: Sequence[str], period: Period) -> int:
+    """How many distinct persons :func:`status_rows` describes."""
+    s = statuses.c
+    query = select(func.count(s.niss.distinct())).where(*_in_population(wanted, period))
+    return int(connection.execute(query).scalar_one())
 
 
 def postal_codes(connection: Connection, nisses: Sequence[str], on: dt.date

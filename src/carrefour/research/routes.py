@@ -1,5 +1,5 @@
 """REST entry points of research extracts: the operators register and show a project; its
-researcher gets extracts. Thin: parse, call the use case, map the result."""
+researcher sees it and gets extracts. Thin: parse, call the use case, map the result."""
 
 from __future__ import annotations
 
@@ -69,6 +69,19 @@ async def show_research_project(project: ProjectId, _: AdminCaller, hub: HubDep
     return await asyncio.to_thread(services.show_project, hub.engine, project)
 
 
+@router.get("/research/projects/{project}", responses={
+    403: {"description": "The project is another institution's (`not-project-researcher`)"}})
+async def research_project(project: ProjectId, caller: AnyCaller, hub: HubDep
+                           ) -> dict[str, Any]:
+    """The caller's own research project (another institution: 403
+    `not-project-researcher`): its variables and population — how many persons, none when
+    fewer than the small-cell threshold or when its deliberation no longer grants it —, the
+    privacy budget spent and left, and its releases. Scope `consult`; journaled, refusals
+    too."""
+    done = await hub.research.view(caller, project)
+    return {"ticket": done.ticket, **done.value}
+
+
 class ExtractIn(Strict):
     kind: ExtractKind = Field(description="rows: pseudonymised rows; table: persons per "
                               "cell, small cells suppressed; dp-table: differentially "
@@ -88,8 +101,10 @@ async def research_extract(project: ProjectId, body: ExtractIn, caller: AnyCalle
     `not-project-researcher`): pseudonymised rows (a pseudonym of the project's own), a
     table whose cells under the threshold are suppressed (every cell: 422
     `all-cells-suppressed`), or a differentially private table spending epsilon from the
-    project's budget (beyond it: 409 `privacy-budget-exceeded`). Journaled with one entry
-    per person included; refusals journaled too."""
+    project's budget (beyond it: 409 `privacy-budget-exceeded`). Rows beyond the inline
+    limit come as a file of the researcher's mailbox (`delivery: file`, its manifest in
+    `file`; downloaded at `/v1/lists/files/{id}`). Journaled with one entry per person
+    included; refusals journaled too."""
     order = Order(kind=body.kind, epsilon=body.epsilon,
                   variables=None if body.variables is None else tuple(body.variables))
     done = await hub.research.extract(caller, project, order)

@@ -1,6 +1,7 @@
 """Use cases of research extracts: an operator registers a project (journaled with its audit
-row), anyone of the hub's operators shows it, and the project's researcher gets extracts
-(:mod:`carrefour.research.extracts`), checked like an exchange and journaled, refusals too."""
+row), anyone of the hub's operators shows it, and the project's researcher sees it (what is
+left of its privacy budget) and gets extracts (:mod:`carrefour.research.extracts`), checked
+like an exchange and journaled, refusals too."""
 
 from __future__ import annotations
 
@@ -19,12 +20,18 @@ from carrefour.db import reading
 from carrefour.directory.cache import ReferenceCache, ReferenceSnapshot, load_snapshot
 from carrefour.directory.domain import Institution
 from carrefour.directory.services import parse_cbe
-from carrefour.errors import Conflict, UnknownInstitution, UnknownResearchProject
+from carrefour.errors import (
+    Conflict,
+    ResearchNotGranted,
+    UnknownInstitution,
+    UnknownResearchProject,
+)
 from carrefour.journal import audit
 from carrefour.journal.keys import JournalKeyError, write_new_file
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
-from carrefour.research import domain, extracts, repository
+from carrefour.lists.services import list_policy
+from carrefour.research import domain, extracts, files, repository
 from carrefour.research.domain import ProjectSpec
 from carrefour.research.extracts import Order, Policy
 from carrefour.research.repository import Project
@@ -58,7 +65,10 @@ def _checked(text: str, origin: str) -> bytes:
 
 
 def research_policy(settings: Settings) -> Policy:
-    return Policy(secret=research_secret(settings), min_cell=settings.research_min_cell)
+    mailbox = list_policy(settings)
+    return Policy(secret=research_secret(settings), min_cell=settings.research_min_cell,
+                  inline_rows=settings.research_inline_rows,
+                  place=files.Place(folder=mailbox.folder, retention=mailbox.retention))
 
 
 # --- operators -------------------------------------------------------------------------------
@@ -115,10 +125,13 @@ def show_project(engine: Engine, project_id: str) -> dict[str, Any]:
             raise UnknownResearchProject(f"There is no research project {project_id}.")
         releases = repository.releases_of(connection, project_id)
     researcher = load_snapshot(engine).institutions.get(project.institution_id)
-    return {**project_state(project, researcher), "releases": [
-        {"ticket": r.ticket, "kind": r.kind, "variables": list(r.variables),
-         "epsilon": None if r.epsilon_micro is None else domain.from_micro(r.epsilon_micro),
-         "released_at": r.released_at.isoformat(timespec="seconds")} for r in releases]}
+    return {**project_state(project, researcher), "releases": _releases(releases)}
+
+
+def _releases(releases: list[repository.Release]) -> list[dict[str, Any]]:
+    return [{"ticket": r.ticket, "kind": r.kind, "variables": list(r.variables),
+             "epsilon": None if r.epsilon_micro is None else domain.from_micro(r.epsilon_micro),
+             "released_at": r.released_at.isoformat(timespec="seconds")} for r in releases]
 
 
 # --- researchers -----------------------------------------------------------------------------
@@ -132,14 +145,39 @@ class Research:
         self._journal = journal
         self._policy = policy  # read when first needed: the key file is created then
 
+    async def view(self, caller: Caller, project_id: str) -> Ticketed[dict[str, Any]]:
+        """The caller's own project (another institution: 403): its variables, population,
+        the privacy budget spent and left, its releases; journaled, refusals too."""
+        snapshot = await self._reference.current()
+        researcher = snapshot.institution(caller.institution_id)
+
+        async def work(stamp: Stamp) -> dict[str, Any]:
+            caller.require(Scope.CONSULT)
+            return await asyncio.to_thread(self._view, snapshot, researcher, project_id)
+
+        return await journaled(self._journal, _act(researcher, domain.VIEW), work)
+
+    def _view(self, snapshot: ReferenceSnapshot, researcher: Institution, project_id: str
+              ) -> dict[str, Any]:
+        project = extracts.own_project(self._engine, project_id, researcher)
+        granted = _granted(snapshot, researcher, project, self.today())
+        with reading(self._engine).connect() as connection:
+            persons = repository.population_size(connection, project.statuses,
+                                                 project.period) if granted else None
+            releases = repository.releases_of(connection, project_id)
+        min_cell = self._policy().min_cell
+        shown = None if persons is None or domain.suppressed(persons, min_cell) else persons
+        return {**project_state(project, researcher), "granted": granted,
+                "population": {"persons": shown, "min_cell": min_cell},
+                "releases": _releases(releases)}
+
     async def extract(self, caller: Caller, project_id: str, order: Order
                       ) -> Ticketed[dict[str, Any]]:
         """An extract of the caller's own project (another institution: 403), journaled
         with one entry per person included; refusals journaled too."""
         snapshot = await self._reference.current()
         researcher = snapshot.institution(caller.institution_id)
-        act = Act(channel="rest", action=domain.EXTRACT, client=researcher.cbe,
-                  end_user_id=None, end_user_role=None, service=None, niss=None)
+        act = _act(researcher, domain.EXTRACT)
 
         async def work(stamp: Stamp) -> dict[str, Any]:
             caller.require(Scope.CONSULT)
@@ -151,11 +189,32 @@ class Research:
     def _extract(self, snapshot: ReferenceSnapshot, researcher: Institution, project_id: str,
                  order: Order, stamp: Stamp) -> dict[str, Any]:
         project = extracts.own_project(self._engine, project_id, researcher)
-        spec = ProjectSpec(id=project.id, title=project.title, researcher=researcher.cbe,
-                           deliberation=project.deliberation, variables=project.variables,
-                           statuses=project.statuses, period=project.period)
-        domain.check_grant(spec, snapshot.deliberations_by_service.get(domain.SERVICE, []),
+        domain.check_grant(_spec(project, researcher),
+                           snapshot.deliberations_by_service.get(domain.SERVICE, []),
                            researcher.kind, self.today())  # still granted today
         asked = extracts.check_order(project, order)
         return extracts.make(self._engine, asked, self._policy(), researcher=researcher,
                              stamp=stamp)
+
+
+def _act(researcher: Institution, action: str) -> Act:
+    return Act(channel="rest", action=action, client=researcher.cbe, end_user_id=None,
+               end_user_role=None, service=None, niss=None)
+
+
+def _spec(project: Project, researcher: Institution) -> ProjectSpec:
+    return ProjectSpec(id=project.id, title=project.title, researcher=researcher.cbe,
+                       deliberation=project.deliberation, variables=project.variables,
+                       statuses=project.statuses, period=project.period)
+
+
+def _granted(snapshot: ReferenceSnapshot, researcher: Institution, project: Project,
+             today: dt.date) -> bool:
+    """Whether the project's deliberation still grants its research use today."""
+    try:
+        domain.check_grant(_spec(project, researcher),
+                           snapshot.deliberations_by_service.get(domain.SERVICE, []),
+                           researcher.kind, today)
+    except ResearchNotGranted:
+        return False
+    return True

@@ -198,7 +198,15 @@ CPAS_DATA_CLIENTS: tuple[SimulatedInstitution, ...] = (
     _client("spf-justice", "spf-justice", "0209415080",
             ("SPF Justice", "FOD Justitie"), (75, 0)),
 )
-CLIENTS = (*CLIENTS, *CPAS_DATA_CLIENTS)
+# A researcher (seed 000: the data warehouse's research extracts), with the research
+# deliberation of authorizations.toml: it registers no file on anyone.
+UNIVERSITY = "university"
+RESEARCHER_SLUG = "kuleuven-research"
+RESEARCHERS: tuple[SimulatedInstitution, ...] = (
+    _client(RESEARCHER_SLUG, UNIVERSITY, "0209416070",
+            ("KU Leuven - recherche sociale", "KU Leuven - sociaal onderzoek"), (40, 3)),
+)
+CLIENTS = (*CLIENTS, *CPAS_DATA_CLIENTS, *RESEARCHERS)
 
 DEMO_CPAS_SLUG = "cpas-bruxelles"
 OPERATOR_SLUG = "operator"
@@ -218,7 +226,7 @@ GERMAN_NAMES: dict[str, str] = {
     "spp-is": "ÖPD Sozialeingliederung", "cbss": "Zentrale Datenbank der sozialen Sicherheit",
     "cpas-bruxelles": "ÖSHZ Brüssel", "ocmw-antwerpen": "ÖSHZ Antwerpen",
     "ocmw-gent": "ÖSHZ Gent", "cpas-charleroi": "ÖSHZ Charleroi", "cpas-liege": "ÖSHZ Lüttich",
-    "operator": "Carrefour - Betrieb",
+    "operator": "Carrefour - Betrieb", RESEARCHER_SLUG: "KU Leuven - Sozialforschung",
 }
 
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from carrefour.errors import InvalidGrouping, InvalidPeriod, UnknownStatistics
+from carrefour.errors import InvalidGrouping, InvalidPeriod, UnknownStatistics, problem_codes
 
 # The channels of the network's messages (not operators' calls, the console or commands), and
 # the journal entries that are not a message of their own (a push attempt before it is sent).
@@ -30,6 +30,14 @@ def exchanged(*, channel: str, action: str, service: str | None, outcome: str) -
     or a mutation type) with its client: a message of the network, carried out."""
     return (channel in MESSAGE_CHANNELS and action not in NOT_MESSAGES and service is not None
             and outcome == OK)
+
+
+def refusal_codes() -> list[str]:
+    """The outcomes that are refusals: the problem codes of the hub's errors. Every other
+    outcome is an answer — ``ok``, ``partial``, a declaration ``accepted``, ``corrected``,
+    ``cancelled`` or ``received`` — or a push that failed (``failed: ...``, ``dead-letter``),
+    which the subscriber's endpoint, not the hub, refused."""
+    return sorted(problem_codes())
 
 
 class Grouping(StrEnum):

@@ -64,8 +64,6 @@ class Usage:
         return tables[which]
 
 
-
-
 def _sql_list(values: Iterable[str]) -> str:
     return "(" + ", ".join(f"'{value}'" for value in values) + ")"
 
@@ -128,7 +126,7 @@ def _usage(db: duckdb.DuckDBPyConnection, period: Period) -> Usage:
         GROUP BY ALL ORDER BY month, e.service, n DESC, kind""").fetchall()
     refusals = db.execute(f"""
         SELECT {month} AS month, e.outcome, count(*) AS n FROM journal e
-        WHERE {_MESSAGES} AND e.outcome <> '{domain.OK}'
+        WHERE {_MESSAGES} AND e.outcome IN {_sql_list(domain.refusal_codes())}
         GROUP BY ALL ORDER BY month, n DESC, e.outcome""").fetchall()
     latency = db.execute(f"""
         SELECT {month} AS month, e.service, count(*),

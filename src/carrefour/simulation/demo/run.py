@@ -47,13 +47,14 @@ from carrefour.simulation.demo.trickle import (
 from carrefour.simulation.demo.walkthrough import (
     CPAS_TOKEN,
     OPERATOR_TOKEN,
+    RESEARCH_TOKEN,
     Section,
     produce_demo_list,
     run_sections,
     sections,
 )
 from carrefour.simulation.eid.serve import CONSOLE_CLIENT, console_secret, eid_address
-from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
+from carrefour.simulation.network import DEMO_CPAS_SLUG, RESEARCHER_SLUG, institution
 from carrefour.simulation.seeding.directory_seed import DemoCredentials
 from carrefour.simulation.seeding.seed import SeedReport, seed_network
 from carrefour.soap.wsdl import SSDN_PATH, TX25_PATH
@@ -262,6 +263,10 @@ def print_guide(console: Console, options: DemoOptions, prepared: Prepared) -> N
     say(shell_lines([*cli, f"journal who-consulted {report.examples['not_integrated']}"]))
     say("\n" + comment("The operator's token (valid 15 minutes)"), style="bold")
     say(token_command(hub, operator.client_id, operator.client_secret, variable=OPERATOR_TOKEN))
+    researcher = _researcher(report)
+    say("\n" + comment(f"The researcher's token ({researcher.name})"), style="bold")
+    say(token_command(hub, researcher.client_id, researcher.client_secret,
+                      variable=RESEARCH_TOKEN))
     say("\n" + comment("The demo CPAS's token again (it lasts 15 minutes)"), style="bold")
     say(token_command(hub, cpas.client_id, cpas.client_secret, variable=CPAS_TOKEN))
     for section in walkthrough(options, prepared):
@@ -305,6 +310,10 @@ def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
     return cpas, operator
 
 
+def _researcher(report: SeedReport) -> DemoCredentials:
+    return next(c for c in report.credentials if c.institution == RESEARCHER_SLUG)
+
+
 def _interrupt(_number: int, _frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM stops the network as Ctrl-C does
 
@@ -318,7 +327,8 @@ def check_demo(options: DemoOptions, prepared: Prepared, console: Console) -> No
     console.print(f"[green]Demo checked[/]: {len(tickets)} example requests answered as expected.")
     soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret), demo_examples(report))
     console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
-    tokens = {CPAS_TOKEN: access_token(hub, cpas), OPERATOR_TOKEN: access_token(hub, operator)}
+    tokens = {CPAS_TOKEN: access_token(hub, cpas), OPERATOR_TOKEN: access_token(hub, operator),
+              RESEARCH_TOKEN: access_token(hub, _researcher(report))}
     steps = run_sections(hub, walkthrough(options, prepared), tokens)
     console.print(f"[green]Walk-through checked[/]: {steps} requests answered as expected.")
 

@@ -2,7 +2,8 @@
 the seed's list for the demo CPAS, produced at start-up, and how the CPAS downloads it; the
 usage statistics (the API's CSV and the console's page); a CPAS declaring the attestation A036
 of a person whose household held no right, the buffer of harmonised social statuses recording
-it and the social energy tariff granted to the household.
+it and the social energy tariff granted to the household; a research project of the seeded
+university, its extracts and its privacy budget.
 
 Each step is one request, rendered as the curl line the guide prints and sent as it is by
 ``--check``: what the guide shows is what is checked.
@@ -29,12 +30,15 @@ from carrefour.lists.domain import Period
 from carrefour.lists.services import generate, list_policy, shipped_definitions
 from carrefour.signal.domain import default_mutation_types
 from carrefour.simulation.demo.guide import END_USER, WIDTH, folded_json, shell_lines
+from carrefour.simulation.network import RESEARCHER_SLUG, institution
 from carrefour.simulation.seeding.seed import SeedReport
 
 LIST = "temporary-unemployment-bridging"  # the seed's list (definitions.toml)
 LIST_PERIOD = (dt.date(2020, 3, 1), dt.date(2021, 2, 28))  # the first year of Covid
 RIGHT = "social-energy-tariff"
-CPAS_TOKEN, OPERATOR_TOKEN = "TOKEN", "OPERATOR_TOKEN"
+CPAS_TOKEN, OPERATOR_TOKEN, RESEARCH_TOKEN = "TOKEN", "OPERATOR_TOKEN", "RESEARCH_TOKEN"
+RESEARCH_GRANT = "CSI/21/052"  # the seeded research deliberation (authorizations.toml)
+PROJECT = "KUL-COVID-1"
 CONSOLE = "console"  # a step of the console: its session cookie instead of a token
 SETTLE = 15.0  # seconds a status published by a source after it answered may take
 
@@ -210,6 +214,42 @@ def right_section(report: SeedReport, today: dt.date) -> Section | None:
     )
 
 
+# --- a research project --------------------------------------------------------------------------
+def research_section() -> Section:
+    project = {"id": PROJECT, "title": "Temporary unemployment in the first Covid year",
+               "researcher": institution(RESEARCHER_SLUG).cbe, "deliberation": RESEARCH_GRANT,
+               "variables": ["region", "status", "start_month"],
+               "statuses": ["temporary-unemployment", "bridging-right"],
+               "start": LIST_PERIOD[0].isoformat(), "end": LIST_PERIOD[1].isoformat(),
+               "epsilon": 1.0}
+    extracts = "/v1/research/projects/$PROJECT/extracts"
+    private = {"kind": "dp-table", "variables": ["region"], "epsilon": 0.5}
+    return Section(
+        title=f"Research: the operator registers a project of the university "
+              f"({RESEARCHER_SLUG}) on the research deliberation {RESEARCH_GRANT}; its "
+              "researcher gets a table with small cells suppressed and a differentially "
+              "private one, and sees the privacy budget left",
+        sets={"PROJECT": PROJECT},
+        steps=(
+            Step(title="The operator registers the project (privacy budget: epsilon 1.0)",
+                 path="/v1/admin/research/projects", method="POST", body=project,
+                 auth=OPERATOR_TOKEN, expect=201, shows='"left":1.0'),
+            Step(title="Persons per status (cells under 5 persons suppressed)", path=extracts,
+                 method="POST", body={"kind": "table", "variables": ["status"]},
+                 auth=RESEARCH_TOKEN, expect=201, shows='"suppressed_cells"'),
+            Step(title="A differentially private table per region, spending epsilon 0.5",
+                 path=extracts, method="POST", body=private, auth=RESEARCH_TOKEN,
+                 expect=201, shows='"left":0.5'),
+            Step(title="The researcher's view: population, budget spent and left",
+                 path="/v1/research/projects/$PROJECT", auth=RESEARCH_TOKEN, expect=200,
+                 shows='"spent":0.5'),
+            Step(title="The CPAS is refused the university's project",
+                 path="/v1/research/projects/$PROJECT", expect=403,
+                 shows="not-project-researcher"),
+        ),
+    )
+
+
 def _consult(service: str, niss: str) -> dict[str, Any]:
     return {"service": service, "niss": niss, "capacity": 2, "end_user": END_USER}
 
@@ -218,7 +258,7 @@ def sections(report: SeedReport, manifest: Mapping[str, Any], *, hub: str, cpas_
              operator: tuple[str, str], jar: Path, today: dt.date) -> list[Section]:
     found = [list_section(manifest, cpas_cbe), statistics_section(hub, *operator, jar)]
     right = right_section(report, today)
-    return [*found, right] if right is not None else found
+    return [*found, *([right] if right is not None else []), research_section()]
 
 
 def run_sections(hub: str, chosen: Sequence[Section], tokens: Mapping[str, str]) -> int:

@@ -30,6 +30,7 @@ from carrefour.simulation.network import (
     NETWORK,
     OPERATOR_SLUG,
     STIB,
+    UNIVERSITY,
     SimulatedInstitution,
     endpoint,
 )
@@ -174,11 +175,11 @@ def write_directory(
 
 def demo_credentials(hub_engine: Engine, ids: Mapping[str, int], *, seed: int
                      ) -> list[DemoCredentials]:
-    """Client credentials for every CPAS (consult), the STIB (consult: a client of CPAS data)
-    and the operator (admin and consult)."""
+    """Client credentials for every CPAS (consult), the STIB (consult: a client of CPAS data),
+    the researcher (consult: its research extracts) and the operator (admin and consult)."""
     issued = []
     for member in NETWORK:
-        if member.kind not in (CPAS, STIB) and member.slug != OPERATOR_SLUG:
+        if member.kind not in (CPAS, STIB, UNIVERSITY) and member.slug != OPERATOR_SLUG:
             continue
         scopes = (Scope.ADMIN, Scope.CONSULT) if member.slug == OPERATOR_SLUG else (Scope.CONSULT,)
         client_id = f"{member.slug}-{derive(seed, 'client-id:' + member.slug, length=8)}"
