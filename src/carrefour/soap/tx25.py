@@ -2,8 +2,8 @@
 authenticated with HTTP Basic, through the hub's ``legal-data`` and, when the client holds a
 file that allows them, ``family-composition``, ``address-history`` and ``civil-state-history``
 (the groups it does not allow are left out, with the reason in ``status/information``). The
-``history`` flag adds the previous addresses and civil states; ``language`` (fr, nl, de) the
-labels' language.
+``history`` flag adds the previous addresses, the previous civil states and the person's former
+household compositions; ``language`` (fr, nl, de) the labels' language.
 
 Business outcomes travel in ``status`` (``DATA_FOUND``, ``NO_DATA_FOUND``, ``NO_RESULT``);
 technical errors, malformed or hostile XML and failed authentication are SOAP faults whose
