@@ -44,7 +44,7 @@ SSIN = re.compile(
     r"\d\d(?:(?:0\d|1[0-2])(?:[0-2]\d|3[01])(?:\d\d[1-9]|\d[1-9]\d|[1-9]\d\d)"
     r"|(?:2\d|3[0-2]|4\d|5[0-2])(?:[0-2]\d|3[01])\d{3})(?:[0-8]\d|9[0-7])"
 )
-_REFUSED = Forbidden | NotIntegrated | NoDeliberation  # no right to the exchange
+REFUSED = Forbidden | NotIntegrated | NoDeliberation  # no right to the exchange
 
 
 class SoapFault(Exception):
@@ -72,6 +72,10 @@ class NewStyleExchange:
     request: etree._Element | None = None
     tickets: list[str] = field(default_factory=list)
     address: str | None = None  # the client's, for the throttling of failed authentications
+
+    async def answer(self, body: etree._Element, authorization: str | None) -> etree._Element:
+        """The response to the request ``body`` (the SOAP Body's element)."""
+        raise NotImplementedError
 
     async def authenticated(self, authorization: str | None) -> SoapCall:
         """The call of the client the HTTP Basic credentials name, speaking for itself."""
@@ -128,11 +132,11 @@ class NewStyleExchange:
         sub(item, "", "reasonCode", code.tx25_code)
         sub(item, "", "diagnostic", f"{error.code}: {error.detail}"[:256])
         sub(item, "", "authorCode", "Carrefour")
-        client_error = isinstance(error, InvalidInput | Unauthenticated | _REFUSED)
+        client_error = isinstance(error, InvalidInput | Unauthenticated | REFUSED)
         fault = Fault("Client" if client_error else "Server", error.detail, detail)
         if isinstance(error, Unauthenticated):
             return SoapFault(fault, 401, {"WWW-Authenticate": 'Basic realm="Carrefour"'})
-        if isinstance(error, _REFUSED):  # a disabled institution, another's OrgUnit, no right
+        if isinstance(error, REFUSED):  # a disabled institution, another's OrgUnit, no right
             return SoapFault(fault, 403)
         if isinstance(error, TooManyAttempts | AuthenticationBusy):
             wait = str(error.extra.get("retry_after", 1))
