@@ -11,7 +11,7 @@ from carrefour.declarations.domain import default_types
 from carrefour.signal.domain import default_mutation_types
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "catalogue.md"
-ELSEWHERE = ("Mediprima", "**not provided**")
+ELSEWHERE = ("**not provided**",)
 
 
 def rows() -> list[list[str]]:
@@ -50,4 +50,7 @@ def test_the_declarations_and_mediprima_are_marked_as_built_elsewhere() -> None:
     assert len(named) == len(set(named)) == 13  # with the decisions: the 14 SPP IS exchanges
     assert set(named) <= {t.code for t in default_types().all()}
     assert any("`spp-decisions`" in m for m in marks)
-    assert marks.count("Mediprima") == 8
+    carmed = [m for seed_name, _, m in rows() if seed_name.startswith("ManageCarmed/")]
+    assert len(carmed) == 7 and all("`mediprima-" in m and "SOAP ManageCarmed" in m
+                                    for m in carmed)
+    assert "Mediprima" not in marks  # each Mediprima row names what answers it

@@ -65,6 +65,7 @@ class MediprimaNet:
     engine: Engine
     members: dict[str, Institution]
     tokens: dict[str, str] = field(default_factory=dict)
+    basic: dict[str, tuple[str, str]] = field(default_factory=dict)  # client id and secret
 
     def client(self, who: str) -> httpx.Client:
         return httpx.Client(base_url=f"{self.url}/v1", timeout=30,
@@ -167,6 +168,7 @@ def net(_schema: Engine, tmp_path_factory: pytest.TempPathFactory) -> Iterator[M
         for name, member in members.items():
             client_id, secret, token = _token(url, engine, member, MEMBERS[name][5])
             network.tokens[name] = token
+            network.basic[name] = (client_id, secret)
             if name == "mediprima":
                 publisher = Publisher(hub_url=url, client_id=client_id, client_secret=secret)
         source = create_mediprima_app(database_url=f"sqlite:///{tmp_path / 'mediprima.sqlite3'}",

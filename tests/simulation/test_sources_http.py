@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,38 @@ def test_the_family_composition_lists_every_member_of_the_household(
     household = next(h for h in population.households if len(h.members) >= 4)
     child = next(p for p in household.members if p.relationship == "child")
     data = answer(consult(sources, "national-register", "family-composition", child.niss))["data"]
-    assert set(data) == {"household_id", "members", "address"}
+    assert set(data) == {"household_id", "members", "address", "former_compositions"}
     assert data["household_id"] == household.id
     assert {m["niss"] for m in data["members"]} == {p.niss for p in household.members}
     assert data["members"][0]["relationship"] == "head"
     assert data["members"][0]["niss"] == household.head.niss
     assert data["address"] == household.address.as_dict()
+
+
+def test_the_family_composition_gives_the_former_compositions_of_a_late_arrival(
+    sources: dict[str, str], population: Population,
+) -> None:
+    """A member who joined the household after the head ends a composition of the head's: its
+    last day is the day before the latest arrival."""
+    def composition(niss: str) -> dict[str, Any]:
+        return answer(consult(sources, "national-register", "family-composition", niss))["data"]
+
+    def since(data: dict[str, Any], niss: str) -> str:
+        return str(next(m["since"] for m in data["members"] if m["niss"] == niss))
+
+    found = (composition(h.head.niss) for h in population.households[:300]
+             if len(h.members) >= 2)
+    data = next(d for d in found
+                if since(d, d["members"][0]["niss"]) < max(m["since"] for m in d["members"]))
+    head, latest = data["members"][0]["niss"], max(m["since"] for m in data["members"])
+    last = data["former_compositions"][0]
+    assert last["end"] == (dt.date.fromisoformat(latest) - dt.timedelta(days=1)).isoformat()
+    assert head in {m["niss"] for m in last["members"]}
+    assert set(last["members"][0]) == {"niss", "last_name", "first_names", "birth_date",
+                                       "relationship"}
+    assert all(c["end"] < c2["start"] or c["start"] > c2["end"]
+               for c, c2 in zip(data["former_compositions"][1:], data["former_compositions"],
+                                strict=False))
 
 
 # --- ONEM ------------------------------------------------------------------------------------

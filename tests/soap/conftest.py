@@ -47,6 +47,11 @@ JEAN = niss(dt.date(1961, 4, 12), 17)
 MARIE = niss(dt.date(1963, 9, 2), 22)
 LUC = niss(dt.date(1990, 1, 15), 31)
 UNKNOWN = niss(dt.date(1950, 5, 5), 99)  # valid, but in no register
+# A second household, whose composition changed: Sophie lived alone at Veldstraat 8, Tom joined
+# her there, they moved together to Kerkstraat 5, where Emma was born.
+SOPHIE = niss(dt.date(1975, 6, 3), 41)
+TOM = niss(dt.date(1973, 11, 8), 44)
+EMMA = niss(dt.date(2014, 7, 20), 46)
 
 
 def _person(number: str, last: str, firsts: list[str], born: dt.date, gender: str,
@@ -71,8 +76,21 @@ def _moves(since: str, *previous: tuple[str, str, str]) -> list[dict[str, Any]]:
         for street, start, end in previous)]
 
 
-# The register's records on the household (address history, civil states, waiting register).
+def _gent(street: str, number: str, start: str, end: str | None) -> dict[str, Any]:
+    return {"street": street, "number": number, "box": None, "postal_code": "9000",
+            "municipality": "Gent", "start": start, "end": end}
+
+
+# The register's records on the households (address history, civil states, waiting register).
 RECORDS = {
+    SOPHIE: {"addresses": [_gent("Kerkstraat", "5", "2012-05-01", None),
+                           _gent("Veldstraat", "8", "2005-09-01", "2012-04-30")],
+             "civil_states": [{"state": "single", "start": "1975-06-03", "end": None}]},
+    TOM: {"addresses": [_gent("Kerkstraat", "5", "2012-05-01", None),
+                        _gent("Veldstraat", "8", "2008-03-15", "2012-04-30")],
+          "civil_states": [{"state": "single", "start": "1973-11-08", "end": None}]},
+    EMMA: {"addresses": [_gent("Kerkstraat", "5", "2014-07-20", None)],
+           "civil_states": [{"state": "single", "start": "2014-07-20", "end": None}]},
     JEAN: {"addresses": _moves("2015-03-01", ("Rue des Carmes", "1988-06-18", "2015-02-28")),
            "civil_states": [{"state": "single", "start": "1961-04-12", "end": "1988-06-17"},
                             {"state": "married", "start": "1988-06-18", "end": None}]},
@@ -92,6 +110,13 @@ HOUSEHOLD = [
     _person(MARIE, "Lambert", ["Marie"], dt.date(1963, 9, 2), "F", "partner",
             nationality="FR"),
     _person(LUC, "Dupont", ["Luc"], dt.date(1990, 1, 15), "M", "child"),
+    *(_person(number, "Peeters", [first], born, gender, role, civil_state="single",
+              street="Kerkstraat", house_number="5", postal_code="9000", municipality="Gent",
+              household_id="M00000002")
+      for number, first, born, gender, role in (
+          (SOPHIE, "Sophie", dt.date(1975, 6, 3), "F", "head"),
+          (TOM, "Tom", dt.date(1973, 11, 8), "M", "partner"),
+          (EMMA, "Emma", dt.date(2014, 7, 20), "F", "child"))),
 ]
 
 
@@ -102,7 +127,8 @@ def national_register(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
     schema.national_register.create_all(engine)
     with engine.begin() as connection:
         connection.execute(schema.persons.insert(), HOUSEHOLD)
-        insert_chunks(connection, schema.phonetic_keys, name_key_rows(["Dupont", "Lambert"]))
+        insert_chunks(connection, schema.phonetic_keys, name_key_rows(
+            ["Dupont", "Lambert", "Peeters"]))
         connection.execute(records.table("national-register").insert(),
                            [records.record_row(n, r) for n, r in RECORDS.items()])
     engine.dispose()

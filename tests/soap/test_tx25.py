@@ -14,7 +14,7 @@ from zeep.exceptions import Fault
 from zeep.plugins import HistoryPlugin
 
 from carrefour.soap.wsdl import TX25_PATH
-from tests.soap.conftest import JEAN, LUC, MARIE, UNKNOWN, SoapNetwork
+from tests.soap.conftest import EMMA, JEAN, LUC, MARIE, SOPHIE, TOM, UNKNOWN, SoapNetwork
 from tests.soap.messages import manage_access, person_data, reasons, return_code
 from tests.soap.schemas import assert_valid, tx25_schema, validated_fault
 from tests.soap.test_identify_person import only_service, send
@@ -141,7 +141,8 @@ def test_naming_another_institutions_org_unit_is_a_client_fault(soap: SoapNetwor
 
 
 def _with_a_file(soap: SoapNetwork, ssin: str = JEAN) -> None:
-    born = {JEAN: ("Dupont", "Jean", "1961-04-12"), MARIE: ("Lambert", "Marie", "1963-09-02")}
+    born = {JEAN: ("Dupont", "Jean", "1961-04-12"), MARIE: ("Lambert", "Marie", "1963-09-02"),
+            SOPHIE: ("Peeters", "Sophie", "1975-06-03")}
     done = only_service(send(soap, manage_access(
         ssin, "REGISTER", purpose="1", start=dt.date.today().isoformat(),
         proof=person_data(*born[ssin]))))
@@ -192,7 +193,9 @@ def test_with_history_the_previous_addresses_and_civil_states_come_too(
     states = record.findall("r:CivilStates/r:CivilState/r:CivilState/r:Code", R)
     assert [s.text for s in states] == ["20", "10"]
     members = record.findall("r:FamilyMembers/r:FamilyMember/r:Date/r:Year", R)
-    assert [m.text for m in members] == ["15", "15", "15"]  # moved in together in 2015
+    # moved in together in 2015; before, Jean lived alone at Rue des Carmes (as far as the
+    # register can tell: no member of his household lived there)
+    assert [m.text for m in members] == ["15", "15", "15", "88"]
 
 
 @pytest.mark.parametrize(("language", "married", "head"), [
@@ -222,3 +225,39 @@ def test_without_a_file_the_dated_groups_are_left_out_with_the_reason(
     record = received(history).find("rrn_it_implicit")
     assert record is not None and record.find("r:CivilStates", R) is None
     assert not [d for d in record.iter(f"{{{R['r']}}}Date") if len(d) == 0]
+
+
+def _members(record: etree._Element) -> list[tuple[str, str, str | None]]:
+    """Each FamilyMember item as (number, Date, DelDate), dates as YYYY-MM-DD."""
+    def day(element: etree._Element | None) -> str | None:
+        if element is None:
+            return None
+        parts = [element.findtext(f"r:{p}", namespaces=R) for p in ("Century", "Year",
+                                                                     "Month", "Day")]
+        return f"{parts[0]}{parts[1]}-{parts[2]}-{parts[3]}"
+    return [(str(item.findtext("r:NationalNumber/r:NationalNumber", namespaces=R)),
+             str(day(item.find("r:Date", R))), day(item.find("r:DelDate", R)))
+            for item in record.findall("r:FamilyMembers/r:FamilyMember", R)]
+
+
+def test_with_history_the_former_household_compositions_come_too(soap: SoapNetwork) -> None:
+    _with_a_file(soap, SOPHIE)
+    record = _record(soap, SOPHIE, history=True)  # valid against the XSDs
+    assert _members(record) == [
+        (SOPHIE, "2012-05-01", None), (TOM, "2012-05-01", None), (EMMA, "2014-07-20", None),
+        # before Emma was born, at the same address
+        (SOPHIE, "2012-05-01", "2014-07-19"), (TOM, "2012-05-01", "2014-07-19"),
+        # Tom joined Sophie at Veldstraat 8
+        (SOPHIE, "2008-03-15", "2012-04-30"), (TOM, "2008-03-15", "2012-04-30"),
+        (SOPHIE, "2005-09-01", "2008-03-14"),  # Sophie alone there
+    ]
+    former = record.findall("r:FamilyMembers/r:FamilyMember", R)[4]
+    assert former.findtext("r:FamilyRole/r:Code", namespaces=R) == "02"
+    assert former.findtext("r:Name/r:FirstName/r:Label", namespaces=R) == "Tom"
+
+
+def test_without_history_the_household_is_the_current_one(soap: SoapNetwork) -> None:
+    _with_a_file(soap, SOPHIE)
+    record = _record(soap, SOPHIE, history=False)
+    assert _members(record) == [(SOPHIE, "2012-05-01", None), (TOM, "2012-05-01", None),
+                                (EMMA, "2014-07-20", None)]

@@ -31,8 +31,8 @@ class Asker:
 class Mediprima:
     """The operations of the ManageCarmed family, and the care providers' check."""
 
-    def __init__(self, exchange: Exchange) -> None:
-        self._exchange = exchange
+    def __init__(self, exchange: Exchange, *, channel: str = "rest") -> None:
+        self._exchange, self._channel = exchange, channel  # the journal's channel (rest, soap)
 
     async def open(self, asker: Asker, decision: Decision) -> ConsultationResult:
         return await self._ask(asker, domain.OPEN, decision.parameters())
@@ -71,4 +71,5 @@ class Mediprima:
                 end_user=asker.end_user, parameters=parameters, exchange=domain.EXCHANGE,
                 action=service, verdict=domain.VERDICTS[service],
             ),
+            channel=self._channel,
         )

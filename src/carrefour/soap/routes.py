@@ -11,15 +11,17 @@ from fastapi import APIRouter, Request, Response
 from carrefour.bootstrap import Hub
 from carrefour.db import describe_outage, is_outage
 from carrefour.errors import CarrefourError, InvalidXml, NotFound
-from carrefour.soap import connector, envelope, outage, tx25, wsdl, xmlsafe
+from carrefour.soap import carmed, connector, envelope, outage, tx25, wsdl, xmlsafe
 from carrefour.soap.identity import BasicVerifier
+from carrefour.soap.newstyle import NewStyleExchange, SoapFault
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(include_in_schema=False)
 
 WSDL_TYPE = "text/xml; charset=utf-8"
-OWN_BODY_LIMIT = frozenset({wsdl.SSDN_PATH, wsdl.TX25_PATH, wsdl.TX25_LEGACY_PATH})
+OWN_BODY_LIMIT = frozenset({wsdl.SSDN_PATH, wsdl.TX25_PATH, wsdl.TX25_LEGACY_PATH,
+                            wsdl.CARMED_PATH})
 """The paths whose bodies :func:`read_body` limits (to ``xmlsafe.MAX_BYTES``, with a Fault)."""
 
 
@@ -61,19 +63,38 @@ async def retrieve_ti(request: Request) -> Response:
         _hub(request), _verifier(request),
         address=request.client.host if request.client else None,
     )
+    return await _new_style(request, exchange, "RetrieveTIGroups request")
+
+
+@router.get(wsdl.CARMED_PATH)
+async def carmed_wsdl(request: Request) -> Response:
+    return Response(wsdl.carmed_wsdl(str(request.base_url)), media_type=WSDL_TYPE)
+
+
+@router.post(wsdl.CARMED_PATH)
+async def manage_carmed(request: Request) -> Response:
+    exchange = carmed.CarmedExchange(
+        _hub(request), _verifier(request),
+        address=request.client.host if request.client else None,
+    )
+    return await _new_style(request, exchange, "ManageCarmed request")
+
+
+async def _new_style(request: Request, exchange: NewStyleExchange, what: str) -> Response:
+    """One request to a new-style service: its answer, or the fault it makes."""
     try:
         body = envelope.body_content(await read_body(request))
         answer = await exchange.answer(body, request.headers.get("authorization"))
-    except tx25.Tx25Fault as fault:
+    except SoapFault as fault:
         return _fault(fault.fault, status=fault.status, headers=fault.headers)
     except InvalidXml as error:
         made = exchange.fault_for(error)
         return _fault(made.fault, status=made.status)
     except Exception as error:
-        if (refused := outage.unavailable(error, "RetrieveTIGroups request")) is not None:
+        if (refused := outage.unavailable(error, what)) is not None:
             made = exchange.fault_for(refused)
             return _fault(made.fault, status=made.status)
-        _log_failure("RetrieveTIGroups failure", error)
+        _log_failure(f"{what} failure", error)
         made = exchange.fault_for(CarrefourError("Unexpected internal error of the hub."))
         return _fault(made.fault, status=made.status)
     return Response(envelope.reply(answer), media_type=envelope.CONTENT_TYPE)

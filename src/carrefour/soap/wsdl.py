@@ -9,12 +9,20 @@ schemas locally and only change the address).
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from xml.sax.saxutils import quoteattr
+
+from lxml import etree
 
 SSDN_PATH = "/connectors/webservice/KSZBCSSWebServiceConnectorPort"
 TX25_PATH = "/SOA4520/RetrieveTIGroupsService/v2/retrieveTI"
 TX25_LEGACY_PATH = "/RetrieveTIGroupsService/v2/retrieveTI"
 SCHEMAS_PATH = "/cbss/schemas"
+CARMED_PATH = "/carrefour/ManageCarmedService/v1"
+CARMED_NAMESPACE = "urn:be:carrefour:intf:ManageCarmedService:v1"
+CARMED_OPERATIONS = ("openCarmed", "modifyCarmed", "stopCarmed", "consultCarmed",
+                     "evaluateCarmed", "evaluateModifiedCarmed", "consultCarmedHistory")
 
 _SSDN = """<?xml version="1.0" encoding="UTF-8"?>
 <wsdl:definitions name="KSZBCSSWebServiceConnector" \
@@ -120,3 +128,59 @@ def tx25_wsdl(base_url: str) -> str:
         rtg=quoteattr(f"{schemas}/RetrieveTIGroups/RetrieveTIGroupsV2.xsd"),
         common=quoteattr(f"{schemas}/common/CommonV3.xsd"),
     )
+
+
+_WSDL = "http://schemas.xmlsoap.org/wsdl/"
+_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+
+
+@cache
+def carmed_schema_text() -> bytes:
+    """Carrefour's own ManageCarmed schema, shipped with the package."""
+    return files("carrefour.soap").joinpath("schemas/ManageCarmedV1.xsd").read_bytes()
+
+
+def carmed_wsdl(base_url: str) -> str:
+    """The ManageCarmed WSDL (Carrefour's own): its schema inline, one operation per
+    ManageCarmed operation, each with the fault ``manageCarmedFault``. The prefix ``mc`` is
+    the schema's own (its types name it in attribute values)."""
+    root = etree.Element(f"{{{_WSDL}}}definitions", nsmap={
+        "wsdl": _WSDL, "soap": _SOAP, "mc": CARMED_NAMESPACE}, name="ManageCarmedService",
+        targetNamespace=CARMED_NAMESPACE)
+    types = etree.SubElement(root, f"{{{_WSDL}}}types")
+    types.append(etree.fromstring(carmed_schema_text()))
+    _message(root, "manageCarmedFault")
+    port_type = etree.SubElement(root, f"{{{_WSDL}}}portType", name="ManageCarmedPortType")
+    binding = etree.SubElement(root, f"{{{_WSDL}}}binding", name="ManageCarmedServiceBinding",
+                               type="mc:ManageCarmedPortType")
+    etree.SubElement(binding, f"{{{_SOAP}}}binding", style="document",
+                     transport="http://schemas.xmlsoap.org/soap/http")
+    for name in CARMED_OPERATIONS:
+        _operation(root, port_type, binding, name)
+    service = etree.SubElement(root, f"{{{_WSDL}}}service", name="ManageCarmedService")
+    port = etree.SubElement(service, f"{{{_WSDL}}}port", name="ManageCarmedService",
+                            binding="mc:ManageCarmedServiceBinding")
+    etree.SubElement(port, f"{{{_SOAP}}}address", location=base_url.rstrip("/") + CARMED_PATH)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode()
+
+
+def _message(root: etree._Element, element: str) -> None:
+    message = etree.SubElement(root, f"{{{_WSDL}}}message", name=f"{element}Msg")
+    etree.SubElement(message, f"{{{_WSDL}}}part", name="parameters", element=f"mc:{element}")
+
+
+def _operation(root: etree._Element, port_type: etree._Element, binding: etree._Element,
+               name: str) -> None:
+    for suffix in ("Request", "Response"):
+        _message(root, name + suffix)
+    operation = etree.SubElement(port_type, f"{{{_WSDL}}}operation", name=name)
+    bound = etree.SubElement(binding, f"{{{_WSDL}}}operation", name=name)
+    etree.SubElement(bound, f"{{{_SOAP}}}operation", soapAction=f"{CARMED_NAMESPACE}/{name}")
+    for kind, suffix in (("input", "Request"), ("output", "Response")):
+        etree.SubElement(operation, f"{{{_WSDL}}}{kind}", message=f"mc:{name}{suffix}Msg")
+        etree.SubElement(etree.SubElement(bound, f"{{{_WSDL}}}{kind}"), f"{{{_SOAP}}}body",
+                         use="literal")
+    etree.SubElement(operation, f"{{{_WSDL}}}fault", message="mc:manageCarmedFaultMsg",
+                     name="manageCarmedFault")
+    fault = etree.SubElement(bound, f"{{{_WSDL}}}fault", name="manageCarmedFault")
+    etree.SubElement(fault, f"{{{_SOAP}}}fault", name="manageCarmedFault", use="literal")

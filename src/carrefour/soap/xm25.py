@@ -6,7 +6,9 @@ Nationalities (IT031), CivilStates (IT120) and FamilyMembers (IT140). Every date
 (century, year, month and day), as the CBSS sends it: an item whose date the hub does not know
 is left out, never written with an empty ``Date``. Without ``history`` each group holds the
 current item only; with it, the previous addresses and civil states too (``DelDate``: the
-day the item ended). Streets are written as ``Code`` and ``Label`` (clients read the label);
+day the item ended), and the person's former household compositions: the members of each,
+dated from the composition's start to its end (``DelDate``; a reader groups the items by
+those two dates). Streets are written as ``Code`` and ``Label`` (clients read the label);
 labels come in the language asked (fr, nl, de).
 """
 
@@ -49,7 +51,7 @@ class Register:
     (oldest first); None when not known or not allowed."""
 
     person: Mapping[str, Any]
-    family: Mapping[str, Any] | None = None
+    family: Mapping[str, Any] | None = None  # members and former_compositions
     addresses: Sequence[Mapping[str, Any]] | None = None
     civil_states: Sequence[Mapping[str, Any]] | None = None
 
@@ -65,8 +67,8 @@ def file_info(parent: etree._Element, register: Register, *, language: str,
     if person.get("nationality") and complete(person.get("birth_date")):
         _nationality(info, person["nationality"], person["birth_date"])
     _civil_states(info, register, labels, history)
-    if register.family and register.family.get("members"):
-        _family(info, register.family["members"], labels)
+    if register.family:
+        _family(info, register.family, labels, history)
     return info
 
 
@@ -179,16 +181,26 @@ def _civil_states(info: etree._Element, register: Register, labels: Mapping[str,
         sub(element, R, "Label", labels[state["state"]])
 
 
-def _family(info: etree._Element, members: Sequence[Mapping[str, Any]],
-            labels: Mapping[str, str]) -> None:
-    dated = [m for m in members if complete(m.get("since"))]
+def _family(info: etree._Element, family: Mapping[str, Any], labels: Mapping[str, str],
+            history: bool) -> None:
+    """The current members, each from the moving in; with ``history`` then each former
+    composition's members, from its start to its end (``DelDate``), latest first."""
+    items: list[tuple[Mapping[str, Any], str | None, str | None]] = [
+        (m, m.get("since"), None) for m in family.get("members") or ()]
+    if history:
+        items += [(m, composition.get("start"), composition.get("end"))
+                  for composition in family.get("former_compositions") or ()
+                  for m in composition.get("members") or ()]
+    dated = [(m, since, end) for m, since, end in items if complete(since)]
     if not dated:
         return
     group = sub(info, R, "FamilyMembers")
-    for member in dated:
+    for member, since, end in dated:
         role = member.get("relationship") if member.get("relationship") in _ROLE_CODES else "other"
         item = _item(group, "FamilyMember", "140")
-        date(item, member["since"])
+        date(item, str(since))
+        if end is not None and complete(end):
+            date(item, end, "DelDate")
         family_role = sub(item, R, "FamilyRole")
         sub(family_role, R, "Code", _ROLE_CODES[str(role)])
         sub(family_role, R, "Label", labels[str(role)])

@@ -38,6 +38,7 @@ from carrefour.simulation.demo.guide import (
 )
 from carrefour.simulation.demo.soap_guide import demo_examples, run_soap_examples, soap_environment
 from carrefour.simulation.demo.trickle import (
+    CALCULATION_PUBLISHER,
     CPAS_APP_OFFSET,
     DECLARATION_PUBLISHER,
     cpas_app_address,
@@ -117,6 +118,11 @@ def environment(options: DemoOptions) -> dict[str, str]:
     env["CARREFOUR_SOURCE_HUB_URL"] = f"http://127.0.0.1:{options.port}"
     env["CARREFOUR_SOURCE_PUBLISH_CLIENT_ID"] = spp_is.client_id
     env["CARREFOUR_SOURCE_PUBLISH_CLIENT_SECRET"] = spp_is.client_secret
+    # Mediprima publishes the calculation of each decision to the CPAS that took it.
+    mediprima = publisher(options.seed, CALCULATION_PUBLISHER)
+    env["CARREFOUR_MEDIPRIMA_HUB_URL"] = env["CARREFOUR_SOURCE_HUB_URL"]
+    env["CARREFOUR_MEDIPRIMA_CLIENT_ID"] = mediprima.client_id
+    env["CARREFOUR_MEDIPRIMA_CLIENT_SECRET"] = mediprima.client_secret
     # The console's citizens sign in with the simulated eID provider.
     env["CARREFOUR_OIDC_ISSUER"] = eid_address(options.base_port)
     env["CARREFOUR_OIDC_CLIENT_ID"] = CONSOLE_CLIENT

@@ -2,6 +2,8 @@
 (work incapacity periods, HdiIndemnityPeriodNotification) publish a
 steady trickle of realistic mutations about persons the demo CPAS holds files on, and the demo
 CPAS subscribes with an endpoint (its application: :mod:`carrefour.simulation.demo.cpas_app`).
+The SPP IS and Mediprima publish too, in answer to what the CPAS sends them (the social status
+of an A036; the calculation of a medical aid decision, eCarmedCalculationNotification).
 
 Credentials and the subscription's secret are derived from the seed, like the other demo
 secrets (for a simulation only).
@@ -21,15 +23,23 @@ from sqlalchemy import Engine, insert, select
 from carrefour.auth.services import Scope, create_credentials
 from carrefour.directory.tables import institutions, integrations
 from carrefour.signal.tables import subscriptions
-from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER, ONEM, institution
+from carrefour.simulation.network import (
+    DEMO_CPAS_SLUG,
+    MEDIPRIMA,
+    NATIONAL_REGISTER,
+    ONEM,
+    institution,
+)
 from carrefour.simulation.seeding.directory_seed import derive
 from carrefour.simulation.sources.kinds import INAMI
 
 CPAS_APP_OFFSET = 9  # the demo CPAS application listens on base port + 9
 PUBLISHERS = (NATIONAL_REGISTER, ONEM, INAMI)
 DECLARATION_PUBLISHER = "spp-is"  # publishes the social statuses of the A036 it receives
+# publishes the calculation of each medical aid decision to the CPAS that took it
+CALCULATION_PUBLISHER = MEDIPRIMA
 DEMO_TYPES = ("address-change", "civil-state-change", "family-composition-change", "death",
-              "unemployment-end", "work-incapacity-period")
+              "unemployment-end", "work-incapacity-period", "mediprima-calculation")
 SOURCE_OF = {"unemployment-end": ONEM, "work-incapacity-period": INAMI}
 STREETS = ("Rue Haute", "Rue Blaes", "Chaussée de Gand", "Avenue Louise", "Rue Neuve")
 CIVIL_STATES = ("married", "divorced", "legally-cohabiting", "widowed")
@@ -67,7 +77,7 @@ def prepare_signal(engine: Engine, *, seed: int, base_port: int) -> list[Publish
     """Publishing credentials for the sources, and the demo CPAS's subscriptions."""
     ids = _ids(engine)
     made = []
-    for kind in (*PUBLISHERS, DECLARATION_PUBLISHER):
+    for kind in (*PUBLISHERS, DECLARATION_PUBLISHER, CALCULATION_PUBLISHER):
         found = publisher(seed, kind)
         create_credentials(engine, institution_id=ids[institution(kind).cbe],
                            scopes=[Scope.PUBLISH], client_id=found.client_id,

@@ -1,8 +1,9 @@
-"""The simulated National Register: legal data, phonetic search and family composition."""
+"""The simulated National Register: legal data, phonetic search and family composition (the
+current household and the person's former compositions)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -19,6 +20,7 @@ from carrefour.identification.search import (
 )
 from carrefour.simulation.network import NATIONAL_REGISTER
 from carrefour.simulation.sources import records
+from carrefour.simulation.sources.household_history import former_compositions
 from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found, iso
 from carrefour.simulation.sources.schema import persons
 from carrefour.simulation.sources.schema import phonetic_keys as keys_table
@@ -52,30 +54,42 @@ def search_person(
 def family_composition(
     connection: Connection, request: SourceRequest, _: SourceIdentity
 ) -> SourceAnswer:
+    """The current household, each member dated by the moving in, and the person's former
+    compositions derived from the members' address histories (:mod:`household_history`)."""
     row = _person(connection, request.niss)
     if row is None:
         return NOT_FOUND
     rows = connection.execute(_BY_HOUSEHOLD, {"household_id": row["household_id"]}).mappings()
     members = sorted(rows, key=_member_order)
-    since = _moved_in(connection, [member["niss"] for member in members])
+    histories = _address_histories(connection, [member["niss"] for member in members])
+    known = {member["niss"]: _member(member) for member in members}
+    former = former_compositions(row["niss"], histories)
     return found({
         "household_id": row["household_id"],
-        "members": [{**_member(member), "since": since.get(member["niss"])}
+        "members": [{**known[member["niss"]], "since": _moved_in(histories, member["niss"])}
                     for member in members],
         "address": address(row),
+        "former_compositions": [
+            {**composition, "members": [known[n] for n in known
+                                         if n in composition["members"]]}
+            for composition in former],
     })
 
 
-def _moved_in(connection: Connection, numbers: list[str]) -> dict[str, str | None]:
-    """When each member took up the household's address: the start of the current address in
-    the member's address history (None when the register keeps none)."""
+def _address_histories(connection: Connection, numbers: list[str]
+                       ) -> dict[str, list[dict[str, Any]]]:
+    """The address history of each member the register keeps one of (current first)."""
     files = records.table(NATIONAL_REGISTER, "files")
     query = select(files.c.niss, files.c.data).where(files.c.niss.in_(numbers))
-    moved: dict[str, str | None] = {}
-    for niss, data in connection.execute(query):
-        addresses = orjson.loads(data).get("addresses") or []
-        moved[niss] = addresses[0].get("start") if addresses else None
-    return moved
+    return {niss: orjson.loads(data).get("addresses") or []
+            for niss, data in connection.execute(query)}
+
+
+def _moved_in(histories: Mapping[str, list[dict[str, Any]]], niss: str) -> str | None:
+    """When the member took up the household's address: the start of the current address in
+    the member's address history (None when the register keeps none)."""
+    addresses = histories.get(niss) or []
+    return addresses[0].get("start") if addresses else None
 
 
 def legal_record(row: RowMapping) -> dict[str, Any]:
