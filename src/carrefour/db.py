@@ -7,12 +7,12 @@ stays portable between the two.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event
+from sqlalchemy import ColumnElement, Connection, Engine, MetaData, and_, create_engine, event, or_
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.pool import NullPool
@@ -116,6 +116,25 @@ def transaction(engine: Engine) -> Iterator[Connection]:
     """One unit of work: commits on success, rolls back on any exception."""
     with engine.begin() as connection:
         yield connection
+
+
+def pairs_in(first: ColumnElement[Any], second: ColumnElement[Any],
+             pairs: Iterable[tuple[Any, Any]], *, groups: int = 200
+             ) -> Iterator[ColumnElement[bool]]:
+    """Conditions that together select the rows whose (``first``, ``second``) is one of
+    ``pairs``: ``first = x AND second IN (...)`` per value of ``first``, OR-ed, at most
+    ``groups`` values of ``first`` per condition.
+
+    A row-value ``(a, b) IN (...)`` reads the whole table on SQLite (its planner does not take
+    the index for it), so a look-up that should cost a few index searches grew with the table;
+    this form is an index search per value of ``first`` on both backends."""
+    grouped: dict[Any, list[Any]] = {}
+    for a, b in pairs:
+        grouped.setdefault(a, []).append(b)
+    values = list(grouped.items())
+    for start in range(0, len(values), groups):
+        yield or_(*(and_(first == a, second.in_(sorted(set(bs))))
+                    for a, bs in values[start:start + groups]))
 
 
 def is_outage(error: BaseException) -> bool:

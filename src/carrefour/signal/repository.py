@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import Connection, RowMapping, insert, select, tuple_, update
+from sqlalchemy import Connection, RowMapping, insert, select, update
 
+from carrefour.db import pairs_in
 from carrefour.directory.cache import ReferenceSnapshot
 from carrefour.directory.domain import Institution, Integration
 from carrefour.directory.repository import to_integration
@@ -228,10 +229,11 @@ def _already_stored(
     keys = [_key(i) for i in intakes if i.source is not None]
     if not keys:
         return {}
-    query = select(
-        mutations.c.source_id, mutations.c.source_ref, mutations.c.event_id, mutations.c.ticket
-    ).where(tuple_(mutations.c.source_id, mutations.c.source_ref).in_(keys))
-    return {(r.source_id, r.source_ref): (r.event_id, r.ticket) for r in connection.execute(query)}
+    columns = (mutations.c.source_id, mutations.c.source_ref, mutations.c.event_id,
+               mutations.c.ticket)
+    return {(r.source_id, r.source_ref): (r.event_id, r.ticket)
+            for condition in pairs_in(mutations.c.source_id, mutations.c.source_ref, keys)
+            for r in connection.execute(select(*columns).where(condition))}
 
 
 def _subscriptions_for(connection: Connection, types: Iterable[str]) -> list[Subscription]:

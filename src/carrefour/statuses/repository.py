@@ -15,10 +15,10 @@ from sqlalchemy import (
     delete,
     insert,
     select,
-    tuple_,
     update,
 )
 
+from carrefour.db import pairs_in
 from carrefour.statuses.domain import Membership, StatusPeriod, StatusVersion, supersedes
 from carrefour.statuses.tables import households, statuses
 
@@ -42,10 +42,11 @@ def apply_versions(connection: Connection, versions: Sequence[tuple[str, StatusV
             newest[key] = version
     if not newest:
         return []
-    stored = {(r.source, r.event_id): r for r in connection.execute(
-        select(statuses.c.id, statuses.c.source, statuses.c.event_id, statuses.c.effective_on,
+    columns = (statuses.c.id, statuses.c.source, statuses.c.event_id, statuses.c.effective_on,
                statuses.c.action_rank, statuses.c.source_ref)
-        .where(tuple_(statuses.c.source, statuses.c.event_id).in_(sorted(newest))))}
+    stored = {(r.source, r.event_id): r
+              for condition in pairs_in(statuses.c.source, statuses.c.event_id, newest)
+              for r in connection.execute(select(*columns).where(condition))}
     fresh, changed = [], []
     for key, version in newest.items():
         row = stored.get(key)
@@ -77,8 +78,8 @@ def set_memberships(connection: Connection, source: str, found: Sequence[Members
     if not found:
         return
     keys = [(m.niss, m.since) for m in found]
-    connection.execute(delete(households).where(
-        tuple_(households.c.niss, households.c.since).in_(keys)))
+    for condition in pairs_in(households.c.niss, households.c.since, keys):
+        connection.execute(delete(households).where(condition))
     connection.execute(insert(households), [_membership_row(source, m) for m in found])
 
 
