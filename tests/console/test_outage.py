@@ -8,7 +8,6 @@ read-only while the hub serves it."""
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from collections.abc import Iterator
@@ -28,7 +27,7 @@ from tests.exchange.conftest import SECRET, Network, open_network
 from tests.exchange.source_double import SourceDouble
 from tests.people import ALICE
 from tests.pgcluster import throwaway_cluster
-from tests.sqlitefile import read_only_switch
+from tests.sqlitefile import assert_no_traceback, read_only_switch, written_database
 
 UNAVAILABLE_NL = "Het logboek kon niet worden geschreven; de uitwisseling werd niet uitgevoerd."
 TICKET = re.compile(r'<code class="ticket">[0-9a-f-]{36}</code>')
@@ -97,22 +96,10 @@ def _assert_sign_in_form_shown(url: str) -> None:
     assert httpx.get(f"{url}/console/login", timeout=30).status_code == 200
 
 
-def _no_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR
-                  and r.name.startswith(("carrefour", "uvicorn"))]
-    assert not tracebacks, [r.getMessage() for r in tracebacks]
-
-
 @pytest.fixture
 def sqlite_file(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
-    database = tmp_path / "hub.sqlite3"
-    load_all_tables()
-    engine = build_engine(f"sqlite:///{database}")
-    metadata.create_all(engine)
-    try:
-        yield engine, database
-    finally:
-        engine.dispose()
+    with written_database(tmp_path) as made:
+        yield made
 
 
 def test_a_sqlite_file_turned_read_only_answers_503_pages_in_the_console(
@@ -128,7 +115,7 @@ def test_a_sqlite_file_turned_read_only_answers_503_pages_in_the_console(
         answers = _visit(visitors)
         _assert_sign_in_form_shown(net.url)
     _assert_unavailable_pages(answers)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
 
 
 @pytest.mark.slow
@@ -152,4 +139,4 @@ def test_postgresql_stopped_answers_503_pages_in_the_console_then_serves_again(
         finally:
             engine.dispose()
     _assert_unavailable_pages(answers)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from tests.declarations.conftest import DeclarationNetwork
 
 TODAY = dt.date.today()
@@ -94,3 +96,41 @@ def test_a_client_outside_social_security_integrates_its_customer_before_asking(
     assert _data(network, "living-wages", niss, "ibpt", 1) == {"entitled": True}
     other = network.consult("heating-allowances", niss, capacity=1, who="ibpt")
     assert other.status_code == 403 and other.json()["code"] == "no-deliberation"
+
+
+@pytest.mark.parametrize(("kind", "capacity", "wrong", "person", "data", "change"), [
+    ("heating-allowance", 40, 2, 23,
+     {"invoice_date": _day(-3), "amount": 210.0, "litres": 1000, "fuel": "heating-oil"},
+     {"amount": 230.0}),
+    ("water-allowance", 4, 40, 24,
+     {"start": _day(-20), "end": _day(100), "amount": 150, "supplier": "Vivaqua"},
+     {"amount": 160}),
+    ("family-allowance-advance", 4, 40, 25,
+     {"start": _day(-10), "end": _day(20), "monthly_amount": 180.5}, {"monthly_amount": 190}),
+])
+def test_each_provided_datum_is_accepted_resent_corrected_cancelled_or_refused(
+    declaration_network: DeclarationNetwork, kind: str, capacity: int, wrong: int,
+    person: int, data: dict[str, Any], change: dict[str, Any],
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[person]
+    network.integrate(niss, capacity)
+    reference = f"{kind.upper()}-1"
+    sent = network.declare(niss, reference, data, kind=kind, capacity=capacity)
+    assert sent.status_code == 201, sent.text
+    assert (sent.json()["version"], sent.json()["duplicate"]) == (1, False)
+    again = network.declare(niss, reference, data, kind=kind, capacity=capacity)
+    assert again.status_code == 201
+    assert (again.json()["version"], again.json()["duplicate"]) == (1, True)  # idempotent
+    other = network.declare(niss, reference, {**data, **change}, kind=kind, capacity=capacity)
+    assert (other.status_code, other.json()["code"]) == (409, "declaration-conflict")
+    corrected = network.correct(niss, reference, {**data, **change}, kind=kind,
+                                capacity=capacity)
+    assert (corrected.status_code, corrected.json()["version"]) == (200, 2), corrected.text
+    cancelled = network.cancel(niss, reference, kind=kind, capacity=capacity)
+    assert (cancelled.json()["state"], cancelled.json()["version"]) == ("cancelled", 3)
+    assert network.cancel(niss, reference, kind=kind,
+                          capacity=capacity).json()["duplicate"] is True
+    network.integrate(niss, wrong)
+    refused = network.declare(niss, f"{reference}-W", data, kind=kind, capacity=wrong)
+    assert (refused.status_code, refused.json()["code"]) == (403,
+                                                             "declaration-type-not-allowed")

@@ -9,7 +9,6 @@ write (the test may run as root, whom ``chmod`` does not stop)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +29,7 @@ from tests.exchange.conftest import METRICS_TOKEN, SECRET, USER, Network, open_n
 from tests.exchange.source_double import SourceDouble
 from tests.pgcluster import throwaway_cluster
 from tests.servers import serving
+from tests.sqlitefile import assert_no_traceback
 
 ALICE = "85073003328"
 
@@ -102,12 +102,6 @@ def _assert_not_ready_because_of_the_database(ready: httpx.Response,
     assert live.status_code == 200  # alive all the same: nothing to restart
 
 
-def _no_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR
-                  and r.name.startswith(("carrefour", "uvicorn"))]
-    assert not tracebacks, [r.getMessage() for r in tracebacks]
-
-
 @pytest.fixture
 def pg_network(_doubles: dict[str, tuple[SourceDouble, str]]) -> Iterator[tuple[Network, object]]:
     with throwaway_cluster() as cluster:
@@ -139,7 +133,7 @@ def test_postgresql_stopped_under_load_answers_503_on_every_path_then_recovers(
         ready = httpx.get(f"{net.url}/health/ready", timeout=30)
         live = httpx.get(f"{net.url}/health/live", timeout=30)
     _assert_refused_as_unavailable(responses)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
     _assert_not_ready_because_of_the_database(ready, live)
     cluster.start()  # type: ignore[attr-defined]
     assert net.consult("legal-data", ALICE).status_code == 200
@@ -172,5 +166,5 @@ def test_a_read_only_sqlite_database_answers_503_on_every_path(
         if read_only is not None:
             read_only.dispose()
     _assert_refused_as_unavailable(responses)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
     _assert_not_ready_because_of_the_database(ready, live)

@@ -80,7 +80,7 @@ def test_writers_of_one_process_take_turns_and_each_gives_it_back(database: Path
             for _ in range(20):
                 with engine.begin() as connection:
                     connection.execute(text("INSERT INTO t VALUES (:n)"), {"n": n})
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
@@ -133,7 +133,7 @@ def test_a_writer_that_cannot_get_its_turn_fails_like_a_locked_database(
         try:
             with engine.begin() as connection:
                 connection.execute(text("INSERT INTO t VALUES (2)"))
-        except Exception as error:  # noqa: BLE001 - inspected below
+        except Exception as error:
             failures.append(error)
 
     try:

@@ -13,7 +13,6 @@ is served read-only (as SQLite opens a file its user may not write)."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -44,7 +43,7 @@ from tests.soap.messages import (
     ssdn_request,
 )
 from tests.soap.schemas import assert_valid, soap_body_child, ssdn_reply_schema, validated_fault
-from tests.sqlitefile import read_only_switch
+from tests.sqlitefile import assert_no_traceback, read_only_switch, written_database
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSC = "http://ksz-bcss.fgov.be/connectors/WebServiceConnector"
@@ -224,23 +223,11 @@ def _assert_served_without_database(soap: SoapNetwork) -> None:
         assert response.status_code == 200, (path, response.text)
 
 
-def _no_traceback(caplog: pytest.LogCaptureFixture) -> None:
-    tracebacks = [r for r in caplog.records if r.exc_info and r.levelno >= logging.ERROR
-                  and r.name.startswith(("carrefour", "uvicorn"))]
-    assert not tracebacks, [r.getMessage() for r in tracebacks]
-
-
 @pytest.fixture
 def sqlite_file(tmp_path: Path) -> Iterator[tuple[Engine, Path]]:
     """A hub database written by the test, and its file."""
-    database = tmp_path / "hub.sqlite3"
-    load_all_tables()
-    engine = build_engine(f"sqlite:///{database}")
-    metadata.create_all(engine)
-    try:
-        yield engine, database
-    finally:
-        engine.dispose()
+    with written_database(tmp_path) as made:
+        yield made
 
 
 def test_a_sqlite_file_turned_read_only_under_load_answers_journal_unavailable_faults(
@@ -256,7 +243,7 @@ def test_a_sqlite_file_turned_read_only_under_load_answers_journal_unavailable_f
         tickets += _assert_answered_or_refused(during)
         _assert_served_without_database(soap)
     _assert_refused_as_unavailable(answers)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
     _assert_journaled(engine, tickets)
 
 
@@ -273,7 +260,7 @@ def test_a_hub_started_on_a_read_only_sqlite_file_refuses_its_callers_with_the_s
     finally:
         read_only.dispose()
     _assert_refused_as_unavailable(answers)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
 
 
 @pytest.mark.slow
@@ -298,4 +285,4 @@ def test_postgresql_stopped_under_load_answers_journal_unavailable_faults_then_s
         finally:
             engine.dispose()
     _assert_refused_as_unavailable(stopped)
-    _no_traceback(caplog)
+    assert_no_traceback(caplog)
