@@ -50,10 +50,10 @@ TARGET_MS = 1.0
 GROW = """
 INSERT INTO integrations (niss, institution_id, quality_code, starts_on, created_at)
 SELECT lpad(nine::text, 9, '0') || lpad((97 - nine % 97)::text, 2, '0'),
-       :institution, 1, DATE '2020-01-01', now()
-FROM (SELECT (to_char(DATE '1930-01-01' + (n % 25000), 'YYMMDD')::bigint * 1000
+       CAST(:institution AS integer), 1, DATE '2020-01-01', now()
+FROM (SELECT (to_char(DATE '1930-01-01' + (n % 25000)::integer, 'YYMMDD')::bigint * 1000
               + 1 + (n / 25000) % 997) AS nine
-      FROM generate_series(:first, :last) AS n) AS numbers
+      FROM generate_series(CAST(:first AS bigint), CAST(:last AS bigint)) AS n) AS numbers
 """
 
 
