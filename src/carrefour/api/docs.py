@@ -25,6 +25,18 @@ SWAGGER_PARAMETERS = {
 }
 
 
+#: The documentation pages load nothing from elsewhere: ReDoc's bundle shows a credit image
+#: from its vendor's CDN, which the browser would fetch (a request to a third party, and a
+#: failed one offline); images, fonts and requests are kept to the hub itself.
+SAME_ORIGIN_ONLY = {"Content-Security-Policy": "img-src 'self' data: blob:; "
+                    "font-src 'self' data:; connect-src 'self'"}
+
+
+def _same_origin(page: HTMLResponse) -> HTMLResponse:
+    page.headers.update(SAME_ORIGIN_ONLY)
+    return page
+
+
 def install(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
     """Add ``/docs``, ``/redoc`` and their assets; ``app`` is built with no docs of its own."""
     folder = files("fastapi_offline") / "static"
@@ -33,14 +45,14 @@ def install(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui() -> HTMLResponse:
-        return get_swagger_ui_html(
+        return _same_origin(get_swagger_ui_html(
             openapi_url=openapi_url, title=f"{title} — Swagger UI",
             swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
             swagger_css_url=f"{ASSETS}/swagger-ui.css",
             swagger_favicon_url=f"{ASSETS}/favicon.png",
             oauth2_redirect_url=OAUTH2_REDIRECT,
             swagger_ui_parameters=SWAGGER_PARAMETERS,
-        )
+        ))
 
     @app.get(OAUTH2_REDIRECT, include_in_schema=False)
     async def oauth2_redirect() -> HTMLResponse:
@@ -48,8 +60,8 @@ def install(app: FastAPI, *, openapi_url: str = "/openapi.json") -> None:
 
     @app.get("/redoc", include_in_schema=False)
     async def redoc() -> HTMLResponse:
-        return get_redoc_html(
+        return _same_origin(get_redoc_html(
             openapi_url=openapi_url, title=f"{title} — ReDoc",
             redoc_js_url=f"{ASSETS}/redoc.standalone.js",
             redoc_favicon_url=f"{ASSETS}/favicon.png", with_google_fonts=False,
-        )
+        ))
