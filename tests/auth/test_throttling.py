@@ -335,3 +335,20 @@ def test_a_full_hash_pool_refuses_without_queueing() -> None:
             pool.close()
 
     asyncio.run(scenario())
+
+
+def test_throttled_attempts_are_counted_apart_from_refused_credentials(door: Door) -> None:
+    registry = door.hub.metrics.registry
+
+    def count(name: str) -> float:
+        return sum(registry.get_sample_value(f"{name}_total", {"channel": "rest", "code": code})
+                   or 0.0 for code in ("invalid-credentials", "too-many-attempts"))
+
+    for i in range(CLIENT_FAILURES):
+        door.token("cpas", client_secret=f"wrong-{i}")
+    assert count("carrefour_authentication_failures") == CLIENT_FAILURES
+    assert count("carrefour_authentication_throttled") == 0
+    for _ in range(3):
+        assert door.token("cpas", client_secret="wrong-again").status_code == 429
+    assert count("carrefour_authentication_throttled") == 3
+    assert count("carrefour_authentication_failures") == CLIENT_FAILURES
