@@ -39,6 +39,7 @@ def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> No
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Demo checked: 13 example requests answered as expected." in done.stdout
     assert "SOAP checked: 2 SOAP requests answered as expected." in done.stdout
-    # the list and its download, the usage statistics, an A036 granting a derived right
-    assert "Walk-through checked: 16 requests answered as expected." in done.stdout
+    # the list and its download, the usage statistics, an A036 granting a derived right, and
+    # a research project's extracts
+    assert "Walk-through checked: 21 requests answered as expected." in done.stdout
     assert (tmp_path / "carrefour.sqlite3").exists()
