@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -103,3 +104,17 @@ def _empty_all_tables(engine: Engine) -> None:
             names = ", ".join(f'"{t.name}"' for t in tables)
             if names:
                 connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Chromium, driven by Playwright, for the browser tests of a module."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.chromium import CHROMIUM
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
+                                              args=["--no-sandbox"])
+        yield launched
+        launched.close()

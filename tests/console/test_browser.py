@@ -7,36 +7,18 @@ PNG there (``make screenshots`` writes docs/console/)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
+from tests.chromium import CHROMIUM, NEEDS_CHROMIUM
 from tests.console.conftest import CONFIDENTIAL, Console, Staff
 from tests.people import ALICE, BOB
 
-CHROMIUM = Path(os.environ.get("CARREFOUR_CHROMIUM", "/usr/bin/chromium"))
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 SHOTS = os.environ.get("CARREFOUR_SCREENSHOTS")
 LANGUAGES = ("fr", "nl", "de")
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Page, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    from playwright.sync_api import Browser, Page
 
 
 def _page(browser: Browser, lang: str) -> Page:

@@ -5,35 +5,17 @@ nothing of any other host."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from tests.chromium import CHROMIUM, NEEDS_CHROMIUM
 from tests.exchange.conftest import Network
 
-CHROMIUM = Path(os.environ.get("CARREFOUR_CHROMIUM", "/usr/bin/chromium"))
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason=f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/run does)",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 if CHROMIUM.exists():
-    from playwright.sync_api import Browser, Route, sync_playwright
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM),
-                                              args=["--no-sandbox"])
-        yield launched
-        launched.close()
+    from playwright.sync_api import Browser, Route
 
 
 @pytest.mark.parametrize(("page", "rendered"), [
