@@ -37,24 +37,16 @@ MC = CARMED_NAMESPACE
 Run = Callable[[Mediprima, Asker, etree._Element], Awaitable[ConsultationResult]]
 
 
-async def _open(mediprima: Mediprima, asker: Asker, body: etree._Element
-                ) -> ConsultationResult:
-    return await mediprima.open(asker, decision_of(body))
+def _on_decision(
+    operation: Callable[[Mediprima, Asker, domain.Decision], Awaitable[ConsultationResult]],
+) -> Run:
+    """An operation on the decision the request carries (open, modify, evaluate...)."""
 
-
-async def _modify(mediprima: Mediprima, asker: Asker, body: etree._Element
+    async def run(mediprima: Mediprima, asker: Asker, body: etree._Element
                   ) -> ConsultationResult:
-    return await mediprima.modify(asker, decision_of(body))
+        return await operation(mediprima, asker, decision_of(body))
 
-
-async def _evaluate(mediprima: Mediprima, asker: Asker, body: etree._Element
-                    ) -> ConsultationResult:
-    return await mediprima.evaluate(asker, decision_of(body))
-
-
-async def _evaluate_modified(mediprima: Mediprima, asker: Asker, body: etree._Element
-                             ) -> ConsultationResult:
-    return await mediprima.evaluate_modified(asker, decision_of(body))
+    return run
 
 
 async def _stop(mediprima: Mediprima, asker: Asker, body: etree._Element
@@ -74,7 +66,9 @@ async def _history(mediprima: Mediprima, asker: Asker, _body: etree._Element
 
 
 OPERATIONS: dict[str, Run] = dict(zip(CARMED_OPERATIONS, (
-    _open, _modify, _stop, _consult, _evaluate, _evaluate_modified, _history), strict=True))
+    _on_decision(Mediprima.open), _on_decision(Mediprima.modify), _stop, _consult,
+    _on_decision(Mediprima.evaluate), _on_decision(Mediprima.evaluate_modified), _history),
+    strict=True))
 """The operations by name: each is asked as ``{name}Request`` and answered ``{name}Response``."""
 
 
