@@ -40,22 +40,25 @@ class AsyncPostgresRead:
     async def rows(self, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
         pool = self._pool()
         async with pool.slots:
-            for attempt in (1, 2):
-                connection = await self._connection(pool)
-                try:
-                    cursor = await connection.execute(self._statement, parameters, prepare=True)
-                    rows = await cursor.fetchall()
-                except (psycopg.OperationalError, psycopg.InterfaceError) as error:
-                    self._discard(connection)
-                    if attempt == 2:
-                        raise OperationalError(self._statement, parameters, error) from error
-                    continue
-                except BaseException:  # cancelled mid-read, or worse: its state is unknown
-                    self._discard(connection)
-                    raise
-                pool.idle.append(connection)
-                return rows
-        raise AssertionError("unreachable")  # pragma: no cover
+            try:
+                return await self._read(pool, parameters)
+            except (psycopg.OperationalError, psycopg.InterfaceError):
+                pass  # a connection the server dropped: once more, on a new one
+            try:
+                return await self._read(pool, parameters)
+            except (psycopg.OperationalError, psycopg.InterfaceError) as error:
+                raise OperationalError(self._statement, parameters, error) from error
+
+    async def _read(self, pool: _LoopPool, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+        connection = await self._connection(pool)
+        try:
+            cursor = await connection.execute(self._statement, parameters, prepare=True)
+            rows = await cursor.fetchall()
+        except BaseException:  # broken, cancelled mid-read or worse: its state is unknown
+            self._discard(connection)
+            raise
+        pool.idle.append(connection)
+        return rows
 
     def _pool(self) -> _LoopPool:
         loop = asyncio.get_running_loop()

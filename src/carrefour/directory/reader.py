@@ -37,12 +37,11 @@ _COLUMNS = (
 class IntegrationReader:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._inline = is_sqlite(str(engine.url))
         self._pooled: Any = None  # the pool's connection, returned to the pool on close
         self._connection: Any = None  # the DBAPI connection inside it
         self._sql = ""
         self._async: AsyncPostgresRead | None = None
-        if not self._inline:
+        if not is_sqlite(str(engine.url)):
             columns = ", ".join(_COLUMNS)
             self._async = AsyncPostgresRead(
                 engine.url, f"SELECT {columns} FROM integrations WHERE niss = %s ORDER BY id")
