@@ -76,10 +76,12 @@ def _unentitled(engine: Engine, count: int) -> list[str]:
     """Persons of households where nobody holds a status (one per household)."""
     from carrefour.statuses.tables import households, statuses
 
-    held = select(households.c.household_id).join(
-        statuses, statuses.c.niss == households.c.niss)
+    member = households.alias("member")
+    held = (select(member.c.household_id)
+            .join(statuses, statuses.c.niss == member.c.niss)
+            .where(member.c.household_id == households.c.household_id))
     query = (select(households.c.household_id, func.min(households.c.niss))
-             .where(households.c.household_id.not_in(held))
+             .where(~held.exists())
              .group_by(households.c.household_id).limit(count))
     with engine.connect() as connection:
         return [row[1] for row in connection.execute(query)]
