@@ -58,6 +58,9 @@ def main(
     database_url: Annotated[str | None, typer.Option(
         help="An empty PostgreSQL database for the hub (default: SQLite in the run's folder; "
         "the database is emptied first).")] = None,
+    service: Annotated[str, typer.Option(
+        help="The service asked through the hub: legal-data (the National Register, as the "
+        "direct phases) or harmonised-statuses (the hub's status buffer).")] = "legal-data",
     record_figures: Annotated[bool, typer.Option(
         "--record/--no-record", help="Add the figures to docs/benchmarks.md.")] = True,
 ) -> None:
@@ -65,7 +68,7 @@ def main(
     options = Options(persons=persons, seed=seed, workers=workers, connections=connections,
                       rate_connections=rate_connections,
                       threads=threads, duration=duration, rate=rate, rate_duration=rate_duration,
-                      database_url=database_url)
+                      database_url=database_url, service=service)
     console = Console()
     if not console.is_terminal:
         console = Console(width=130)
@@ -92,7 +95,7 @@ def run(options: Options, console: Console) -> Outcome:
                 running_proxy(nginx, source, Path(folder)) as proxy, \
                 running_hub(network, workers=options.workers) as hub:
             bench = Bench(wrk, hub=hub, source=source, proxy=proxy, options=options)
-            loads = _loads(network, hub, source, proxy)
+            loads = _loads(network, hub, source, proxy, options.service)
             console.print(f"Source {source.url}, proxy {proxy.url}, hub {hub.url} "
                           f"({options.workers} workers, {net.backend(network.database_url)}); "
                           f"{len(network.niss):,} persons; "
@@ -110,10 +113,12 @@ def run(options: Options, console: Console) -> Outcome:
                    steady=steady, journal=check, load_average=load_average)
 
 
-def _loads(network: net.Network, hub: Server, source: Server, proxy: Server) -> Loads:
+def _loads(network: net.Network, hub: Server, source: Server, proxy: Server,
+           service: str) -> Loads:
     folder = network.data_dir
     direct = [net.source_body(niss, i) for i, niss in enumerate(network.niss)]
-    through_hub = [net.hub_body(niss) for niss in network.niss]
+    asked = network.niss if service == net.SERVICE else network.integrated
+    through_hub = [net.hub_body(niss, service) for niss in asked]
     bodies = net.write_bodies(folder / "direct.jsonl", direct)
     return Loads(
         direct=Load(url=f"{source.url}/v1/consult", token=network.source.token, bodies=bodies),

@@ -14,9 +14,10 @@ from sqlalchemy import create_engine, select, text
 
 from carrefour.config import JournalSettings
 from carrefour.db import build_engine
+from carrefour.directory.tables import institutions, integrations
 from carrefour.journal.keys import chain_key, use_key
 from carrefour.migrations import upgrade
-from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER
+from carrefour.simulation.network import DEMO_CPAS_SLUG, NATIONAL_REGISTER, NETWORK
 from carrefour.simulation.seeding.seed import SeedReport, SourceDatabase, seed_network
 from carrefour.simulation.sources.schema import persons
 
@@ -32,6 +33,7 @@ class Network:
     client_secret: str
     niss: tuple[str, ...]  # persons the National Register has a file on
     client_ids: tuple[str, ...] = ()  # every client id the seed issued
+    integrated: tuple[str, ...] = ()  # persons the demo CPAS has an open file on (code 2)
 
 
 def seed(data_dir: Path, *, persons: int, seed: int, sample: int,
@@ -54,7 +56,8 @@ def seed(data_dir: Path, *, persons: int, seed: int, sample: int,
     return Network(data_dir=data_dir, database_url=database_url, source=source,
                    client_id=client_id, client_secret=secret,
                    niss=_registered(source.database_url, sample=sample, seed=seed),
-                   client_ids=tuple(c.client_id for c in report.credentials))
+                   client_ids=tuple(c.client_id for c in report.credentials),
+                   integrated=_integrated(database_url, sample=sample, seed=seed))
 
 
 def empty_database(database_url: str) -> None:
@@ -98,9 +101,27 @@ def _registered(database_url: str, *, sample: int, seed: int) -> tuple[str, ...]
     return tuple(found[:sample])
 
 
-def hub_body(niss: str) -> dict[str, object]:
+def _integrated(database_url: str, *, sample: int, seed: int) -> tuple[str, ...]:
+    """Up to ``sample`` persons the demo CPAS has an open file on with quality code 2 (what a
+    service that requires the caller's file can be asked about), in a shuffled order."""
+    cbe = next(member.cbe for member in NETWORK if member.slug == DEMO_CPAS_SLUG)
+    query = (select(integrations.c.niss)
+             .join(institutions, institutions.c.id == integrations.c.institution_id)
+             .where(institutions.c.cbe == cbe, integrations.c.quality_code == 2,
+                    integrations.c.unregistered_at.is_(None)))
+    engine = build_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            found = sorted(set(connection.execute(query).scalars()))
+    finally:
+        engine.dispose()
+    random.Random(seed).shuffle(found)
+    return tuple(found[:sample])
+
+
+def hub_body(niss: str, service: str = SERVICE) -> dict[str, object]:
     """A consultation as the demo CPAS sends it to the hub."""
-    return {"service": SERVICE, "niss": niss, "capacity": 2,
+    return {"service": service, "niss": niss, "capacity": 2,
             "end_user": {"id": "u1", "role": "social-worker"}, "parameters": {}}
 
 

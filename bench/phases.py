@@ -25,6 +25,7 @@ class Options:
     rate: int  # requests per second of the constant-rate phase
     rate_duration: int
     database_url: str | None = None  # the hub's PostgreSQL (None: SQLite in the run's folder)
+    service: str = "legal-data"  # asked through the hub (the direct phases ask legal-data)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from bench import network as net
 from bench.outcome import QUIET_LOAD, Outcome
 from bench.phases import Phase
 
@@ -42,8 +43,8 @@ def _phase_table(outcome: Outcome) -> Table:
     table = Table("phase", "conn.", "req/s", "answers", "p50 ms", "p90 ms", "p99 ms",
                   "max ms", "failed", "late (max lag)", "CPU hub", "database", "source",
                   "proxy", "wrk", "other",
-                  "machine", title=f"Consultations (legal-data), {options.persons:,} persons, "
-                  f"{options.workers} hub worker(s)")
+                  "machine", title=f"Consultations ({options.service} through the hub), "
+                  f"{options.persons:,} persons, {options.workers} hub worker(s)")
     for phase in outcome.phases:
         table.add_row(*_phase_cells(phase))
     return table
@@ -81,7 +82,7 @@ def markdown_row(outcome: Outcome) -> str:
         outcome.when.strftime("%Y-%m-%d %H:%M"), f"`{machine.commit}`",
         f"{machine.summary()}; load average {outcome.load_average:.1f}"
         + (f"; hub on PostgreSQL (its CPU {cpu.database:.0f}%)" if options.database_url else ""),
-        f"{options.persons:,}", str(options.workers),
+        f"{options.persons:,}" + _service_note(options.service), str(options.workers),
         f"{options.connections} / {options.rate_connections}",
         f"{outcome.direct.result.rate:,.0f}", f"{outcome.proxy.result.rate:,.0f}",
         f"{outcome.hub.result.rate:,.0f}", f"{outcome.proxy_ratio:.2f}", f"{outcome.ratio:.2f}",
@@ -91,6 +92,10 @@ def markdown_row(outcome: Outcome) -> str:
         verdict,
     ]
     return "| " + " | ".join(cells) + " |\n"
+
+
+def _service_note(service: str) -> str:
+    return "" if service == net.SERVICE else f" (hub: `{service}`)"
 
 
 def record(document: Path, outcome: Outcome) -> None:
