@@ -17,14 +17,18 @@ import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from socket import socket
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.supervisors import Multiprocess
 from uvicorn.supervisors.multiprocess import Process
 
+from carrefour import collector
 from carrefour.db import build_engine
 from carrefour.heartbeat import HEARTBEAT_DIR, HeartbeatWatch, beat_file, with_heartbeat
 from carrefour.observability import logs
@@ -47,10 +51,24 @@ def hub_app() -> FastAPI:
     settings = Settings.from_env()
     logs.configure(settings.observability)
     app = create_app(build_hub(settings))
+    settle_after_start(app)
     if folder := os.environ.get(HEARTBEAT_DIR):
         file = beat_file(Path(folder), os.getpid())
         app = with_heartbeat(app, file, timeout=settings.worker_heartbeat_timeout_seconds)
     return app
+
+
+def settle_after_start(app: FastAPI) -> None:
+    """Settle the worker's garbage collector once the hub has started (``collector``)."""
+    started = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(inner: FastAPI) -> AsyncIterator[Any]:
+        async with started(inner) as state:
+            collector.settle()
+            yield state
+
+    app.router.lifespan_context = lifespan
 
 
 PR_SET_PDEATHSIG = 1
