@@ -23,6 +23,7 @@ from lxml import etree
 
 from carrefour.soap import persons
 from carrefour.soap.envelope import sub
+from carrefour.soap.persons import complete
 
 R = "http://www.ibz.rrn.fgov.be/XSD/xm25/rn25Schema"
 
@@ -70,12 +71,6 @@ def file_info(parent: etree._Element, register: Register, *, language: str,
     if register.family:
         _family(info, register.family, labels, history)
     return info
-
-
-def complete(value: str | None) -> bool:
-    """Whether a date is known to the day (an incomplete date has 00 for a part)."""
-    full = persons.incomplete_date(value)
-    return full is not None and "-00" not in full
 
 
 def _item(parent: etree._Element, tag: str, number: str) -> etree._Element:
