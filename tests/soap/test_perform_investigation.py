@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from tests.soap.conftest import JEAN, LUC, MARIE, SoapNetwork
+import pytest
+from lxml import etree
+
+from carrefour.soap import investigation
+from carrefour.soap.investigation import PI
+from tests.soap.conftest import EMMA, JEAN, LUC, MARIE, SOPHIE, TOM, SoapNetwork
 from tests.soap.messages import manage_access, person_data, reasons, return_code, texts
+from tests.soap.schemas import assert_valid, ssdn_reply_schema
 from tests.soap.test_identify_person import only_service, send
 
 GROUPS = "pi:PerformInvestigationReply/pi:DataGroups"
@@ -113,3 +119,40 @@ def test_a_person_without_waiting_register_data_gets_the_information(
     service = only_service(send(soap, ("OCMWCPASPerformInvestigation", _request(JEAN, groups))))
     assert "11007001" in reasons(service)
     assert not texts(service, f"{GROUPS}/pi:WaitRegisterGroup/pi:WaitRegister")
+
+
+FAMILY = f"{GROUPS}/pi:FamilyCompositionGroup/pi:FamilyComposition"
+ONLY_FAMILY = "<pi:FamilyCompositionGroup>true</pi:FamilyCompositionGroup>"
+
+
+def test_each_member_of_the_household_is_dated_by_the_moving_in(soap: SoapNetwork) -> None:
+    _integrate(soap, SOPHIE, "Peeters", "Sophie", "1975-06-03")
+    service = only_service(send(soap, ("OCMWCPASPerformInvestigation",
+                                       _request(SOPHIE, ONLY_FAMILY))))  # schema-valid
+    assert return_code(service) == "0", reasons(service)
+    assert [(texts(m, "pi:SocialSecurityUser"), texts(m, "pi:EntryDate"))
+            for m in service.iterfind(f"{FAMILY}/pi:FamilyMember", _ns())] == [
+        ([SOPHIE], ["2012-05-01"]), ([TOM], ["2012-05-01"]), ([EMMA], ["2014-07-20"])]
+
+
+def test_the_family_composition_is_the_current_one_only(soap: SoapNetwork) -> None:
+    # The register knows three former compositions of Sophie (Tx25 with history gives them);
+    # the CBSS reply holds one composition, without end dates: the current household.
+    _integrate(soap, SOPHIE, "Peeters", "Sophie", "1975-06-03")
+    service = only_service(send(soap, ("OCMWCPASPerformInvestigation",
+                                       _request(SOPHIE, ONLY_FAMILY))))
+    assert len(list(service.iterfind(FAMILY, _ns()))) == 1
+    assert texts(service, f"{FAMILY}/pi:FamilyMember/pi:SocialSecurityUser") == [
+        SOPHIE, TOM, EMMA]
+
+
+@pytest.mark.parametrize("since", [None, "", "1990-00-00", "1990-04-00"])
+def test_a_member_without_a_complete_moving_in_day_has_no_entry_date(since: str | None) -> None:
+    reply = etree.Element(f"{{{PI}}}DataGroups")
+    investigation._family(reply, {"members": [
+        {"niss": JEAN, "relationship": "head", "since": "2015-03-01"},
+        {"niss": MARIE, "relationship": "partner", "since": since}]})
+    composition = reply.find("pi:FamilyCompositionGroup/pi:FamilyComposition", _ns())
+    assert composition is not None
+    assert_valid(ssdn_reply_schema(), composition)
+    assert [texts(m, "pi:EntryDate") for m in composition] == [["2015-03-01"], []]

@@ -214,6 +214,20 @@ def test_labels_come_in_the_language_asked(
                            namespaces=R) == head
 
 
+@pytest.mark.parametrize(("language", "belgium", "france"), [
+    ("fr", "Belgique", "France"), ("nl", "België", "Frankrijk"), ("de", "Belgien", "Frankreich"),
+])
+def test_the_nationality_is_named_in_the_language_asked(
+    soap: SoapNetwork, language: str, belgium: str, france: str,
+) -> None:
+    path = "r:Nationalities/r:Nationality/r:Nationality"
+    jean = _record(soap, JEAN, language=language)
+    assert (jean.findtext(f"{path}/r:Code", namespaces=R),
+            jean.findtext(f"{path}/r:Label", namespaces=R)) == ("150", belgium)
+    assert _record(soap, MARIE, language=language).findtext(
+        f"{path}/r:Label", namespaces=R) == france
+
+
 def test_without_a_file_the_dated_groups_are_left_out_with_the_reason(
     soap: SoapNetwork,
 ) -> None:

@@ -3,6 +3,12 @@ addresses and waiting register of a person (and of each household member when th
 composition is asked), through the hub's ``family-composition``, ``legal-data``,
 ``address-history`` and ``waiting-register``.
 
+The family composition is the current household, each member with the day of moving in
+(``EntryDate``, left out when the register knows no complete date). The CBSS reply has room
+for one composition and no end date: the former compositions the register derives are given
+by RetrieveTIGroups with ``history``, not here; the request carries no period or history
+parameter (only the four group flags).
+
 The address history and the waiting register need the client's file on the person: a member
 of the household on whom it has none gets the current legal address only, and no waiting-
 register data. When no person asked about has waiting-register data, information 11007001
@@ -112,6 +118,8 @@ def _family(parent: etree._Element, family: Mapping[str, Any]) -> None:
         sub(element, PI, "SocialSecurityUser", member["niss"])
         code = RELATIONSHIPS.get(member.get("relationship") or "", OTHER_RELATIONSHIP)
         sub(element, PI, "RelationShip", code)
+        if persons.complete(member.get("since")):  # xs:date: the day, or left out
+            sub(element, PI, "EntryDate", persons.incomplete_date(member["since"]))
 
 
 def _citizens(parent: etree._Element, legal: Sequence[Mapping[str, Any]]) -> None:

@@ -37,6 +37,12 @@ def incomplete_date(value: str | None) -> str | None:
     return "-".join((parts[0].zfill(4), parts[1].zfill(2), parts[2].zfill(2)))
 
 
+def complete(value: str | None) -> bool:
+    """Whether a date is known to the day (an incomplete date has 00 for a part)."""
+    full = incomplete_date(value)
+    return full is not None and "-00" not in full
+
+
 def split_first_names(names: list[str] | None) -> tuple[str | None, str | None]:
     """The first first name, and the others as the middle name."""
     names = [n for n in names or [] if n]

@@ -9,7 +9,7 @@ current item only; with it, the previous addresses and civil states too (``DelDa
 day the item ended), and the person's former household compositions: the members of each,
 dated from the composition's start to its end (``DelDate``; a reader groups the items by
 those two dates). Streets are written as ``Code`` and ``Label`` (clients read the label);
-labels come in the language asked (fr, nl, de).
+labels (family roles, civil states, nationalities) come in the language asked (fr, nl, de).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from lxml import etree
 
 from carrefour.soap import persons
 from carrefour.soap.envelope import sub
+from carrefour.soap.persons import complete
 
 R = "http://www.ibz.rrn.fgov.be/XSD/xm25/rn25Schema"
 
@@ -41,6 +42,19 @@ _LABELS: dict[str, dict[str, str]] = {
            "widowed": "Verwitwet", "divorced": "Geschieden"},
 }
 LANGUAGES = tuple(_LABELS)
+# The countries of the nationalities the register behind the hub holds (ISO code: name); any
+# other is labelled by its ISO code.
+_COUNTRIES: dict[str, dict[str, str]] = {
+    "fr": {"BE": "Belgique", "CD": "Congo (Rép. dém.)", "DE": "Allemagne", "ES": "Espagne",
+           "FR": "France", "IT": "Italie", "MA": "Maroc", "NL": "Pays-Bas", "PL": "Pologne",
+           "PT": "Portugal", "RO": "Roumanie", "TR": "Turquie"},
+    "nl": {"BE": "België", "CD": "Congo (Dem. Rep.)", "DE": "Duitsland", "ES": "Spanje",
+           "FR": "Frankrijk", "IT": "Italië", "MA": "Marokko", "NL": "Nederland", "PL": "Polen",
+           "PT": "Portugal", "RO": "Roemenië", "TR": "Turkije"},
+    "de": {"BE": "Belgien", "CD": "Kongo (Dem. Rep.)", "DE": "Deutschland", "ES": "Spanien",
+           "FR": "Frankreich", "IT": "Italien", "MA": "Marokko", "NL": "Niederlande",
+           "PL": "Polen", "PT": "Portugal", "RO": "Rumänien", "TR": "Türkei"},
+}
 _ROLE_CODES = {"head": "01", "partner": "02", "child": "03", "other": "99"}
 
 
@@ -65,17 +79,12 @@ def file_info(parent: etree._Element, register: Register, *, language: str,
     _names(info, person)
     _addresses(info, register, history)
     if person.get("nationality") and complete(person.get("birth_date")):
-        _nationality(info, person["nationality"], person["birth_date"])
+        country = _COUNTRIES.get(language, _COUNTRIES["fr"]).get(person["nationality"])
+        _nationality(info, person["nationality"], person["birth_date"], country)
     _civil_states(info, register, labels, history)
     if register.family:
         _family(info, register.family, labels, history)
     return info
-
-
-def complete(value: str | None) -> bool:
-    """Whether a date is known to the day (an incomplete date has 00 for a part)."""
-    full = persons.incomplete_date(value)
-    return full is not None and "-00" not in full
 
 
 def _item(parent: etree._Element, tag: str, number: str) -> etree._Element:
@@ -154,12 +163,12 @@ def street_code(address: Mapping[str, Any]) -> str:
     return f"{zlib.crc32(key.encode()) % 10_000:04d}"
 
 
-def _nationality(info: etree._Element, nationality: str, since: str) -> None:
+def _nationality(info: etree._Element, nationality: str, since: str, label: str | None) -> None:
     item = _item(sub(info, R, "Nationalities"), "Nationality", "031")
     date(item, since)  # the register behind the hub gives nationalities from birth
     element = sub(item, R, "Nationality")
     sub(element, R, "Code", str(persons.NIS_COUNTRIES.get(nationality, "")))
-    sub(element, R, "Label", nationality)
+    sub(element, R, "Label", label or nationality)
 
 
 def _civil_states(info: etree._Element, register: Register, labels: Mapping[str, str],
