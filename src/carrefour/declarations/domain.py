@@ -88,7 +88,7 @@ class StatusRule:
         return self.values.get(str(data.get(self.by)))
 
     def end(self, start: str, end: str | None) -> str | None:
-        """The last day of the status of a period ``start``–``end``."""
+        """The last day of the status of a period from ``start`` to ``end``."""
         return f"{start[:4]}-12-31" if self.until == YEAR_END else end
 
 
