@@ -48,6 +48,7 @@ times the rate.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -133,9 +134,9 @@ REST_REASONS = {"missing": "no-grant", "not_granted": "no-grant", "cancelled": "
 class RestsOn:
     type: str
     field: str
-    when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    when: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     year: Year | None = None  # read instead of the grant's period
-    reasons: Mapping[str, str] = field(default_factory=lambda: dict(REST_REASONS))
+    reasons: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(REST_REASONS))
 
     def applies(self, data: Mapping[str, Any]) -> bool:
         return all(str(data.get(name)) in values for name, values in self.when.items())
