@@ -41,7 +41,8 @@ def test_the_shipped_types_match_the_catalogue_and_the_simulated_sources() -> No
         "recovered-amount", "recovered-amount-wet65", "grant-end", "grant-end-wet65",
         "household-income", "social-report", "alert-reaction", "social-inquiry-help"]
     decided = [t.code for t in types.all() if t.decision is not None]
-    assert decided == [t.code for t in types.all()][4:]  # the SPP IS decides on these later
+    # the SPP IS decides on these later (the heating allowance among them)
+    assert decided == ["heating-allowance", *[t.code for t in types.all()][4:]]
     served = {(t.source_kind, t.consultation) for t in types.all()}
     assert served == {(kind, name) for kind, names in DECLARED_SERVICES.items()
                       for name in names}
@@ -77,8 +78,8 @@ def test_data_are_checked_field_by_field() -> None:
     heating = default_types().get("heating-allowance")
     for amount in (-1, True, float("inf"), 2_000_000, "12"):
         with pytest.raises(InvalidInput, match="amount"):
-            validate_data(heating, {"invoice_date": "2026-01-01", "amount": amount,
-                                    "fuel": "paraffin"})
+            validate_data(heating, {"category": "bim", "invoice_date": "2026-01-01",
+                                    "amount": amount, "fuel": "paraffin"})
 
 
 def test_the_quality_code_decides_the_type() -> None:

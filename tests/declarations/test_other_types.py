@@ -4,6 +4,7 @@ water allowance, advances on family allowances; each consulted by its own client
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
@@ -25,19 +26,24 @@ def _data(network: DeclarationNetwork, service: str, niss: str, who: str, code: 
     return data
 
 
-def test_a_heating_allowance_is_declared_from_a_heating_file_and_seen_by_the_inspection(
+def test_a_heating_allowance_is_seen_by_the_inspection_once_the_spp_is_granted_it(
     declaration_network: DeclarationNetwork,
 ) -> None:
     network, niss = declaration_network, declaration_network.persons[20]
     network.integrate(niss, 40)
-    allowance = {"invoice_date": _day(-3), "amount": 210.0, "litres": 1000,
+    network.integrate(niss, 1, who="inspection-sociale")
+    income = {"income_year": TODAY.year - 1, "taxable_income": 15000.0, "dependants": 0,
+              "assessed_on": _day(-4)}
+    assert network.declare(niss, "INC-20", income, kind="household-income",
+                           capacity=40).status_code == 201
+    allowance = {"category": "low-income", "income_reference": "INC-20",
+                 "invoice_date": _day(0), "amount": 210.0, "litres": 1000,
                  "fuel": "heating-oil"}
     sent = network.declare(niss, "HEAT-1", allowance, kind="heating-allowance", capacity=40)
     assert sent.status_code == 201, sent.text
-    assert sent.json()["deliberation"] == "CSI/09/102"
-    network.integrate(niss, 1, who="inspection-sociale")
-    seen = _data(network, "heating-allowances", niss, "inspection-sociale", 1)
-    assert seen["received"] is True and seen["last_invoice_date"] == _day(-3)
+    assert (sent.json()["deliberation"], sent.json()["state"]) == ("CSI/09/102", "received")
+    seen = _granted(network, niss)
+    assert seen["received"] is True and seen["last_invoice_date"] == _day(0)
     assert [(a["amount"], a["fuel"], a["state"]) for a in seen["allowances"]] == [
         (210.0, "heating-oil", "accepted")]
     future = network.declare(niss, "HEAT-2", {**allowance, "invoice_date": _day(2)},
@@ -45,6 +51,16 @@ def test_a_heating_allowance_is_declared_from_a_heating_file_and_seen_by_the_ins
     assert future.json()["code"] == "impossible-period"
     ris = network.declare(niss, "HEAT-3", allowance, kind="heating-allowance", capacity=2)
     assert ris.status_code == 403  # no RIS file on the person, and 002 may not declare it
+
+
+def _granted(network: DeclarationNetwork, niss: str) -> dict[str, Any]:
+    """The heating allowances the inspection sees, once the SPP IS granted one (10 s)."""
+    deadline = time.monotonic() + 10
+    while True:
+        seen = _data(network, "heating-allowances", niss, "inspection-sociale", 1)
+        if seen["allowances"] or time.monotonic() > deadline:
+            return seen
+        time.sleep(0.05)
 
 
 def test_a_water_allowance_is_seen_by_the_social_housing_company_as_a_flag_only(
@@ -100,7 +116,8 @@ def test_a_client_outside_social_security_integrates_its_customer_before_asking(
 
 @pytest.mark.parametrize(("kind", "capacity", "wrong", "person", "data", "change"), [
     ("heating-allowance", 40, 2, 23,
-     {"invoice_date": _day(-3), "amount": 210.0, "litres": 1000, "fuel": "heating-oil"},
+     {"category": "bim", "invoice_date": _day(-3), "amount": 210.0, "litres": 1000,
+      "fuel": "heating-oil"},
      {"amount": 230.0}),
     ("water-allowance", 4, 40, 24,
      {"start": _day(-20), "end": _day(100), "amount": 150, "supplier": "Vivaqua"},

@@ -82,6 +82,13 @@ CASES = [
                                    "reason": "regularised"},
          {"last_day": "1960-01-01"}, {"last_day": day(15)}, outcome="registered",
          rests_on=WET65_GRANT, person=36),
+    Case("heating-allowance", 40, 2,
+         {"category": "low-income", "income_reference": "INCOME-50", "invoice_date": day(0),
+          "amount": 300.0, "litres": 1000, "fuel": "heating-oil"},
+         {"invoice_date": day(1)}, {"amount": 320.0},
+         rests_on=("household-income", {"income_year": TODAY.year - 1,
+                                        "taxable_income": 18000.0, "dependants": 1,
+                                        "assessed_on": day(-3)}), person=50),
     Case("household-income", 40, 2,
          {"income_year": TODAY.year - 1, "taxable_income": 18000.0, "dependants": 1,
           "assessed_on": day(-3)},
@@ -147,6 +154,13 @@ def granted(network: DeclarationNetwork, niss: str, code: str, reference: str,
     return decision(network, niss, reference, 1)
 
 
+def reference_field(code: str) -> str:
+    """The field naming the declaration a type rests on (grant_reference, income_reference)."""
+    rule = default_types().get(code).decision
+    assert rule is not None and rule.rests_on is not None
+    return rule.rests_on.field
+
+
 # --- every type --------------------------------------------------------------------------------
 @pytest.mark.parametrize("case", CASES, ids=[c.code for c in CASES])
 def test_each_exchange_is_received_decided_later_corrected_cancelled_and_consulted(
@@ -157,8 +171,8 @@ def test_each_exchange_is_received_decided_later_corrected_cancelled_and_consult
     network.integrate(niss, case.capacity)
     if case.rests_on is not None:
         grant_code, grant_data = case.rests_on
-        assert granted(network, niss, grant_code, case.data["grant_reference"], grant_data,
-                       case.capacity)["granted"] is True
+        assert granted(network, niss, grant_code, case.data[reference_field(case.code)],
+                       grant_data, case.capacity)["granted"] is True
     reference = f"{case.code.upper()}-1"
     sent = network.declare(niss, reference, case.data, kind=case.code, capacity=case.capacity)
     assert sent.status_code == 201, sent.text

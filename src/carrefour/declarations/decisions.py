@@ -12,14 +12,26 @@ The rules, applied in this order; the first that fails refuses with its reason:
   (``already-granted``);
 - ``rests_on``: the declaration names (field ``field``) a declaration of type ``type`` of the
   same declarant, granted (``no-grant``), whose period holds this one's (``outside-grant``);
+  only ``when`` its choice fields have the values listed; with ``year``, the grant's year
+  field is the year of this one's field ``of`` or one of the ``before`` years before, instead
+  of the period; ``reasons`` names each refusal apart (``missing``, ``not_granted``,
+  ``cancelled``, ``outside``: every one ``no-grant`` but ``outside``, ``outside-grant``);
 - ``overlap``: another declaration of the type granted on the person, by any declarant, covers
   part of the same period (``overlap``);
 - ``distinct_from_declarant``: the institution a field names is not the declarant
   (``own-institution``);
-- ``limit``: the amount (field ``amount``) is at most ``max``, or the value of the choice field
-  ``by`` mapped by ``values`` (``over-limit``);
+- ``limit``: the amount (field ``amount``) is at most ``per_amount`` times the field ``per``
+  when it is given, else ``max``, or the value of the choice field ``by`` mapped by ``values``
+  (``over-limit``);
 - ``ceiling``: the field ``field`` is at most ``base`` plus ``per_amount`` for each unit of the
-  field ``per`` (``above-ceiling``).
+  field ``per`` (``above-ceiling``);
+- ``season``: the field ``field`` of this declaration and of the person's granted ones of the
+  type (any declarant) starting in the same calendar year add up to at most ``max``
+  (``over-season-limit``).
+
+``duplicate`` (the fields naming what is declared: an invoice) widens the first rule: a
+declaration of the type on the person by any declarant, granted or undecided, with the same
+values of those fields is a duplicate.
 
 A type with ``ends`` (it must rest on another) closes the grant it rests on: once granted (and
 while not cancelled), the first day of its own period is the grant's last day, as the
@@ -36,6 +48,7 @@ times the rate.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -67,8 +80,12 @@ class Limit:
     max: float | None = None
     by: str | None = None
     values: Mapping[str, float] = field(default_factory=dict)
+    per: str | None = None  # a field the limit is proportional to, when it is given
+    per_amount: float = 0.0
 
     def of(self, data: Mapping[str, Any]) -> float | None:
+        if self.per is not None and data.get(self.per) is not None:
+            return round(float(data[self.per]) * self.per_amount, 2)
         if self.by is not None:
             return self.values.get(str(data.get(self.by)))
         return self.max
@@ -87,9 +104,45 @@ class Ceiling:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Season:
+    """At most ``max`` of the field ``field`` a calendar year, over the person's grants."""
+
+    field: str
+    max: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Year:
+    """The grant's field ``field`` (a year) is the year of this one's date field ``of``, or
+    one of the ``before`` years before it."""
+
+    field: str
+    of: str
+    before: int = 0
+
+    def holds(self, data: Mapping[str, Any], grant: Mapping[str, Any]) -> bool:
+        year = dt.date.fromisoformat(str(data[self.of])).year
+        return str(grant.get(self.field)).isdigit() and (
+            year - self.before <= int(grant[self.field]) <= year)
+
+
+REST_REASONS = {"missing": "no-grant", "not_granted": "no-grant", "cancelled": "no-grant",
+                "outside": "outside-grant"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RestsOn:
     type: str
     field: str
+    when: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
+    year: Year | None = None  # read instead of the grant's period
+    reasons: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(REST_REASONS))
+
+    def applies(self, data: Mapping[str, Any]) -> bool:
+        return all(str(data.get(name)) in values for name, values in self.when.items())
+
+    def fields(self) -> set[str]:
+        return {self.field, *self.when, *([self.year.of] if self.year else [])}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -104,14 +157,18 @@ class DecisionRule:
     rests_on: RestsOn | None = None
     distinct_from_declarant: str | None = None
     ends: bool = False  # a grant of the type ends the one it rests on
+    duplicate: tuple[str, ...] = ()  # the fields naming what is declared, for any declarant
+    season: Season | None = None
 
     def fields(self) -> set[str]:
         """The declaration fields the rule reads."""
         named = {self.amount, self.distinct_from_declarant,
                  self.refund.by if self.refund else None, self.limit.by if self.limit else None,
+                 self.limit.per if self.limit else None,
                  self.ceiling.field if self.ceiling else None,
                  self.ceiling.per if self.ceiling else None,
-                 self.rests_on.field if self.rests_on else None}
+                 self.season.field if self.season else None, *self.duplicate,
+                 *(self.rests_on.fields() if self.rests_on else ())}
         return {n for n in named if n is not None}
 
 
@@ -120,15 +177,25 @@ def parse_rule(raw: Mapping[str, Any]) -> DecisionRule:
         return DecisionRule(
             granted=str(raw.get("granted", GRANTED)), amount=raw.get("amount"),
             refund=_refund(raw["refund"]) if "refund" in raw else None,
-            limit=Limit(max=raw["limit"].get("max"), by=raw["limit"].get("by"),
-                        values=raw["limit"].get("values", {})) if "limit" in raw else None,
+            limit=Limit(**raw["limit"]) if "limit" in raw else None,
             ceiling=Ceiling(**raw["ceiling"]) if "ceiling" in raw else None,
             overlap=bool(raw.get("overlap")), once=bool(raw.get("once")),
-            rests_on=RestsOn(**raw["rests_on"]) if "rests_on" in raw else None,
+            rests_on=_rests_on(raw["rests_on"]) if "rests_on" in raw else None,
             distinct_from_declarant=raw.get("distinct_from_declarant"),
-            ends=bool(raw.get("ends")))
+            ends=bool(raw.get("ends")), duplicate=tuple(raw.get("duplicate", ())),
+            season=Season(**raw["season"]) if "season" in raw else None)
     except (KeyError, TypeError) as error:
         raise InvalidInput(f"A decision rule is not valid: {error}.") from None
+
+
+def _rests_on(raw: Mapping[str, Any]) -> RestsOn:
+    unknown = set(raw.get("reasons", {})) - set(REST_REASONS)
+    if unknown:
+        raise InvalidInput(f"A decision rule names unknown reasons: {', '.join(sorted(unknown))}.")
+    return RestsOn(type=raw["type"], field=raw["field"],
+                   when={k: tuple(v) for k, v in raw.get("when", {}).items()},
+                   year=Year(**raw["year"]) if "year" in raw else None,
+                   reasons={**REST_REASONS, **raw.get("reasons", {})})
 
 
 def _refund(raw: Mapping[str, Any]) -> Refund:
@@ -218,16 +285,14 @@ def cancelled() -> dict[str, Any]:
 
 
 def _refusal(rule: DecisionRule, asked: Asked) -> str | None:
-    mine = [h for h in asked.others if h.declarant == asked.declarant and h.live
-            and h.reference != asked.reference and (h.decision is None or h.granted)]
-    if any(dict(h.data) == dict(asked.data) for h in mine):
+    if _duplicate(rule, asked):
         return "duplicate"
     others = [h for h in asked.others
               if (h.declarant, h.reference) != (asked.declarant, asked.reference)]
     if rule.once and any(h.granted for h in others):
         return "already-granted"
-    if rule.rests_on is not None:
-        refused = _grant_refusal(asked)
+    if rule.rests_on is not None and rule.rests_on.applies(asked.data):
+        refused = _grant_refusal(rule.rests_on, asked)
         if refused:
             return refused
     if rule.overlap and asked.period and any(
@@ -236,18 +301,36 @@ def _refusal(rule: DecisionRule, asked: Asked) -> str | None:
     if rule.distinct_from_declarant and (
             asked.data.get(rule.distinct_from_declarant) == asked.declarant):
         return "own-institution"
-    return _amount_refusal(rule, asked.data)
+    return _amount_refusal(rule, asked.data) or _season_refusal(rule, asked, others)
 
 
-def _grant_refusal(asked: Asked) -> str | None:
-    grant = asked.grant
-    if grant is None or not grant.granted or grant.declarant != asked.declarant:
-        return "no-grant"
+def _duplicate(rule: DecisionRule, asked: Asked) -> bool:
+    """The same data under another reference of the declarant, or (``duplicate``) the same
+    values of the fields naming what is declared, from any declarant; granted or undecided."""
+    def same(h: Held) -> bool:
+        if rule.duplicate:
+            return all(h.data.get(f) == asked.data.get(f) for f in rule.duplicate)
+        return h.declarant == asked.declarant and dict(h.data) == dict(asked.data)
+
+    return any(same(h) for h in asked.others if h.live and (h.decision is None or h.granted)
+               and (h.declarant, h.reference) != (asked.declarant, asked.reference))
+
+
+def _grant_refusal(rests_on: RestsOn, asked: Asked) -> str | None:
+    grant, reasons = asked.grant, rests_on.reasons
+    if grant is None or grant.declarant != asked.declarant:
+        return reasons["missing"]
+    if not grant.live:
+        return reasons["cancelled"]
+    if not grant.granted:
+        return reasons["not_granted"]
+    if rests_on.year is not None:
+        return None if rests_on.year.holds(asked.data, grant.data) else reasons["outside"]
     if asked.period is None or asked.grant_period is None:
         return None
     start, end = asked.period.of(asked.data)
     grant_start, grant_end = asked.grant_period.held(grant)
-    return None if grant_start <= start and end <= grant_end else "outside-grant"
+    return None if grant_start <= start and end <= grant_end else reasons["outside"]
 
 
 def _overlaps(period: Period, mine: Mapping[str, Any], theirs: Held) -> bool:
@@ -264,3 +347,15 @@ def _amount_refusal(rule: DecisionRule, data: Mapping[str, Any]) -> str | None:
             rule.ceiling.of(data)):
         return "above-ceiling"
     return None
+
+
+def _season_refusal(rule: DecisionRule, asked: Asked, others: Sequence[Held]) -> str | None:
+    """Above the most a calendar year allows, with the person's grants of that year."""
+    if rule.season is None or asked.period is None:
+        return None
+    year = asked.period.of(asked.data)[0].year
+    name = rule.season.field
+    used = sum(float(h.data.get(name) or 0) for h in others
+               if h.granted and asked.period.of(h.data)[0].year == year)
+    return "over-season-limit" if used + float(asked.data.get(name) or 0) > (
+        rule.season.max) else None

@@ -72,16 +72,24 @@ class Allowed:
         return self.codes_by.get(str(data.get(self.by)), frozenset())
 
 
+YEAR_END = "year-end"  # a status running to 31 December of its start's year
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StatusRule:
     value: str | None = None
     by: str | None = None
     values: Mapping[str, str] = field(default_factory=dict)
+    until: str | None = None  # YEAR_END, or the end of the declared period
 
     def of(self, data: Mapping[str, Any]) -> str | None:
         if self.by is None:
             return self.value
         return self.values.get(str(data.get(self.by)))
+
+    def end(self, start: str, end: str | None) -> str | None:
+        """The last day of the status of a period from ``start`` to ``end``."""
+        return f"{start[:4]}-12-31" if self.until == YEAR_END else end
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -140,7 +148,20 @@ def parse_types(text: str, catalogue: Catalogue | None = None) -> DeclarationTyp
     unknown = sorted(code for code, on in resting.items() if on not in codes)
     if unknown:
         raise InvalidInput(f"The declaration types {', '.join(unknown)} rest on unknown types.")
-    return DeclarationTypes({t.code: t for t in types})
+    found = DeclarationTypes({t.code: t for t in types})
+    for kind in types:
+        _check_year(kind, found)
+    return found
+
+
+def _check_year(kind: DeclarationType, types: DeclarationTypes) -> None:
+    """A rule resting on the year of a grant reads a field the grant carries."""
+    rests_on = kind.decision.rests_on if kind.decision else None
+    if rests_on is None or rests_on.year is None:
+        return
+    if rests_on.year.field not in {f.name for f in types.get(rests_on.type).fields}:
+        raise InvalidInput(f"Declaration type {kind.code}: a {rests_on.type} carries no field "
+                           f"'{rests_on.year.field}'.")
 
 
 def _type(raw: Mapping[str, Any], catalogue: Catalogue) -> DeclarationType:
@@ -187,7 +208,10 @@ def _period(raw: Mapping[str, Any]) -> PeriodRule:
 
 
 def _status(raw: Mapping[str, Any]) -> StatusRule:
-    return StatusRule(value=raw.get("value"), by=raw.get("by"), values=raw.get("values", {}))
+    if raw.get("until") not in (None, YEAR_END):
+        raise InvalidInput(f"A status runs until the end of its period or '{YEAR_END}'.")
+    return StatusRule(value=raw.get("value"), by=raw.get("by"), values=raw.get("values", {}),
+                      until=raw.get("until"))
 
 
 @cache

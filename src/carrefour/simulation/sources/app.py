@@ -147,7 +147,8 @@ class _Declarations:
 
     async def _decide(self, pending: tuple[int, int], app: Starlette) -> None:
         """After the app's ``decision_delay``, decide and tell the declarant through the app's
-        publisher (read then: it may be given after the app started)."""
+        publisher (read then: it may be given after the app started), then publish the
+        status changes the decision makes."""
         await asyncio.sleep(float(app.state.decision_delay))
         try:
             async with self.deciding:
@@ -159,6 +160,8 @@ class _Declarations:
         publisher: HubPublisher | None = app.state.publisher
         if mutation is not None and publisher is not None:
             await publisher.publish(mutation)
+            for change in declared.status_changes(mutation):  # the status a grant gives
+                await publisher.publish(change)
 
     async def close(self) -> None:
         if self.publishing:

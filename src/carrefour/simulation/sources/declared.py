@@ -219,18 +219,48 @@ def _pending(kind: DeclarationType, row: Mapping[str, Any]) -> tuple[int, int] |
 
 
 def _change(kind: DeclarationType, row: Mapping[str, Any], action: str) -> dict[str, Any] | None:
-    """The ``social-status`` mutation of a change, when the type carries a status."""
+    """The ``social-status`` mutation of a change, when the type carries a status (a type the
+    source decides on publishes its status with its decisions instead, ``status_changes``)."""
+    record = _record(kind, row)
+    if record is None or kind.decision is not None:
+        return None
+    return _status_mutation(row["niss"], record, action, source_id=record["event_id"])
+
+
+def _record(kind: DeclarationType, row: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The status record a version of a declaration gives (None: the type carries none):
+    ``{status, start, end, event_id}``, the record named ``{event id}/{version}``."""
     data = orjson.loads(row["data"])
     status = kind.status.of(data) if kind.status else None
-    if status is None or kind.period is None:
+    if kind.status is None or status is None or kind.period is None:
         return None
     start = data[kind.period.start]
     end = data.get(kind.period.end) if kind.period.end else None
-    event_id = f"{row['event_id']}/{row['version']}"
-    return {"type": "social-status", "niss": row["niss"], "source_id": event_id,
-            "effective_date": start,
-            "data": {"status": status, "start": start, "end": end, "event_id": event_id,
-                     "action": action}}
+    return {"status": status, "start": start, "end": kind.status.end(start, end),
+            "event_id": f"{row['event_id']}/{row['version']}"}
+
+
+def _status_mutation(niss: str, record: Mapping[str, Any], action: str, *, source_id: str
+                     ) -> dict[str, Any]:
+    return {"type": "social-status", "niss": niss, "source_id": source_id,
+            "effective_date": record["start"], "data": {**record, "action": action}}
+
+
+def status_changes(mutation: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``social-status`` mutations that follow an ``spp-decision``: the record of the
+    previous granted version withdrawn (``cancel``), the one of this version given (``set``)
+    when granted. Each version is its own record, so a grant, a refused correction and a
+    cancellation leave the buffer right whatever order they arrive in."""
+    decision, niss = mutation["data"]["decision"], str(mutation["niss"])
+    changes = []
+    if decision.get("withdraws"):
+        withdrawn = decision["withdraws"]
+        changes.append(_status_mutation(niss, withdrawn, "cancel",
+                                        source_id=f"{withdrawn['event_id']}/cancel"))
+    if decision.get("status"):
+        given = decision["status"]
+        changes.append(_status_mutation(niss, given, "set", source_id=f"{given['event_id']}/set"))
+    return changes
 
 
 # --- deciding ----------------------------------------------------------------------------------
@@ -252,7 +282,9 @@ def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
                                                                   declared, dict(row))))
         decision.update(decided_on=now.date().isoformat(), ticket=row["ticket"],
                         decision_id=f"{row['event_id']}/{version}", version=version)
-        taken = [*(orjson.loads(row["decisions"]) if row["decisions"] else []), decision]
+        before = orjson.loads(row["decisions"]) if row["decisions"] else []
+        decision.update(_statuses(declared, dict(row), decision, before[-1] if before else None))
+        taken = [*before, decision]
         written = connection.execute(update(declarations).where(
             declarations.c.id == row_id, declarations.c.version == version,
             declarations.c.decision.is_(None)).values(
@@ -263,6 +295,17 @@ def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
             "source_id": decision["decision_id"], "effective_date": decision["decided_on"],
             "data": {"cpas": row["declarant"], "type": row["type"],
                      "reference": row["reference"], "version": version, "decision": decision}}
+
+
+def _statuses(kind: DeclarationType, row: Mapping[str, Any], decision: Mapping[str, Any],
+              previous: Mapping[str, Any] | None) -> dict[str, Any]:
+    """What a decision does to the status of a type that carries one: the record of this
+    version it gives (``status``, when granted), the one the previous decision gave that it
+    withdraws (``withdraws``)."""
+    if kind.status is None:
+        return {}
+    given = _record(kind, row) if decision["granted"] else None
+    return {"status": given, "withdraws": (previous or {}).get("status")}
 
 
 def _rule(kind: DeclarationType) -> decisions.DecisionRule:
@@ -279,7 +322,7 @@ def _asked(connection: Connection, declarations: Table, kind: DeclarationType,
     data = orjson.loads(row["data"])
     grant, grant_period = None, None
     rests_on = _rule(kind).rests_on
-    if rests_on is not None:
+    if rests_on is not None and data.get(rests_on.field) is not None:
         found = connection.execute(select(declarations).where(
             declarations.c.declarant == row["declarant"], declarations.c.type == rests_on.type,
             declarations.c.reference == str(data.get(rests_on.field)),
@@ -417,6 +460,9 @@ def _item(kind: DeclarationType, row: Mapping[str, Any]) -> dict[str, Any]:
             "cpas_reference": row["reference"], "state": row["state"],
             "version": row["version"], "event_id": row["event_id"]}
     item.pop("competent_cpas", None)
+    if kind.decision is not None:  # what the source decides on counts once granted
+        item["_granted"] = bool(row["decision"]) and orjson.loads(row["decision"]).get(
+            "granted") is True and row["state"] != CANCELLED
     if kind.period is not None:
         item["_start"] = data[kind.period.start]
         item["_end"] = data.get(kind.period.end) if kind.period.end else None
@@ -450,10 +496,13 @@ def _living_wages(items: list[dict[str, Any]], on: dt.date) -> dict[str, Any]:
 
 
 def _heating(items: list[dict[str, Any]], on: dt.date) -> dict[str, Any]:
-    live = [i["invoice_date"] for i in items if i["state"] != CANCELLED]
-    return {"received": any(_runs(i, on) for i in items),
-            "last_invoice_date": max(live) if live else None,
-            "allowances": [_public(i) for i in items]}
+    """The allowances the SPP IS granted (not those refused, undecided or cancelled);
+    ``received``: one invoiced in the calendar year of ``on`` (the fund's year), by then."""
+    granted = [i for i in items if i.get("_granted")]
+    return {"received": any(i["invoice_date"][:4] == on.isoformat()[:4]
+                            and i["invoice_date"] <= on.isoformat() for i in granted),
+            "last_invoice_date": max((i["invoice_date"] for i in granted), default=None),
+            "allowances": [_public(i) for i in granted]}
 
 
 def _listing(flag: str, name: str) -> Callable[[list[dict[str, Any]], dt.date], dict[str, Any]]:
