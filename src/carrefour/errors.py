@@ -334,6 +334,12 @@ class JournalUnavailable(CarrefourError):
     title = "The journal cannot be written; the exchange was not carried out"
 
 
+class JournalArchiveUnavailable(CarrefourError):
+    code = "journal-archive-unavailable"
+    status = 503
+    title = "The journal's archive cannot be read"
+
+
 # --- declarations (the CPAS as a data provider) ----------------------------------------------
 class UnknownDeclarationType(NotFound):
     code = "unknown-declaration-type"
@@ -473,6 +479,7 @@ ALL_ERRORS: tuple[type[CarrefourError], ...] = (
     SourceUnavailable,
     SourceTimeout,
     JournalUnavailable,
+    JournalArchiveUnavailable,
     UnknownDeclarationType,
     UnknownDeclaration,
     NoFileOnPerson,

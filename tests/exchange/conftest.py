@@ -4,9 +4,11 @@ the source protocol over real HTTP, a CPAS client and the shipped reference tabl
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,6 +40,7 @@ class Network:
     engine: Engine
     sources: dict[str, SourceDouble]
     institutions: dict[str, Institution]
+    archive_dir: Path  # the hub's journal archive (empty until a test archives a month)
     tokens: dict[str, str] = field(default_factory=dict)
 
     def client(self, who: str = "cpas") -> httpx.Client:
@@ -157,13 +160,16 @@ def open_network(
             engine, "Operator", 12, "hub", 25, 0, Role.CLIENT, None
         )
         load_reference_file(engine)
+        archive_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         settings = Settings(
             database_url=str(engine.url), token_secret=SECRET, source_timeout_seconds=1.0,
             observability=ObservabilitySettings(metrics_token=METRICS_TOKEN),
+            archive_dir=archive_dir,
         )
         hub = build_hub(settings, engine=engine, **hub_options)
         url = stack.enter_context(serving(create_app(hub)))
-        net = Network(url=url, engine=engine, sources=doubles, institutions=institutions)
+        net = Network(url=url, engine=engine, sources=doubles, institutions=institutions,
+                      archive_dir=archive_dir)
         for who, scopes in (
             ("cpas", [Scope.CONSULT]),
             ("other-cpas", [Scope.CONSULT]),

@@ -4,12 +4,14 @@ operator, an auditor or a DPO runs them."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from carrefour.journal.archive import archive_month
 from carrefour.journal.chain import append
 from carrefour.journal.cli import app
 from carrefour.journal.entries import JournalEntry
@@ -273,3 +275,22 @@ def test_verify_with_another_public_key_reports_every_checkpoint_as_forged(
     forged = re.findall(r"checkpoint (\d) of \S+ has an invalid signature", result.output)
     assert set(forged) == {"1", "2"}
     assert "first broken entry" not in result.output  # the entries are intact
+
+
+def test_show_who_consulted_and_trace_read_the_archived_months(
+    engine: Engine, database_url: str, make_entry: EntryFactory, tmp_path: Path
+) -> None:
+    september = datetime(2026, 9, 3, 10, 0, tzinfo=UTC)
+    archived = make_entry(occurred_at=september, client="0200000001", reference="event-7")
+    journal(engine, [archived, make_entry(client="0200000002", reference="event-7")])
+    assert archive_month(engine, tmp_path, "2026-09").entries == 1
+    options = ["--database-url", database_url, "--archive-dir", str(tmp_path)]
+
+    shown = runner.invoke(app, ["show", archived.ticket, *options])
+    consulted = runner.invoke(app, ["who-consulted", NISS, *options], env={"COLUMNS": "200"})
+    traced = runner.invoke(app, ["trace", "event-7", *options], env={"COLUMNS": "200"})
+
+    assert shown.exit_code == 0, shown.output
+    assert archived.ticket in shown.output and "2026-09-03" in shown.output
+    assert consulted.output.index("0200000002") < consulted.output.index("0200000001")
+    assert traced.output.index("0200000001") < traced.output.index("0200000002")

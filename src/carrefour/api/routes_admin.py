@@ -219,7 +219,8 @@ async def audit(
     if key is not None and kind is None:
         raise InvalidInput("Give the kind of the object whose key is given.")
     found = await asyncio.to_thread(
-        journal_audit.trail, hub.engine, kind=kind, key=key, limit=limit, before_seq=before_seq
+        journal_audit.trail, hub.engine, kind=kind, key=key, limit=limit, before_seq=before_seq,
+        archive_dir=hub.settings.journal_archive_dir,
     )
     await call.journal_read(hub, reference=None if kind is None else f"{kind}:{key or '*'}")
     return [AuditOut(**dataclasses.asdict(record)) for record in found]
@@ -228,7 +229,8 @@ async def audit(
 @router.get("/journal/events/{event_id}")
 async def journal_event(event_id: Reference, _: AdminCaller, hub: HubDep) -> list[dict[str, Any]]:
     """The journal entries of a mutation, oldest first: its intake, then every delivery."""
-    records = await asyncio.to_thread(journal.by_reference, hub.engine, event_id)
+    records = await asyncio.to_thread(journal.by_reference, hub.engine, event_id,
+                                      archive_dir=hub.settings.journal_archive_dir)
     if not records:
         raise NotFound(f"No journal entry is about the event {event_id}.")
     return [_record_out(r) for r in records]
@@ -237,7 +239,8 @@ async def journal_event(event_id: Reference, _: AdminCaller, hub: HubDep) -> lis
 @router.get("/journal/{ticket}")
 async def journal_entry(ticket: Reference, _: AdminCaller, hub: HubDep) -> dict[str, Any]:
     """The journal entry of an exchange, by its ticket (support starts here)."""
-    record = await asyncio.to_thread(journal.by_ticket, hub.engine, ticket)
+    record = await asyncio.to_thread(journal.by_ticket, hub.engine, ticket,
+                                     archive_dir=hub.settings.journal_archive_dir)
     if record is None:
         raise NotFound(f"No exchange with ticket {ticket} is in the journal.")
     return _record_out(record)
@@ -257,7 +260,8 @@ async def who_consulted(
     call.stamp.niss = checked
     call.stamp.act = dataclasses.replace(call.stamp.act, service="journal")
     found = await asyncio.to_thread(
-        journal.by_niss, hub.engine, checked, limit=limit, before_seq=before_seq
+        journal.by_niss, hub.engine, checked, limit=limit, before_seq=before_seq,
+        archive_dir=hub.settings.journal_archive_dir,
     )
     await call.journal_read(hub)
     return [_record_out(r) for r in found]

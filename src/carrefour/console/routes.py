@@ -77,7 +77,9 @@ async def ticket(request: Request, ticket: Text = None) -> Response:
     hub = _hub(request)
     wanted = (ticket or "").strip()
     return await show(request, View.TICKET, "ticket.html",
-                      lambda: journal.by_ticket(hub.engine, wanted) if wanted else None,
+                      lambda: journal.by_ticket(
+                          hub.engine, wanted, archive_dir=hub.settings.journal_archive_dir,
+                      ) if wanted else None,
                       ticket=wanted)
 
 
@@ -116,6 +118,7 @@ async def audit(request: Request, kind: Text = None, key: Text = None) -> Respon
     chosen = kind if kind in set(journal_audit.Kind) else None
     return await show(
         request, View.AUDIT, "audit.html",
-        lambda: journal_audit.trail(hub.engine, kind=chosen, key=key or None, limit=200),
+        lambda: journal_audit.trail(hub.engine, kind=chosen, key=key or None, limit=200,
+                                    archive_dir=hub.settings.journal_archive_dir),
         kinds=list(journal_audit.Kind), kind=chosen, key=key or "",
     )

@@ -170,7 +170,8 @@ async def _exchanges(
     cbe = institution.cbe if institution else "-"
 
     def read() -> list[journal.JournalRecord]:
-        return journal.by_client(hub.engine, cbe, _filters(*values))
+        return journal.by_client(hub.engine, cbe, _filters(*values),
+                                 archive_dir=hub.settings.journal_archive_dir)
 
     return await looked(request, View.EXCHANGES, read), institution
 

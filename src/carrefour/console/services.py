@@ -103,7 +103,8 @@ def consulted(
     days = _confidential_days(snapshot)
     titles = _purposes(snapshot)
     shown = []
-    for record in journal.by_niss(hub.engine, niss, limit=1000):
+    for record in journal.by_niss(hub.engine, niss, limit=1000,
+                                  archive_dir=hub.settings.journal_archive_dir):
         entry = record.entry
         if not domain.shown_to_person(
             entry, domain.confidential_days(entry.deliberation, days), today=today

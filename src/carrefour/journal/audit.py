@@ -19,12 +19,15 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, insert, select
 
 from carrefour.db import reading
 from carrefour.errors import CarrefourError
+from carrefour.journal import archived
+from carrefour.journal.archive import ArchivedPart, archive_dir_from_env, archived_parts
 from carrefour.journal.chain import append
 from carrefour.journal.codec import audit_digest, canonical_state
 from carrefour.journal.recorded import Act, Stamp
@@ -157,6 +160,10 @@ class AuditRecord:
     after: dict[str, Any] | None
 
 
+_ENTRY_COLUMNS = ("seq", "occurred_at", "channel", "action", "client", "end_user_id",
+                  "end_user_role", "outcome")
+
+
 def trail(
     engine: Engine,
     *,
@@ -164,25 +171,55 @@ def trail(
     key: str | None = None,
     limit: int = 100,
     before_seq: int | None = None,
+    archive_dir: Path | None = None,
 ) -> list[AuditRecord]:
-    """The changes of one object (kind and key), of one kind, or of all; newest first."""
+    """The changes of one object (kind and key), of one kind, or of all; newest first. The
+    changes whose entry the archive holds (:mod:`.archived`) are among them: the live entries
+    are read first, then the audit rows whose entry is not live (administrative changes are
+    few), and those rows' entries in the archive."""
     entry = journal_entries
     query = (
-        select(audit_changes, entry.c.seq, entry.c.occurred_at, entry.c.channel,
-               entry.c.action, entry.c.client, entry.c.end_user_id, entry.c.end_user_role,
-               entry.c.outcome)
+        select(audit_changes, *(entry.c[name] for name in _ENTRY_COLUMNS))
         .select_from(audit_changes.join(entry, entry.c.ticket == audit_changes.c.ticket))
         .order_by(entry.c.seq.desc(), audit_changes.c.position)
         .limit(limit)
     )
-    if kind is not None:
-        query = query.where(audit_changes.c.kind == kind)
-    if key is not None:
-        query = query.where(audit_changes.c.key == key)
+    chosen = [column == value for column, value in
+              ((audit_changes.c.kind, kind), (audit_changes.c.key, key)) if value is not None]
+    query = query.where(*chosen)
     if before_seq is not None:
         query = query.where(entry.c.seq < before_seq)
     with reading(engine).connect() as connection:
-        return [_record(row) for row in connection.execute(query).mappings()]
+        rows: dict[tuple[str, int], Mapping[Any, Any]] = {
+            (r["ticket"], r["position"]): r for r in connection.execute(query).mappings()}
+        parts = archived_parts(connection)
+        moved = _not_live(connection, chosen) if parts else []
+    if moved:
+        folder = archive_dir or archive_dir_from_env()
+        for row in _archived_rows(folder, parts, moved, before_seq=before_seq):
+            rows.setdefault((row["ticket"], row["position"]), row)
+    ordered = sorted(rows.values(), key=lambda row: (-int(row["seq"]), row["position"]))
+    return [_record(row) for row in ordered[:limit]]
+
+
+def _not_live(connection: Connection, chosen: list[ColumnElement[bool]]
+              ) -> list[Mapping[str, Any]]:
+    """The audit rows (of ``chosen``) whose entry is not in the live table."""
+    live = select(journal_entries.c.seq).where(journal_entries.c.ticket == audit_changes.c.ticket)
+    query = select(audit_changes).where(*chosen, ~live.exists())
+    return [dict(row) for row in connection.execute(query).mappings()]
+
+
+def _archived_rows(archive_dir: Path, parts: list[ArchivedPart], moved: list[Mapping[str, Any]],
+                   *, before_seq: int | None) -> list[dict[str, Any]]:
+    """The audit rows ``moved`` with the columns of their archived entry (those found)."""
+    tickets = sorted({row["ticket"] for row in moved})
+    where = archived.Where(among={"ticket": tickets}, present=("audit_digest",),
+                           before_seq=before_seq)
+    entries = {found["ticket"]: found for found in archived.entries(
+        archive_dir, parts, where, limit=len(tickets), newest_first=True)}
+    return [{**row, **{name: entries[row["ticket"]][name] for name in _ENTRY_COLUMNS}}
+            for row in moved if row["ticket"] in entries]
 
 
 def _record(row: Mapping[Any, Any]) -> AuditRecord:

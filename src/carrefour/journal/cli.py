@@ -69,6 +69,9 @@ CheckpointsFile = Annotated[Path | None, typer.Option(
     help="The checkpoint file, or an auditor's copy (default: CARREFOUR_JOURNAL_CHECKPOINTS).")]
 PublicKeyFile = Annotated[Path | None, typer.Option(
     help="The public key that checks the checkpoints (default: beside the signing key).")]
+ArchiveDir = Annotated[Path | None, typer.Option(
+    help="The archive folder, read with the live journal (default: CARREFOUR_ARCHIVE_DIR, "
+    "else archive in the data folder).")]
 TsaCertificate = Annotated[Path | None, typer.Option(
     help="The time-stamping authority's certificates, PEM (default: "
     "CARREFOUR_JOURNAL_TSA_CERTIFICATE).")]
@@ -205,11 +208,12 @@ def public_key_command() -> None:
 def show(
     ticket: Annotated[str, typer.Argument(help="The ticket the hub gave the client.")],
     database_url: DatabaseUrl = None,
+    archive_dir: ArchiveDir = None,
 ) -> None:
-    """Show the journal entry of one exchange."""
+    """Show the journal entry of one exchange (live or archived)."""
     console = Console()
     with _engine(database_url) as engine:
-        record = by_ticket(engine, ticket)
+        record = by_ticket(engine, ticket, archive_dir=archive_dir)
     if record is None:
         console.print(f"No journal entry has ticket {ticket}.")
         raise typer.Exit(code=1)
@@ -249,11 +253,12 @@ def _record_table(record: JournalRecord) -> Table:
 def trace(
     reference: Annotated[str, typer.Argument(help="An event id, as its subscribers receive it.")],
     database_url: DatabaseUrl = None,
+    archive_dir: ArchiveDir = None,
 ) -> None:
     """List the entries about a mutation, oldest first: its intake, then every delivery."""
     console = Console()
     with _engine(database_url) as engine:
-        records = by_reference(engine, reference)
+        records = by_reference(engine, reference, archive_dir=archive_dir)
     if not records:
         console.print(f"No journal entry is about {reference}.")
         raise typer.Exit(code=1)
@@ -277,15 +282,18 @@ def who_consulted(
     before_seq: Annotated[
         int | None, typer.Option(min=1, max=INT64_MAX, help="Only entries before this seq.")
     ] = None,
+    archive_dir: ArchiveDir = None,
 ) -> None:
-    """List the exchanges about a person, newest first (the DPO's and the citizen's view)."""
+    """List the exchanges about a person, newest first (the DPO's and the citizen's view),
+    the archived months included."""
     try:
         compact = parse_niss(niss).value
     except InvalidNiss as error:
         raise typer.BadParameter(error.detail, param_hint="NISS") from error
     console = Console()
     with _engine(database_url) as engine:
-        records = by_niss(engine, compact, limit=limit, before_seq=before_seq)
+        records = by_niss(engine, compact, limit=limit, before_seq=before_seq,
+                          archive_dir=archive_dir)
     if not records:
         console.print(f"No exchange about {compact} is journaled.")
         return
@@ -324,14 +332,17 @@ def audit_command(
                                             "reference|client_kind|service...).")] = None,
     database_url: DatabaseUrl = None,
     limit: Annotated[int, typer.Option(min=1, help="At most this many changes.")] = 100,
+    archive_dir: ArchiveDir = None,
 ) -> None:
-    """Who changed what, newest first, with each object's state before and after. Looking is
-    journaled (channel cli, the operating-system user)."""
+    """Who changed what, newest first, with each object's state before and after (the
+    archived months included). Looking is journaled (channel cli, the operating-system
+    user)."""
     console = Console()
     with _engine(database_url) as engine:
         try:
             records = journal_audit.locally(
-                engine, "admin-audit", lambda stamp: _trail(engine, stamp, kind, key, limit)
+                engine, "admin-audit",
+                lambda stamp: _trail(engine, stamp, kind, key, limit, archive_dir),
             )
         except CarrefourError as error:
             console.print(f"[red]{error.code}[/]: {error.detail}")
@@ -343,13 +354,15 @@ def audit_command(
 
 
 def _trail(
-    engine: Engine, stamp: Stamp, kind: str | None, key: str | None, limit: int
+    engine: Engine, stamp: Stamp, kind: str | None, key: str | None, limit: int,
+    archive_dir: Path | None,
 ) -> list[journal_audit.AuditRecord]:
     if kind is not None and kind not in set(journal_audit.Kind):
         raise InvalidInput(f"The kind must be one of: {', '.join(journal_audit.Kind)}.")
     if key is not None and kind is None:
         raise InvalidInput("Give the --kind of the object whose --key is given.")
-    records = journal_audit.trail(engine, kind=kind, key=key, limit=limit)
+    records = journal_audit.trail(engine, kind=kind, key=key, limit=limit,
+                                  archive_dir=archive_dir)
     reference = None if kind is None else f"{kind}:{key or '*'}"
     record_now(engine, stamp.entry("ok", reference=reference))
     stamp.sealed = True
