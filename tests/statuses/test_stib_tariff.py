@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from carrefour.journal.chain import verify
 from carrefour.signal.tables import mutations
 from carrefour.statuses import repository
 from tests.people import ALICE, BOB, CAROL
@@ -96,6 +97,8 @@ def test_a_stib_integrating_a_subscriber_who_holds_the_right_is_told_at_integrat
     (other,) = _settled(net, "b", 1)
     assert other["subject"] == ALICE and other["type"].endswith("right-granted")
     assert len(net.events("a")) == 2  # the first STIB is not told again
+    assert _told_about(net) == [("right-granted", n) for n in (ALICE, CAROL, ALICE)]
+    assert verify(net.engine).ok  # the notices journaled in the integration's transaction
 
 
 def test_the_beneficiaries_list_holds_only_the_stibs_own_subscribers(net: StatusNet) -> None:
