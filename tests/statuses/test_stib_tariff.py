@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from carrefour.journal.chain import verify
-from carrefour.signal.tables import mutations
+from carrefour.signal.tables import deliveries, mutations
 from carrefour.statuses import repository
 from tests.people import ALICE, BOB, CAROL
 from tests.statuses.conftest import StatusNet, eventually
@@ -99,6 +99,30 @@ def test_a_stib_integrating_a_subscriber_who_holds_the_right_is_told_at_integrat
     assert len(net.events("a")) == 2  # the first STIB is not told again
     assert _told_about(net) == [("right-granted", n) for n in (ALICE, CAROL, ALICE)]
     assert verify(net.engine).ok  # the notices journaled in the integration's transaction
+
+
+def test_a_notice_waiting_when_the_stib_ends_the_subscribers_file_is_not_delivered(
+        net: StatusNet) -> None:
+    _subscribe_both_stibs(net)
+    net.receivers["a"][0].failing = True  # the STIB's endpoint is down
+    net.integrate(ALICE, who="stib", code=1)
+    net.status(ALICE, "bim", "A-1", who="mutuality", start="2024-01-01")
+    eventually(lambda: _delivery_states(net) == ["pending"])
+    with net.client("stib") as client:
+        ended = client.delete(f"/v1/integrations/{ALICE}/1", params={
+            "end_user_id": "desk-7", "end_user_role": "customer-adviser"})
+    assert ended.status_code == 200, ended.text
+    net.receivers["a"][0].failing = False
+    net.hub.delivery.wake()
+    eventually(lambda: _delivery_states(net) == ["cancelled"])
+    assert net.events("a") == []  # no longer its subscriber: not told
+
+
+def _delivery_states(net: StatusNet) -> list[str]:
+    with net.engine.connect() as connection:
+        return list(connection.execute(select(deliveries.c.state).join(
+            mutations, deliveries.c.mutation_id == mutations.c.id).where(
+            mutations.c.type == "right-granted")).scalars())
 
 
 def test_the_beneficiaries_list_holds_only_the_stibs_own_subscribers(net: StatusNet) -> None:
