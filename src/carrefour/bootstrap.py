@@ -113,9 +113,11 @@ def build_hub(
     engine = engine or build_engine(settings.database_url)
     catalogue = default_catalogue()
     reference = ReferenceCache(engine)
+    rules = rules_in_force()
     registers = Registers(BisRegisterSource(engine),
                           PersonDirectorySource(engine, reference, today),
-                          StatusBufferSource(engine, today), RightsSource(engine, today))
+                          StatusBufferSource(engine, today),
+                          RightsSource(engine, today, rules=rules, reference=reference))
     metrics = HubMetrics()
     metrics.scrape_also(OutboxCollector(engine))
     tracing = tracing or build_tracing(settings.observability)
@@ -140,11 +142,9 @@ def build_hub(
         metrics=metrics,
         tracing=tracing,
     )
-    access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today)
     types = default_mutation_types()
     policy = delivery or DeliveryPolicy.from_env()
     succession = Succession(types)
-    rules = rules_in_force()
     rights_engine = RightsEngine(rules, types)
     signal = Signal(
         engine=engine, reference_cache=reference, journal=journal, types=types, today=today,
@@ -164,6 +164,8 @@ def build_hub(
         daily=partial(_sweep, engine, rights_engine),
     )
     signal.on_commit(worker.wake)
+    access = AccessManager(engine=engine, reference_cache=reference, journal=journal, today=today,
+                           on_integrated=rights_engine.integrated, on_commit=signal.committed)
     return Hub(
         settings, engine, catalogue, reference, gateway, journal, exchange, access, bis,
         signal=signal, delivery=worker, delivery_policy=policy, sealer=sealer,

@@ -37,9 +37,9 @@ def test_the_demo_starts_the_network_and_its_examples_work(tmp_path: Path) -> No
     ]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "Demo checked: 13 example requests answered as expected." in done.stdout
+    assert "Demo checked: 11 example requests answered as expected." in done.stdout
     assert "SOAP checked: 2 SOAP requests answered as expected." in done.stdout
-    # the list and its download, the usage statistics, an A036 granting a derived right, and
-    # a research project's extracts
-    assert "Walk-through checked: 21 requests answered as expected." in done.stdout
+    # the list and its download, the usage statistics, an A036 granting a derived right, the
+    # STIB's preferential tariff of its subscriber, and a research project's extracts
+    assert "Walk-through checked: 25 requests answered as expected." in done.stdout
     assert (tmp_path / "carrefour.sqlite3").exists()

@@ -1,6 +1,6 @@
 """The walk-through the demo prints after its examples — the seed's list for the demo CPAS and
-its download, the usage statistics (CSV and the console), an A036 granting a derived right, a
-research project and its extracts —
+its download, the usage statistics (CSV and the console), an A036 granting a derived right, the
+STIB's preferential tariff of its own subscriber, a research project and its extracts —
 works as printed: every curl line of the guide, pasted in order into bash against the
 running network, answers as its step says (the examples before it too)."""
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from carrefour.simulation.demo.guide import examples, stib_examples
+from carrefour.simulation.demo.guide import examples
 from carrefour.simulation.demo.run import (
     DemoOptions,
     Prepared,
@@ -84,7 +84,7 @@ def commands_of(guide: str) -> list[str]:
         if current:
             current += "\n" + line
         elif line.startswith(("curl ", "TOKEN=", "OPERATOR_TOKEN=", "RESEARCH_TOKEN=",
-                              "FILE=", "LIST=", "JAR=", "PROJECT=")):
+                              "STIB_TOKEN=", "FILE=", "LIST=", "JAR=", "PROJECT=")):
             current = line
         if current and not line.endswith("\\") and current.count("'") % 2 == 0:
             commands.append(current)
@@ -98,7 +98,7 @@ def expectations(hub: str, options: DemoOptions, prepared: Prepared
     same request may be refused first and allowed later)."""
     report = prepared.report
     found: dict[str, list[Expected]] = {}
-    for example in [*examples(report), *stib_examples(report)]:
+    for example in examples(report):
         found.setdefault(example.curl(hub), []).append(Expected(example.expect))
     sections = walkthrough(options, prepared)
     for step in (step for section in sections for step in section.steps):
@@ -144,5 +144,5 @@ def test_every_request_the_guide_prints_works_when_pasted_in_order(
                 assert statuses and statuses[-1] == "200", command
     assert [s.title.split(":")[0] for s in sections] == [
         "Lists", "Usage statistics (the data warehouse, from the journal)", "A derived right",
-        "Research"]
-    assert checked == 13 + 16 + 5 and not any(expected.values())
+        "The STIB, a client of CPAS data", "Research"]
+    assert checked == 11 + 20 + 5 and not any(expected.values())

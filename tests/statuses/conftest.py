@@ -1,6 +1,7 @@
 """A network for the status buffer and derived rights: the real hub over HTTP, sources that
 publish statuses (SPP IS, a mutuality, the National Register), a CPAS, two institutions that
-grant the social energy tariff, an operator, and real HTTP receivers for the pushes."""
+grant the social energy tariff, two that grant the STIB's preferential tariff, an operator, and
+real HTTP receivers for the pushes."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.servers import serving
 from tests.signal.conftest import SECRET, USER, _receivers, eventually, policy  # noqa: F401
 from tests.signal.receiver import Receiver
 
-__all__ = ["USER", "StatusNet", "eventually"]
+__all__ = ["STIB_USER", "USER", "StatusNet", "eventually"]
 
 MEMBERS = {
     # name: (serial, kind, sector, role, endpoint, scopes)
@@ -38,7 +39,12 @@ MEMBERS = {
     "spf-economy": (45, "spf-economy", 70, Role.CLIENT, None, [Scope.CONSULT]),
     "energy-cell": (46, "spf-economy", 70, Role.CLIENT, None, [Scope.CONSULT]),
     "operator": (47, "hub", 25, Role.CLIENT, None, [Scope.ADMIN, Scope.CONSULT]),
+    # Two institutions of the kind that grants the STIB's preferential tariff: each is told
+    # only about the subscribers it integrated itself.
+    "stib": (48, "stib", 94, Role.CLIENT, None, [Scope.CONSULT]),
+    "stib-2": (49, "stib", 94, Role.CLIENT, None, [Scope.CONSULT]),
 }
+STIB_USER = {"id": "desk-7", "role": "customer-adviser"}
 
 SUBSECTORS = {17: 1, 11: 1, 16: 2, 70: 3}
 
@@ -90,14 +96,16 @@ class StatusNet:
         assert response.status_code == 201, response.text
 
     def integrate(self, niss: str, *, who: str = "cpas", code: int = 2) -> None:
+        user = STIB_USER if who.startswith("stib") else USER
         with self.client(who) as client:
             response = client.post("/v1/integrations",
-                                   json={"niss": niss, "quality_code": code, "end_user": USER})
+                                   json={"niss": niss, "quality_code": code, "end_user": user})
         assert response.status_code == 201, response.text
 
     def consult(self, service: str, niss: str, *, who: str = "cpas", capacity: int = 2,
                 **parameters: Any) -> httpx.Response:
-        user = USER if who == "cpas" else {"id": "agent-1", "role": "case-handler"}
+        user = {"cpas": USER, "stib": STIB_USER}.get(who, {"id": "agent-1",
+                                                           "role": "case-handler"})
         body = {"service": service, "niss": niss, "capacity": capacity, "end_user": user,
                 "parameters": parameters}
         with self.client(who) as client:

@@ -35,7 +35,30 @@ def test_rules_are_ordered_after_the_rights_they_name_and_evaluated() -> None:
 
 
 def test_the_rules_in_force_give_the_tariff_to_bim_households() -> None:
-    assert rules_in_force().evaluate({"bim"}) == {"social-energy-tariff"}
+    assert rules_in_force().evaluate({"bim"}) == {"social-energy-tariff",
+                                                  "stib-preferential-tariff"}
+    assert rules_in_force().evaluate({"disability-allowance"}) == {"social-energy-tariff"}
+
+
+def test_the_stib_tariff_is_told_only_to_the_stib_that_integrated_the_person() -> None:
+    stib = rules_in_force().get("stib-preferential-tariff")
+    assert stib is not None and stib.finality == "integration" and stib.scope == "person"
+    assert stib.granted_by == "stib" and stib.any_of == {"ris", "eris", "bim"}
+    assert parse_rules(GOOD).get("telephone-tariff").finality == "kind"  # type: ignore[union-attr]
+
+
+def test_a_finality_other_than_kind_or_integration_is_refused_with_its_line() -> None:
+    text = GOOD.replace('scope = "person"', 'scope = "person"\nfinality = "everyone"')
+    refused = _refusal(text)
+    assert text.splitlines()[refused.line - 1] == 'finality = "everyone"'
+
+
+def test_finality_integration_needs_scope_person() -> None:
+    text = GOOD.replace('any_of = ["ris", "eris", "disability-allowance"]',
+                        'finality = "integration"\nany_of = ["ris"]')
+    refused = _refusal(text)
+    assert "scope 'person'" in refused.detail
+    assert text.splitlines()[refused.line - 1] == 'finality = "integration"'
 
 
 def _refusal(text: str) -> InvalidRuleFile:

@@ -48,8 +48,11 @@ def _told(engine: Engine) -> int:
 
 
 def _check_extension(result: dict[str, Any]) -> None:
-    (tariff,) = result["rights"]
+    tariff, stib = result["rights"]
     assert tariff["right"] == "social-energy-tariff"
+    assert stib["right"] == "stib-preferential-tariff"  # the same in both files
+    assert stib["in_force"] == stib["proposed"] == {"households": 2, "persons": 2}
+    assert stib["gaining"] == stib["losing"] == {"households": 0, "persons": 0}
     assert tariff["in_force"] == {"households": 1, "persons": 1}  # CAROL's (RIS)
     assert tariff["proposed"] == {"households": 2, "persons": 3}
     assert tariff["gaining"] == {"households": 1, "persons": 2}  # ALICE and BOB's (BIM)
@@ -80,6 +83,25 @@ def test_the_bim_extension_on_the_command_line(net: StatusNet) -> None:
     _check_extension(orjson.loads(result.output))
     assert _told(net.engine) == 0
     assert _cli_outcomes(net) == ["ok"]
+
+
+def test_the_stib_tariff_without_bim_on_the_command_line(net: StatusNet, tmp_path: Path
+                                                        ) -> None:
+    _buffer(net.engine)
+    proposed = tmp_path / "stib-without-bim.toml"
+    proposed.write_text(IN_FORCE.read_text().replace(
+        'any_of = ["ris", "eris", "bim"]', 'any_of = ["ris", "eris"]'))
+    result = CliRunner().invoke(app, [
+        "rights", "simulate", str(proposed), "--date", DAY, "--json", "--database-url",
+        str(net.engine.url)])
+    assert result.exit_code == 0, result.output
+    tariff, stib = orjson.loads(result.output)["rights"]
+    assert tariff["gaining"] == tariff["losing"] == {"households": 0, "persons": 0}
+    assert stib["in_force"] == {"households": 2, "persons": 2}  # BOB (BIM), CAROL (RIS)
+    assert stib["proposed"] == {"households": 1, "persons": 1}
+    assert stib["losing"] == {"households": 1, "persons": 1}  # BOB, a person: scope person
+    assert stib["by_region"] == {"brussels": {"households_losing": 1, "persons_losing": 1}}
+    assert _told(net.engine) == 0
 
 
 def test_a_bad_rule_file_is_refused_with_its_line(net: StatusNet, tmp_path: Path) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, func, select, update
+from sqlalchemy import Connection, RowMapping, func, or_, select, update
 
 from carrefour.auth.tables import credentials
 from carrefour.directory.domain import Availability, Deliberation, Institution, Integration, Role
@@ -154,3 +155,45 @@ def integration_values(
         "ends_on": ends_on,
         "created_at": now,
     }
+
+
+def active_files(
+    connection: Connection, nisses: Iterable[str], institution_ids: Iterable[int], day: dt.date
+) -> dict[str, dict[int, set[int]]]:
+    """The files active on ``day`` that these institutions hold on these persons: per NISS,
+    per institution, the quality codes."""
+    found: dict[str, dict[int, set[int]]] = {}
+    people, ids = sorted(set(nisses)), sorted(set(institution_ids))
+    i = integrations.c
+    for start in range(0, len(people) if ids else 0, 500):
+        query = select(i.niss, i.institution_id, i.quality_code).where(
+            i.niss.in_(people[start : start + 500]),
+            i.institution_id.in_(ids),
+            i.unregistered_at.is_(None),
+            i.starts_on <= day,
+            or_(i.ends_on.is_(None), i.ends_on >= day),
+        )
+        for niss, institution_id, code in connection.execute(query):
+            found.setdefault(niss, {}).setdefault(institution_id, set()).add(code)
+    return found
+
+
+def customers_on(
+    connection: Connection, institution_id: int, quality_codes: Iterable[int], day: dt.date
+) -> list[str]:
+    """The persons the institution holds an active file on, on ``day``, with one of these
+    quality codes, in NISS order."""
+    i = integrations.c
+    query = (
+        select(i.niss)
+        .distinct()
+        .where(
+            i.institution_id == institution_id,
+            i.quality_code.in_(sorted(set(quality_codes))),
+            i.unregistered_at.is_(None),
+            i.starts_on <= day,
+            or_(i.ends_on.is_(None), i.ends_on >= day),
+        )
+        .order_by(i.niss)
+    )
+    return list(connection.execute(query).scalars())

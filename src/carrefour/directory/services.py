@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,8 +180,10 @@ def register_integration(
     starts_on: dt.date,
     ends_on: dt.date | None,
     journal: JournalEntry,
+    then: Callable[[Connection, Integration], object] | None = None,
 ) -> Registered:
-    """Integrate a NISS in the institution's file; the journal entry commits with it."""
+    """Integrate a NISS in the institution's file; the journal entry commits with it, and so
+    does what ``then`` does about the new file (the derived rights told at integration)."""
     check_quality_code(institution, quality_code)
     period = integration_period(
         sector=institution.sector, quality_code=quality_code, starts_on=starts_on, ends_on=ends_on
@@ -207,6 +209,8 @@ def register_integration(
         journal_append(connection, [journal])
         row = connection.execute(select(integrations).where(integrations.c.id == new_id))
         integration = repo.to_integration(row.mappings().one())
+        if then is not None:
+            then(connection, integration)
     return Registered(integration, period)
 
 

@@ -14,8 +14,11 @@ of the person, or of every member of the household, on a date::
 
 ``any_of`` (at least one), ``all_of`` (every one) and ``none_of`` (none) name statuses or other
 rights; a household holds a right when the statuses of its members, put together, satisfy the
-condition. A file with a syntax error, an unknown status or right, or rights that depend on
-each other in a cycle is refused whole, with the line at fault.
+condition. ``finality = "integration"`` (a right of scope person only) tells the right only to
+the institutions of the granting kind that integrated the person, as their own customer (a
+STIB subscriber), instead of to every institution of the kind. A file with a syntax error, an
+unknown status or right, or rights that depend on each other in a cycle is refused whole, with
+the line at fault.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ from carrefour.errors import InvalidRuleFile
 from carrefour.statuses.domain import STATUSES
 
 HOUSEHOLD, PERSON = "household", "person"
-KEYS = {"name", "title", "granted_by", "deliberation", "scope", "any_of", "all_of", "none_of"}
+KIND, INTEGRATION = "kind", "integration"  # finality: every institution of the kind, or its own
+KEYS = {"name", "title", "granted_by", "deliberation", "scope", "finality", "any_of", "all_of",
+        "none_of"}
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,79}$")
 MAX_RULES = 200
 MAX_BYTES = 262_144
@@ -47,6 +52,7 @@ class Rule:
     all_of: frozenset[str]
     none_of: frozenset[str]
     line: int
+    finality: str = KIND  # INTEGRATION: told only to the institutions that integrated the person
 
     @property
     def names(self) -> frozenset[str]:
@@ -127,6 +133,7 @@ def _rule(raw: Any, line: int, text: str) -> Rule:
     if scope not in (HOUSEHOLD, PERSON):
         raise InvalidRuleFile("The scope of a right is 'household' or 'person'.",
                               line=_line_of(text, line, "scope"))
+    finality = _finality(raw, scope, line, text)
     conditions = {key: _names(raw, key, line, text) for key in ("any_of", "all_of", "none_of")}
     if not conditions["any_of"] and not conditions["all_of"]:
         raise InvalidRuleFile(f"The right {name!r} needs a condition (any_of or all_of).",
@@ -135,7 +142,19 @@ def _rule(raw: Any, line: int, text: str) -> Rule:
                 granted_by=_text(raw, "granted_by", line, text),
                 deliberation=_text(raw, "deliberation", line, text), scope=scope,
                 any_of=conditions["any_of"], all_of=conditions["all_of"],
-                none_of=conditions["none_of"], line=line)
+                none_of=conditions["none_of"], line=line, finality=finality)
+
+
+def _finality(raw: Mapping[str, Any], scope: str, line: int, text: str) -> str:
+    finality = raw.get("finality", KIND)
+    if finality not in (KIND, INTEGRATION):
+        raise InvalidRuleFile("The finality of a right is 'kind' or 'integration'.",
+                              line=_line_of(text, line, "finality"))
+    if finality == INTEGRATION and scope != PERSON:
+        raise InvalidRuleFile("A right told only to the institutions that integrated the "
+                              "person (finality 'integration') has scope 'person'.",
+                              line=_line_of(text, line, "finality"))
+    return str(finality)
 
 
 def _text(raw: Mapping[str, Any], key: str, line: int, text: str) -> str:

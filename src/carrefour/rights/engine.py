@@ -4,9 +4,11 @@ For every person whose statuses or household changed, the rules are evaluated fo
 person's household (and for the person, for rights of scope ``person``) on the day; a right
 newly held is told to the granting institutions with ``right-granted``, a right no longer held
 with ``right-ended``: one mutation per holder and change, delivered to every institution of the
-granting kind that subscribed, with only the fields the rule's deliberation gives it. The
-``rights_granted`` table remembers what was told, so a change that changes nothing about a
-right tells nothing."""
+granting kind that subscribed, with only the fields the rule's deliberation gives it. A right
+of finality ``integration`` (a client outside social security, such as the STIB) goes only to
+the institutions holding an active file on the person, and to an institution that integrates
+a person already holding it, at the integration. The ``rights_granted`` table remembers what
+the hub holds and told, so a change that changes nothing about a right tells nothing."""
 
 from __future__ import annotations
 
@@ -18,9 +20,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from carrefour.directory.cache import ReferenceSnapshot
+from carrefour.directory.domain import Institution, Integration
+from carrefour.directory.repository import active_files
 from carrefour.journal.recorded import Act, Stamp
-from carrefour.rights.domain import HOUSEHOLD, Rule, RuleSet
-from carrefour.rights.grants import granted_fields
+from carrefour.rights.domain import HOUSEHOLD, INTEGRATION, PERSON, Rule, RuleSet
+from carrefour.rights.grants import grant_for
 from carrefour.rights.tables import granted
 from carrefour.signal.domain import Mutation, MutationTypes, Recipient, Subscription
 from carrefour.signal.expiry import HUB
@@ -42,30 +46,71 @@ class Holder:
     scope: str
 
 
+Files = Mapping[str, Mapping[int, set[int]]]  # NISS -> institution id -> quality codes
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """What every transition of one evaluation reads: the directory, the day, the granting
+    institutions' subscriptions and the files they hold on the persons evaluated."""
+
+    snapshot: ReferenceSnapshot
+    today: dt.date
+    subs: Sequence[Subscription]
+    files: Files
+
+
 class RightsEngine:
     def __init__(self, rules: RuleSet, types: MutationTypes) -> None:
         self.rules = rules
         self._types = types
         self._person_rules = any(r.scope != HOUSEHOLD for r in rules.rules)
+        self._own = [r for r in rules.rules if r.finality == INTEGRATION]
 
     def follow(self, connection: Connection, nisses: Sequence[str],
                snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime) -> None:
         """Evaluate the rules for the persons' households and tell what changed."""
         holders = _holders(connection, nisses, today, persons=self._person_rules)
-        told = _told(connection, list(holders))
+        self._tell(connection, list(holders.values()), snapshot, today, now)
+
+    def integrated(self, connection: Connection, *, institution: Institution,
+                   integration: Integration, snapshot: ReferenceSnapshot, today: dt.date,
+                   now: dt.datetime) -> int:
+        """An institution integrated its customer (in the transaction of the integration):
+        the rights of finality ``integration`` its kind grants and the customer holds are told
+        to it alone with ``right-granted`` (a change not told yet goes to every institution
+        that integrated the person). How many mutations."""
+        rules = [r for r in self._own if r.granted_by == institution.kind]
+        if not rules or not integration.active_on(today):
+            return 0
+        niss = integration.niss
+        holder = _holders(connection, [niss], today, persons=True)[f"person:{niss}"]
+        return self._tell(connection, [holder], snapshot, today, now, rules=rules,
+                          newcomer=integration)
+
+    def _tell(self, connection: Connection, holders: Sequence[Holder],
+              snapshot: ReferenceSnapshot, today: dt.date, now: dt.datetime, *,
+              rules: Sequence[Rule] | None = None, newcomer: Integration | None = None) -> int:
+        told = _told(connection, [h.key for h in holders])
         subs = _subscriptions(connection)
+        batch = _Batch(snapshot, today, subs,
+                       _files(connection, holders, self._own, subs, snapshot, today))
         remembered = _Remembered()
-        intakes = [intake for holder in holders.values()
-                   for rule in self.rules.rules
-                   if (intake := self._transition(remembered, holder, rule, told, subs,
-                                                  snapshot, today)) is not None]
+        intakes = []
+        for holder in holders:
+            for rule in rules or self.rules.rules:
+                intake = self._transition(remembered, holder, rule, told, batch)
+                if intake is None and newcomer is not None:
+                    intake = self._welcome(holder, rule, told, batch, newcomer)
+                if intake is not None:
+                    intakes.append(intake)
         remembered.store(connection)
         if intakes:
             store_intakes(connection, intakes, snapshot=snapshot, today=today, now=now)
+        return len(intakes)
 
     def _transition(self, remembered: _Remembered, holder: Holder, rule: Rule,
-                    told: Mapping[tuple[str, str], Row[Any]], subs: Sequence[Subscription],
-                    snapshot: ReferenceSnapshot, today: dt.date) -> Intake | None:
+                    told: Mapping[tuple[str, str], Row[Any]], batch: _Batch) -> Intake | None:
         if rule.scope != holder.scope:
             return None
         held = rule.name in self.rules.evaluate(holder.facts)
@@ -74,12 +119,31 @@ class RightsEngine:
             return None
         version = 1 if row is None else row.version + 1
         subject = holder.members[0] if held or row is None else row.niss
-        remembered.add(rule, holder, subject, held=held, version=version, today=today,
+        remembered.add(rule, holder, subject, held=held, version=version, today=batch.today,
                        new=row is None)
         kind = RIGHT_GRANTED if held else RIGHT_ENDED
-        data = _notice(rule, holder, held=held, today=today)
+        data = _notice(rule, holder, held=held, today=batch.today)
+        found = _recipients(rule, kind, subject, data, batch, batch.files)
+        if rule.finality == INTEGRATION and not found:
+            return None  # nobody integrated the person: remembered, told to no one
         return self._intake(kind, rule, subject, f"{rule.name}:{holder.key}:{version}", data,
-                            _recipients(rule, kind, data, subs, snapshot, today), today)
+                            found, batch.today)
+
+    def _welcome(self, holder: Holder, rule: Rule, told: Mapping[tuple[str, str], Row[Any]],
+                 batch: _Batch, newcomer: Integration) -> Intake | None:
+        """The right the newly integrated customer already holds, for its institution."""
+        row = told.get((rule.name, holder.key))
+        if (rule.scope != holder.scope or row is None or not row.active
+                or rule.name not in self.rules.evaluate(holder.facts)):
+            return None
+        data = {**_notice(rule, holder, held=True, today=batch.today),
+                "start": row.since.isoformat()}
+        files = {newcomer.niss: {newcomer.institution_id: {newcomer.quality_code}}}
+        found = _recipients(rule, RIGHT_GRANTED, newcomer.niss, data, batch, files)
+        if not found:
+            return None
+        ref = f"{rule.name}:{holder.key}:{row.version}:file-{newcomer.id}"
+        return self._intake(RIGHT_GRANTED, rule, newcomer.niss, ref, data, found, batch.today)
 
     def _intake(self, kind: str, rule: Rule, niss: str, ref: str, data: dict[str, Any],
                 found: tuple[Recipient, ...], today: dt.date) -> Intake:
@@ -126,22 +190,43 @@ class _Remembered:
             ), self.changed)
 
 
-def _recipients(rule: Rule, kind: str, data: Mapping[str, Any], subs: Sequence[Subscription],
-                snapshot: ReferenceSnapshot, today: dt.date) -> tuple[Recipient, ...]:
-    """Every subscribed institution of the granting kind, with the fields the rule's
-    deliberation gives it (none: it gets nothing)."""
+def _recipients(rule: Rule, kind: str, niss: str, data: Mapping[str, Any], batch: _Batch,
+                files: Files) -> tuple[Recipient, ...]:
+    """Every subscribed institution of the granting kind — for a right of finality
+    ``integration``, only those holding an active file on the person with a quality code of the
+    deliberation — with the fields the rule's deliberation gives it (none: it gets nothing)."""
+    grant = grant_for(batch.snapshot, rule, rule.granted_by, batch.today)
+    kept = {k: v for k, v in data.items() if grant is not None and k in grant.fields}
+    if grant is None or not kept:
+        return ()
     found = []
-    for subscription in subs:
-        institution = snapshot.institutions.get(subscription.institution_id)
+    for subscription in batch.subs:
+        institution = batch.snapshot.institutions.get(subscription.institution_id)
         if (subscription.mutation_type != kind or institution is None
                 or not institution.active or institution.kind != rule.granted_by):
             continue
-        fields = granted_fields(snapshot, rule, institution.kind, today)
-        kept = {k: v for k, v in data.items() if fields and k in fields}
-        if kept:
-            found.append(Recipient(subscription=subscription, data=kept, quality_code=None,
-                                   deliberation=rule.deliberation))
+        code = None
+        if rule.finality == INTEGRATION:
+            codes = files.get(niss, {}).get(institution.id, set()) & grant.quality_codes
+            if not codes:
+                continue
+            code = min(codes)
+        found.append(Recipient(subscription=subscription, data=kept, quality_code=code,
+                               deliberation=rule.deliberation))
     return tuple(found)
+
+
+def _files(connection: Connection, holders: Sequence[Holder], rules: Sequence[Rule],
+           subs: Sequence[Subscription], snapshot: ReferenceSnapshot, today: dt.date) -> Files:
+    """The files the subscribed institutions granting a right of finality ``integration``
+    hold on the persons evaluated."""
+    kinds = {r.granted_by for r in rules}
+    ids = {s.institution_id for s in subs
+           if (i := snapshot.institutions.get(s.institution_id)) is not None and i.kind in kinds}
+    nisses = [h.members[0] for h in holders if h.scope == PERSON]
+    if not ids or not nisses:
+        return {}
+    return active_files(connection, nisses, ids, today)
 
 
 def _subscriptions(connection: Connection) -> list[Subscription]:

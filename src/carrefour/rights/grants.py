@@ -31,7 +31,14 @@ def deliberation_for(snapshot: ReferenceSnapshot, rule: Rule, client_kind: str,
 def granted_fields(snapshot: ReferenceSnapshot, rule: Rule, client_kind: str,
                    today: dt.date) -> frozenset[str]:
     """The fields given (empty: none, no valid deliberation)."""
+    grant = grant_for(snapshot, rule, client_kind, today)
+    return frozenset() if grant is None else grant.fields
+
+
+def grant_for(snapshot: ReferenceSnapshot, rule: Rule, client_kind: str,
+              today: dt.date) -> Deliberation | None:
+    """The valid deliberation of the rule for that kind, or None."""
     try:
-        return deliberation_for(snapshot, rule, client_kind, today).fields
+        return deliberation_for(snapshot, rule, client_kind, today)
     except NoDeliberation:
-        return frozenset()
+        return None

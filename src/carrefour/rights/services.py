@@ -1,5 +1,6 @@
 """Use cases of derived rights: the rules in force, the what-if of a changed rule file, and a
-granting institution's beneficiaries on a date (checked like a consultation, journaled)."""
+granting institution's beneficiaries on a date (checked like a consultation, journaled; for a
+right of finality ``integration``, only among the persons the institution integrated)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from sqlalchemy import Engine
 
 from carrefour.auth.services import Caller, Scope
 from carrefour.directory.cache import ReferenceCache
+from carrefour.directory.repository import customers_on
 from carrefour.errors import InvalidInput, NoDeliberation, NotFound
 from carrefour.journal.recorded import Act, Stamp, Ticketed, journaled
 from carrefour.journal.writer import JournalWriter
-from carrefour.rights.domain import RuleSet, parse_rules
+from carrefour.rights.domain import INTEGRATION, Rule, RuleSet, parse_rules
 from carrefour.rights.evaluation import holders, view_on
 from carrefour.rights.grants import DERIVED_RIGHTS, deliberation_for
 from carrefour.rights.whatif import simulate
@@ -26,6 +28,7 @@ from carrefour.statuses import repository
 
 RULES_ENV = "CARREFOUR_RIGHTS_RULES"  # a rule file replacing the one shipped
 MAX_PAGE = 1_000
+CHUNK = 500  # customers evaluated per query
 
 
 def rules_in_force() -> RuleSet:
@@ -91,7 +94,11 @@ class Rights:
                 raise NoDeliberation(f"The right {right!r} is granted by a {rule.granted_by}, "
                                      f"not a {institution.kind}.")
             grant = deliberation_for(snapshot, rule, institution.kind, when)
-            page = await asyncio.to_thread(self._page, right, when, after, limit)
+            if rule.finality == INTEGRATION:  # only its own customers
+                page = await asyncio.to_thread(self._customers_page, rule, institution.id,
+                                               grant.quality_codes, when, after, limit)
+            else:
+                page = await asyncio.to_thread(self._page, right, when, after, limit)
             return {"right": right, "date": when.isoformat(),
                     "households": [{k: v for k, v in h.items() if k in grant.fields}
                                    for h in page["households"]],
@@ -109,6 +116,32 @@ class Rights:
             page = keys[:limit]
             households = [self._holder(connection, found[k], right, day) for k in page]
         return {"households": households, "next": page[-1] if len(keys) > limit else None}
+
+    def _customers_page(self, rule: Rule, institution_id: int, codes: frozenset[int],
+                        day: dt.date, after: str | None, limit: int) -> dict[str, Any]:
+        """The holders of a right of finality ``integration`` among the persons the
+        institution integrated (keys ``person:NISS``), evaluated on their own statuses."""
+        with self._engine.connect() as connection:
+            customers = [n for n in customers_on(connection, institution_id, codes, day)
+                         if after is None or f"person:{n}" > after]
+            found: list[dict[str, Any]] = []
+            for start in range(0, len(customers), CHUNK):
+                found += self._holding(connection, rule, customers[start:start + CHUNK], day)
+                if len(found) > limit:
+                    break
+        page = found[:limit]
+        return {"households": page,
+                "next": page[-1]["household_id"] if len(found) > limit else None}
+
+    def _holding(self, connection: Any, rule: Rule, nisses: list[str], day: dt.date
+                 ) -> list[dict[str, Any]]:
+        facts: dict[str, set[str]] = {n: set() for n in nisses}
+        for period in repository.periods_of(connection, nisses):
+            if period.active_on(day):
+                facts[period.niss].add(period.status)
+        return [{"household_id": f"person:{n}", "members": [n], "postal_code": None,
+                 "grounds": sorted(facts[n] & rule.names)}
+                for n in nisses if rule.name in self.rules.evaluate(facts[n])]
 
     def _holder(self, connection: Any, candidate: Any, right: str, day: dt.date
                 ) -> dict[str, Any]:

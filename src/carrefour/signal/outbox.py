@@ -144,8 +144,10 @@ def no_longer_integrated(
 ) -> list[Claimed]:
     """The claimed deliveries whose subscriber no longer holds an active file on the person
     (ended or expired integration): they must not leave the hub. A file carried over to the
-    number that replaced the mutation's BIS number still counts."""
-    checked = [c for c in claimed if types.get(c.type).audience != HOLDER]
+    number that replaced the mutation's BIS number still counts. A delivery to the holder of a
+    file is checked too when it went under a deliberation for the code of that file (a derived
+    right told only to the institution that integrated the person, such as the STIB)."""
+    checked = [c for c in claimed if types.get(c.type).audience != HOLDER or _under_a_file(c)]
     if not checked:
         return []
     active = _active_files(connection, checked, {c.niss for c in checked}, today)
@@ -155,6 +157,10 @@ def no_longer_integrated(
         return gone
     carried = _active_files(connection, gone, set(moved.values()), today)
     return [c for c in gone if (c.institution_id, moved.get(c.niss)) not in carried]
+
+
+def _under_a_file(claimed: Claimed) -> bool:
+    return claimed.quality_code is not None and claimed.deliberation is not None
 
 
 def _active_files(

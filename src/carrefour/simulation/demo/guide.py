@@ -1,8 +1,8 @@
 """The requests ``carrefour demo`` prints (and runs with ``--check``): a refused consultation,
 an integration, the same consultation allowed, the multifunctional attestation A036 the CPAS
 sends, the person's files known elsewhere, the composite social inquiry and full picture, a
-phonetic search, the journal; then the STIB, a client of CPAS data, integrating its subscriber
-and reading the attestation."""
+phonetic search, the journal. (The STIB, a client of CPAS data, comes in the walk-through:
+its subscriber's preferential tariff is a derived right.)"""
 
 from __future__ import annotations
 
@@ -152,27 +152,6 @@ def examples(report: SeedReport) -> list[Example]:
     ]
 
 
-def stib_examples(report: SeedReport) -> list[Example]:
-    """The STIB, with its own token: it integrates its subscriber, then reads the A036."""
-    newcomer = report.examples["not_integrated"]
-    return [
-        Example(
-            "STIB: integrate the subscriber asking the preferential tariff (sector 94, code 1)",
-            "/v1/integrations",
-            {"niss": newcomer, "quality_code": 1, "end_user": STIB_USER},
-            201,
-        ),
-        Example(
-            "STIB: the living wage of its subscriber (L036), with only its deliberation's "
-            "fields (entitled, end)",
-            "/v1/consultations",
-            {"service": "living-wages", "niss": newcomer, "capacity": 1,
-             "end_user": STIB_USER},
-            200,
-        ),
-    ]
-
-
 def _a036(niss: str) -> dict[str, Any]:
     today = dt.date.today()
     return {"type": "A036", "niss": niss, "capacity": 2, "reference": f"RIS-{today.year}-0001",
@@ -195,11 +174,8 @@ def token_command(hub: str, client_id: str, client_secret: str, *,
 
 
 def run_examples(hub: str, client_id: str, client_secret: str, report: SeedReport) -> list[str]:
-    """Send every example (the STIB's with its own credentials); the tickets, or an error
-    naming the example that misbehaved."""
-    stib = next(c for c in report.credentials if c.institution == STIB_SLUG)
-    return [*_run(hub, client_id, client_secret, examples(report)),
-            *_run(hub, stib.client_id, stib.client_secret, stib_examples(report))]
+    """Send every example; the tickets, or an error naming the example that misbehaved."""
+    return _run(hub, client_id, client_secret, examples(report))
 
 
 def _run(hub: str, client_id: str, client_secret: str, chosen: list[Example]) -> list[str]:

@@ -33,7 +33,6 @@ from carrefour.simulation.demo.guide import (
     examples,
     run_examples,
     shell_lines,
-    stib_examples,
     token_command,
 )
 from carrefour.simulation.demo.soap_guide import demo_examples, run_soap_examples, soap_environment
@@ -49,6 +48,7 @@ from carrefour.simulation.demo.walkthrough import (
     CPAS_TOKEN,
     OPERATOR_TOKEN,
     RESEARCH_TOKEN,
+    STIB_TOKEN,
     Section,
     produce_demo_list,
     run_sections,
@@ -222,7 +222,8 @@ def health_urls(report: SeedReport, hub: str) -> list[str]:
 
 
 def walkthrough(options: DemoOptions, prepared: Prepared) -> list[Section]:
-    """The guide's steps after its examples: the list, the statistics, a derived right."""
+    """The guide's steps after its examples: the list, the statistics, a derived right, the
+    STIB's preferential tariff, research."""
     _, operator = _credentials(prepared.report)
     return sections(prepared.report, prepared.demo_list, hub=f"http://127.0.0.1:{options.port}",
                     cpas_cbe=institution(DEMO_CPAS_SLUG).cbe,
@@ -255,12 +256,6 @@ def print_guide(console: Console, options: DemoOptions, prepared: Prepared) -> N
     for number, example in enumerate(examples(report), start=2):
         say("\n" + comment(f"{number}. {example.title}"), style="bold")
         say(example.curl(hub))
-    stib = next(c for c in report.credentials if c.institution == STIB_SLUG)
-    say("\n" + comment("The STIB, a client of CPAS data: its own token"), style="bold")
-    say(token_command(hub, stib.client_id, stib.client_secret))
-    for example in stib_examples(report):
-        say("\n" + comment(example.title), style="bold")
-        say(example.curl(hub))
     cli = [f"CARREFOUR_DATABASE_URL=sqlite:///{options.data_dir / 'carrefour.sqlite3'}",
            shlex.quote(sys.executable), "-m carrefour.cli"]
     say("\n" + comment("The journal: every exchange above has its entry and ticket"),
@@ -273,6 +268,9 @@ def print_guide(console: Console, options: DemoOptions, prepared: Prepared) -> N
     say("\n" + comment(f"The researcher's token ({researcher.name})"), style="bold")
     say(token_command(hub, researcher.client_id, researcher.client_secret,
                       variable=RESEARCH_TOKEN))
+    stib = _stib(report)
+    say("\n" + comment("The STIB's token (a client of CPAS data)"), style="bold")
+    say(token_command(hub, stib.client_id, stib.client_secret, variable=STIB_TOKEN))
     say("\n" + comment("The demo CPAS's token again (it lasts 15 minutes)"), style="bold")
     say(token_command(hub, cpas.client_id, cpas.client_secret, variable=CPAS_TOKEN))
     for section in walkthrough(options, prepared):
@@ -316,6 +314,10 @@ def _credentials(report: SeedReport) -> tuple[DemoCredentials, DemoCredentials]:
     return cpas, operator
 
 
+def _stib(report: SeedReport) -> DemoCredentials:
+    return next(c for c in report.credentials if c.institution == STIB_SLUG)
+
+
 def _researcher(report: SeedReport) -> DemoCredentials:
     return next(c for c in report.credentials if c.institution == RESEARCHER_SLUG)
 
@@ -334,7 +336,8 @@ def check_demo(options: DemoOptions, prepared: Prepared, console: Console) -> No
     soap = run_soap_examples(hub, (cpas.client_id, cpas.client_secret), demo_examples(report))
     console.print(f"[green]SOAP checked[/]: {soap} SOAP requests answered as expected.")
     tokens = {CPAS_TOKEN: access_token(hub, cpas), OPERATOR_TOKEN: access_token(hub, operator),
-              RESEARCH_TOKEN: access_token(hub, _researcher(report))}
+              RESEARCH_TOKEN: access_token(hub, _researcher(report)),
+              STIB_TOKEN: access_token(hub, _stib(report))}
     steps = run_sections(hub, walkthrough(options, prepared), tokens)
     console.print(f"[green]Walk-through checked[/]: {steps} requests answered as expected.")
 

@@ -2,8 +2,10 @@
 the seed's list for the demo CPAS, produced at start-up, and how the CPAS downloads it; the
 usage statistics (the API's CSV and the console's page); a CPAS declaring the attestation A036
 of a person whose household held no right, the buffer of harmonised social statuses recording
-it and the social energy tariff granted to the household; a research project of the seeded
-university, its extracts and its privacy budget.
+it and the social energy tariff granted to the household; the STIB integrating the person of
+the examples' A036 as its subscriber and finding its preferential tariff, a derived right told
+only to the STIB that integrated the person; a research project of the seeded university, its
+extracts and its privacy budget.
 
 Each step is one request, rendered as the curl line the guide prints and sent as it is by
 ``--check``: what the guide shows is what is checked.
@@ -29,14 +31,16 @@ from carrefour.journal.audit import local_stamp
 from carrefour.lists.domain import Period
 from carrefour.lists.services import generate, list_policy, shipped_definitions
 from carrefour.signal.domain import default_mutation_types
-from carrefour.simulation.demo.guide import END_USER, WIDTH, folded_json, shell_lines
+from carrefour.simulation.demo.guide import END_USER, STIB_USER, WIDTH, folded_json, shell_lines
 from carrefour.simulation.network import RESEARCHER_SLUG, institution
 from carrefour.simulation.seeding.seed import SeedReport
 
 LIST = "temporary-unemployment-bridging"  # the seed's list (definitions.toml)
 LIST_PERIOD = (dt.date(2020, 3, 1), dt.date(2021, 2, 28))  # the first year of Covid
 RIGHT = "social-energy-tariff"
+STIB_RIGHT = "stib-preferential-tariff"  # scope person, told only to the STIB of the subscriber
 CPAS_TOKEN, OPERATOR_TOKEN, RESEARCH_TOKEN = "TOKEN", "OPERATOR_TOKEN", "RESEARCH_TOKEN"
+STIB_TOKEN = "STIB_TOKEN"
 RESEARCH_GRANT = "CSI/21/052"  # the seeded research deliberation (authorizations.toml)
 PROJECT = "KUL-COVID-1"
 CONSOLE = "console"  # a step of the console: its session cookie instead of a token
@@ -214,6 +218,39 @@ def right_section(report: SeedReport, today: dt.date) -> Section | None:
     )
 
 
+# --- the STIB's preferential tariff, a derived right of its own subscribers -----------------
+def stib_section(report: SeedReport) -> Section:
+    """The STIB integrates the person whose A036 the examples declared: the hub tells it the
+    preferential tariff (right-granted to a subscribed STIB, at the integration or when the
+    status arrives), and its beneficiaries on a date hold only its own subscribers."""
+    niss = report.examples["not_integrated"]
+    listed = f"/v1/rights/{STIB_RIGHT}/beneficiaries"
+    consult = {"service": "derived-rights", "niss": niss, "capacity": 1, "end_user": STIB_USER}
+    l036 = {"service": "living-wages", "niss": niss, "capacity": 1, "end_user": STIB_USER}
+    return Section(
+        title="The STIB, a client of CPAS data: it integrates the subscriber asking the "
+              "preferential tariff, whose A036 the CPAS declared above; the tariff is a "
+              "derived right (RIS, ERIS or BIM) told only to the STIB that integrated the "
+              "person",
+        steps=(
+            Step(title="STIB: integrate the subscriber (sector 94, quality code 1)",
+                 path="/v1/integrations", method="POST", auth=STIB_TOKEN,
+                 body={"niss": niss, "quality_code": 1, "end_user": STIB_USER}, expect=201),
+            Step(title="STIB: its beneficiaries of the preferential tariff today: its own "
+                       "subscribers only, with only their NISS",
+                 path=listed, auth=STIB_TOKEN, expect=200, shows=niss, settle=SETTLE),
+            Step(title="STIB: the rights of its subscriber (derived-rights): its own only, "
+                       "not the household's energy tariff",
+                 path="/v1/consultations", method="POST", body=consult, auth=STIB_TOKEN,
+                 expect=200, shows=STIB_RIGHT, lacks=RIGHT, settle=SETTLE),
+            Step(title="STIB: the attestation itself (L036), with only its deliberation's "
+                       "fields (entitled, end)",
+                 path="/v1/consultations", method="POST", body=l036, auth=STIB_TOKEN,
+                 expect=200, shows='"entitled":true'),
+        ),
+    )
+
+
 # --- a research project --------------------------------------------------------------------------
 def research_section() -> Section:
     project = {"id": PROJECT, "title": "Temporary unemployment in the first Covid year",
@@ -258,7 +295,8 @@ def sections(report: SeedReport, manifest: Mapping[str, Any], *, hub: str, cpas_
              operator: tuple[str, str], jar: Path, today: dt.date) -> list[Section]:
     found = [list_section(manifest, cpas_cbe), statistics_section(hub, *operator, jar)]
     right = right_section(report, today)
-    return [*found, *([right] if right is not None else []), research_section()]
+    return [*found, *([right] if right is not None else []), stib_section(report),
+            research_section()]
 
 
 def run_sections(hub: str, chosen: Sequence[Section], tokens: Mapping[str, str]) -> int:
