@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, select
 
 from bench.servers import CARREFOUR
+from carrefour.exchange.services import SEARCH_RESULT
 from carrefour.journal.tables import journal_entries
 
 
@@ -34,11 +35,14 @@ class JournalCheck:
 
 
 def count_entries(database_url: str) -> int:
+    """The entries of the answers: not the entry each other person named in an answer gets
+    (``search-result``: a household's members in a status look-up)."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             return int(connection.execute(
-                select(func.count()).select_from(journal_entries)).scalar_one())
+                select(func.count()).select_from(journal_entries)
+                .where(journal_entries.c.action != SEARCH_RESULT)).scalar_one())
     finally:
         engine.dispose()
 
