@@ -1,7 +1,8 @@
 """The data warehouse at national scale: distinct-person statistics over an archived journal,
 and archiving a month of the live journal.
 
-``python -m bench.warehouse [--rows N] [--persons P] [--archive-entries M] [--folder DIR]``
+``python -m bench.warehouse [--rows N] [--persons P] [--archive-entries M] [--folder DIR]
+[--archive-journal FILE]``
 
 1. **statistics**: N journal rows (default 100,000,000) generated straight into Parquet with
    pyarrow, in the archive's layout (``journal/month=YYYY-MM/part-0.parquet``, twelve months,
@@ -14,7 +15,10 @@ and archiving a month of the live journal.
    (``journal verify`` is what checks links).
 2. **archive**: M chained entries (default 1,000,000; real links, appended with
    :func:`~carrefour.journal.chain.append`) journaled in one closed month of a SQLite journal,
-   then moved by :func:`archive_month`; the time of the move is measured.
+   then moved by :func:`archive_month`; the time of the move is measured, and the peak
+   resident memory of the process and of its reading workers. ``--archive-journal FILE``
+   archives a copy of a journal generated before (the ``archive.sqlite3`` of an earlier run's
+   ``--folder``, not yet archived), to compare two versions of the code on the same entries.
 
 Not in ``make bench``: generating 100 M rows takes minutes.
 """
@@ -25,8 +29,10 @@ import argparse
 import datetime as dt
 import itertools
 import json
+import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,10 +155,17 @@ def measure_statistics(folder: Path, database: Path) -> dict[str, float | int]:
 
 
 # --- 2. archiving a month ---------------------------------------------------------------------
-def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
-    engine = _journal(folder / "archive.sqlite3")
+def measure_archive(folder: Path, *, entries: int, journal: Path | None = None
+                    ) -> dict[str, float | int]:
+    """Generate ``entries`` entries (or copy the ``journal`` a run generated and kept) and
+    archive them; peak memory is this process's and its reading workers'."""
+    database = folder / "archive.sqlite3"
     started = time.perf_counter()
-    generate_chained(engine, entries=entries, persons=11_700_000)
+    if journal is not None:
+        shutil.copyfile(journal, database)
+    engine = _journal(database)
+    if journal is None:
+        generate_chained(engine, entries=entries, persons=11_700_000)
     generated = time.perf_counter() - started
     started = time.perf_counter()
     moved = archive_month(engine, folder / "archive", f"{YEAR}-03")
@@ -160,7 +173,14 @@ def measure_archive(folder: Path, *, entries: int) -> dict[str, float | int]:
     engine.dispose()
     return {"entries": moved.entries, "generate_seconds": round(generated, 1),
             "archive_seconds": round(seconds, 1),
-            "entries_per_second": round(moved.entries / seconds)}
+            "entries_per_second": round(moved.entries / seconds),
+            "peak_rss_mib": _peak_mib(resource.RUSAGE_SELF),
+            "worker_peak_rss_mib": _peak_mib(resource.RUSAGE_CHILDREN),
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
+def _peak_mib(who: int) -> int:
+    return resource.getrusage(who).ru_maxrss // 1024  # Linux: KiB
 
 
 def generate_chained(engine: Engine, *, entries: int, persons: int) -> None:
@@ -260,6 +280,9 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=11_700_000)
     parser.add_argument("--archive-entries", type=int, default=1_000_000)
     parser.add_argument("--folder", type=Path, default=None)
+    parser.add_argument("--archive-journal", type=Path, default=None,
+                        help="archive a copy of this journal (the archive.sqlite3 a run left) "
+                        "instead of generating one")
     parser.add_argument("--measure-statistics", type=Path, default=None, help=argparse.SUPPRESS)
     options = parser.parse_args()
     if options.measure_statistics is not None:  # the child process
@@ -282,7 +305,9 @@ def main() -> None:
                                cwd=REPOSITORY)
         print(f"statistics: {child.stdout.strip()}", flush=True)
     if options.archive_entries:
-        print(f"archive: {json.dumps(measure_archive(folder, entries=options.archive_entries))}")
+        measured = measure_archive(folder, entries=options.archive_entries,
+                                   journal=options.archive_journal)
+        print(f"archive: {json.dumps(measured)}")
 
 
 if __name__ == "__main__":

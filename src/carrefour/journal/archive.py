@@ -30,13 +30,26 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    select,
+)
 
 from carrefour.journal import partitions, rollups
 from carrefour.journal.batches import ARROW_SCHEMA, COLUMNS, entry_batches
@@ -231,23 +244,55 @@ def _delete(connection: Connection, written: WrittenPart, start: dt.datetime,
             after: dt.datetime) -> int:
     """Delete the entries written (found by their range of ``seq``); returns how many."""
     entries = journal_entries.c
-    month = delete(journal_entries).where(
-        entries.seq >= written.first_seq, entries.seq <= written.last_seq,
-        entries.occurred_at >= start, entries.occurred_at < after)
-    if connection.dialect.name != "sqlite" or not _most_of_the_table(connection, written):
-        return int(connection.execute(month).rowcount)
-    # SQLite deletes an entry's index rows one by one, at random places of each index: with
-    # most of the table going, dropping the indexes and building them again from what stays
-    # is several times faster, in the same transaction (readers keep their snapshot).
+    month = and_(entries.seq >= written.first_seq, entries.seq <= written.last_seq,
+                 entries.occurred_at >= start, entries.occurred_at < after)
+    if connection.dialect.name != "sqlite":
+        return int(connection.execute(delete(journal_entries).where(month)).rowcount)
+    with _deleted_pages_left_as_they_are(connection):
+        if not _most_of_the_table(connection, written):
+            return int(connection.execute(delete(journal_entries).where(month)).rowcount)
+        return _delete_by_keeping(connection, month)
+
+
+@contextmanager
+def _deleted_pages_left_as_they_are(connection: Connection) -> Iterator[None]:
+    """SQLite built with ``secure_delete`` on (Debian's) writes zeros over every page it
+    frees: a month's pages, all of them written to the WAL again. Its entries are in the
+    archive, so ``FAST`` is as secure here: deleted entries are still cleared from the pages
+    that stay, and the freed pages are not rewritten; the connection's mode is given back."""
+    mode = connection.exec_driver_sql("PRAGMA secure_delete").scalar_one()
+    connection.exec_driver_sql("PRAGMA secure_delete = FAST")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA secure_delete = {int(mode)}")
+
+
+def _delete_by_keeping(connection: Connection, month: ColumnElement[bool]) -> int:
+    """SQLite, most of the table going: a ``DELETE`` of the month would take its entries out
+    one by one, and their index rows at random places of each index. Instead what stays is
+    copied aside, the table emptied whole (``DELETE`` without ``WHERE``: SQLite frees its
+    pages without reading the rows) with its indexes dropped, what stays put back and the
+    indexes built again; all in the same transaction (readers keep their snapshot)."""
     indexes = connection.exec_driver_sql(
         "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
         "tbl_name = 'journal_entries' AND sql IS NOT NULL").all()
     for name, _ in indexes:
         connection.exec_driver_sql(f'DROP INDEX "{name}"')
-    deleted = int(connection.execute(month).rowcount)
+    _kept.create(connection)
+    kept = connection.execute(insert(_kept).from_select(
+        list(COLUMNS), select(journal_entries).where(~month))).rowcount
+    total = connection.execute(delete(journal_entries)).rowcount
+    connection.execute(insert(journal_entries).from_select(list(COLUMNS), select(_kept)))
+    _kept.drop(connection)
     for _, sql in indexes:
         connection.exec_driver_sql(sql)
-    return deleted
+    return int(total) - int(kept)
+
+
+# What stays of the live table while :func:`_delete_by_keeping` empties it (SQLite).
+_kept = Table("journal_kept", MetaData(), *(Column(c.name, c.type) for c in journal_entries.c),
+              prefixes=["TEMPORARY"])
 
 
 def _most_of_the_table(connection: Connection, written: WrittenPart) -> bool:
