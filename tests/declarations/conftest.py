@@ -73,6 +73,7 @@ class DeclarationNetwork:
     persons: list[str]
     gate: Gate
     tokens: dict[str, str] = field(default_factory=dict)
+    subscribed: set[tuple[str, str]] = field(default_factory=set)  # (who, mutation type)
 
     def log_in(self, who: str, slug: str, *, role: str, scope: Scope = Scope.CONSULT) -> None:
         """Credentials for another institution of the network, as ``who``."""

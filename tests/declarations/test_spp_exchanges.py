@@ -115,8 +115,13 @@ CASES = [
 
 # --- helpers -----------------------------------------------------------------------------------
 def subscribe(network: DeclarationNetwork, who: str = "cpas") -> None:
+    """One subscription of ``who`` to the decisions (each more would hand every decision out
+    once more, and fill the feed's pages)."""
+    if (who, "spp-decision") in network.subscribed:
+        return
     response = network.post("/v1/subscriptions", {"mutation_type": "spp-decision"}, who)
     assert response.status_code in (201, 409), response.text
+    network.subscribed.add((who, "spp-decision"))
 
 
 def feed(network: DeclarationNetwork, niss: str, who: str = "cpas") -> list[dict[str, Any]]:

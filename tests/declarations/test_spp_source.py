@@ -264,3 +264,14 @@ def test_a_mutation_the_hub_refuses_is_kept_as_refused_and_not_sent_again(
     running(url, hub, lambda: len(hub.tries) >= 2)
     assert states(engine) == [("1", "refused"), ("1", "refused")]
     assert len(hub.tries) == 2
+
+
+def test_a_source_seeded_before_it_had_an_outbox_gets_one_when_it_starts(
+    source: tuple[str, Engine],
+) -> None:
+    url, engine = source
+    outbox.table(SPP_IS).drop(engine)
+    declared.receive(engine, SPP_IS, ris(ANNA, "R-11"), NOW)
+    hub = Hub()
+    running(url, hub, lambda: bool(hub.kept))
+    assert states(engine) == [("1", "published")]

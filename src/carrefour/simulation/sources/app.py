@@ -144,6 +144,7 @@ class _Declarations:
     async def resume(self, app: Starlette) -> None:
         """Publish what the source owed the hub when it stopped, and decide, in their order,
         the declarations acknowledged before it stopped."""
+        await run_in_threadpool(outbox.ensure, self.engine, self.kind)
         self.outbox.start(app)
         for pending in await run_in_threadpool(declared.undecided, self.engine, self.kind):
             self._later(self._decide(pending, app))

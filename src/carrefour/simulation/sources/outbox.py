@@ -60,6 +60,11 @@ def table(kind: str) -> Table:
     return _TABLES[kind]
 
 
+def ensure(engine: Engine, kind: str) -> None:
+    """Create the outbox of a source database seeded before sources had one."""
+    table(kind).create(engine, checkfirst=True)
+
+
 @dataclass(frozen=True, slots=True)
 class Publication:
     id: int
