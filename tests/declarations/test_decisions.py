@@ -234,7 +234,11 @@ def test_what_rests_on_a_grant_is_annulled_when_the_grant_no_longer_holds_it() -
     assert revision(replace(held, data=later)) == "outside-grant"
     # an end that closed the grant is not held against what was granted on it before
     assert revision(grant(ended=dt.date(2026, 2, 10))) is None
+    assert sorted(t.code for t in TYPES.all() if t.decision and t.decision.rests_on
+                  and t.decision.rests_on.follows) == [
+        "grant-end", "grant-end-wet65", "recovered-amount", "recovered-amount-wet65"]
     assert decisions.annulled("grant-cancelled") == {
         "outcome": "annulled", "granted": False, "reason": "grant-cancelled",
         "refund_percent": None, "federal_amount": None}
+
 

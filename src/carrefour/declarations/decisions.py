@@ -38,8 +38,8 @@ while not cancelled), the first day of its own period is the grant's last day, a
 ``overlap`` and ``rests_on`` rules read that grant's period. A person a CPAS stopped helping
 may be helped by another CPAS from the next day, and nothing is recovered past the end.
 
-What rests on a grant follows it: once the source decides a new version of a grant, each
-granted declaration of the same declarant resting on it that the grant no longer holds
+What rests on a grant with ``follows`` follows it: once the source decides a new version of
+a grant, each granted declaration of the same declarant resting on it that it no longer holds
 (``revision``: cancelled, refused, or its own period no longer holding this one's) is
 ``annulled`` with that reason, a version of its own. An annulled declaration is the
 declarant's still: a correction (naming another grant, say) is decided as usual.
@@ -144,6 +144,7 @@ class RestsOn:
     when: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     year: Year | None = None  # read instead of the grant's period
     reasons: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(REST_REASONS))
+    follows: bool = False  # annulled once the grant no longer holds it (``revision``)
 
     def applies(self, data: Mapping[str, Any]) -> bool:
         return all(str(data.get(name)) in values for name, values in self.when.items())
@@ -202,7 +203,8 @@ def _rests_on(raw: Mapping[str, Any]) -> RestsOn:
     return RestsOn(type=raw["type"], field=raw["field"],
                    when={k: tuple(v) for k, v in raw.get("when", {}).items()},
                    year=Year(**raw["year"]) if "year" in raw else None,
-                   reasons={**REST_REASONS, **raw.get("reasons", {})})
+                   reasons={**REST_REASONS, **raw.get("reasons", {})},
+                   follows=bool(raw.get("follows")))
 
 
 def _refund(raw: Mapping[str, Any]) -> Refund:

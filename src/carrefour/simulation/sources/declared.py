@@ -330,11 +330,12 @@ def _decision_mutation(row: Mapping[str, Any], decision: Mapping[str, Any]) -> d
 def _revise(connection: Connection, declarations: Table, grant_row: Mapping[str, Any],
             now: dt.datetime) -> list[dict[str, Any]]:
     """Annul the granted declarations of the same declarant resting on the grant just decided
-    that it no longer holds (``decisions.revision``): the decision mutations."""
+    (a type whose ``rests_on`` ``follows`` it) that it no longer holds
+    (``decisions.revision``): the decision mutations."""
     types = default_types()
     resting = {t.code: (t, t.decision.rests_on) for t in types.all()
                if t.decision is not None and t.decision.rests_on is not None
-               and t.decision.rests_on.type == grant_row["type"]}
+               and t.decision.rests_on.follows and t.decision.rests_on.type == grant_row["type"]}
     if not resting:
         return []
     grant = _held(grant_row, {})
