@@ -30,6 +30,7 @@ from tests.conftest import _empty_all_tables
 from tests.servers import serving
 
 PERSONS = 150
+RETRY_DELAY = 0.05  # the SPP IS publishes again soon after the hub failed to take a mutation
 SEED = 11
 SECRET = "declarations-test-signing-secret-0123456789"
 SERVED = ("spp-is", "famiwal")
@@ -41,13 +42,38 @@ ROLES = {"cpas": "social-worker", "cpas-liege": "social-worker", "stib": "custom
          "inspection-sociale": "social-inspector", "opgroeien": "case-handler"}
 
 
+class Gate:
+    """An ASGI wrapper around the hub for the mutations a source publishes: ``refusing``, the
+    hub answers 503 without taking them; ``losing``, it takes them but the answer is lost
+    (503 all the same), as when the network fails on the way back."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.refusing, self.losing, self.knocks = app, False, False, 0
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if not (scope["type"] == "http" and scope["path"] == "/v1/mutations"
+                and (self.refusing or self.losing)):
+            await self.app(scope, receive, send)
+            return
+        self.knocks += 1
+        if self.losing:
+            async def swallow(_message: Any) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+        await send({"type": "http.response.start", "status": 503, "headers": []})
+        await send({"type": "http.response.body", "body": b"unavailable"})
+
+
 @dataclass
 class DeclarationNetwork:
     url: str
     engine: Engine
     report: SeedReport
     persons: list[str]
+    gate: Gate
     tokens: dict[str, str] = field(default_factory=dict)
+    subscribed: set[tuple[str, str]] = field(default_factory=set)  # (who, mutation type)
 
     def log_in(self, who: str, slug: str, *, role: str, scope: Scope = Scope.CONSULT) -> None:
         """Credentials for another institution of the network, as ``who``."""
@@ -112,10 +138,12 @@ def declaration_network(_schema: Engine, tmp_path_factory: pytest.TempPathFactor
         _point_directory_at(_schema, urls)
         settings = Settings(database_url=str(_schema.url), token_secret=SECRET,
                             source_timeout_seconds=5.0, data_dir=Path(folder))
-        hub_url = stack.enter_context(serving(create_app(build_hub(settings))))
+        gate = Gate(create_app(build_hub(settings)))
+        hub_url = stack.enter_context(serving(gate))
         apps["spp-is"].state.publisher = _publisher(_schema, hub_url)
+        apps["spp-is"].state.retry_delay = RETRY_DELAY
         network = DeclarationNetwork(url=hub_url, engine=_schema, report=report,
-                                     persons=_persons(report))
+                                     persons=_persons(report), gate=gate)
         _log_in(network, report)
         yield network
 

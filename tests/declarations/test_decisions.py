@@ -5,6 +5,7 @@ heating allowance rests on the household income, within its limits."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from importlib import resources
 from typing import Any
 
@@ -214,3 +215,30 @@ def test_a_wrong_heating_rule_is_refused_in_the_file_of_types(replaced: str,
     assert replaced in text
     with pytest.raises(InvalidInput):
         parse_types(text.replace(replaced, message))
+
+
+def test_what_rests_on_a_grant_is_annulled_when_the_grant_no_longer_holds_it() -> None:
+    recovery = {"grant_reference": "G-1", "start": "2026-02-01", "end": "2026-02-28",
+                "recovered_on": "2026-03-05", "amount": 80.0}
+    held = grant()
+
+    def revision(of: decisions.Held) -> str | None:
+        assert RECOVERY.decision is not None and RECOVERY.decision.rests_on is not None
+        return decisions.revision(RECOVERY.decision.rests_on, of, RIS.bounds(),
+                                  RECOVERY.bounds(), recovery)
+
+    assert revision(held) is None
+    assert revision(replace(held, state="cancelled")) == "grant-cancelled"
+    assert revision(replace(held, decision={"granted": False})) == "grant-refused"
+    later = {**held.data, "start": "2026-03-01"}
+    assert revision(replace(held, data=later)) == "outside-grant"
+    # an end that closed the grant is not held against what was granted on it before
+    assert revision(grant(ended=dt.date(2026, 2, 10))) is None
+    assert sorted(t.code for t in TYPES.all() if t.decision and t.decision.rests_on
+                  and t.decision.rests_on.follows) == [
+        "grant-end", "grant-end-wet65", "recovered-amount", "recovered-amount-wet65"]
+    assert decisions.annulled("grant-cancelled") == {
+        "outcome": "annulled", "granted": False, "reason": "grant-cancelled",
+        "refund_percent": None, "federal_amount": None}
+
+

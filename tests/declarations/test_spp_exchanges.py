@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import orjson
 import pytest
+from sqlalchemy import create_engine, select
 
 from carrefour.auth.services import Scope
 from carrefour.declarations.domain import default_types
 from carrefour.journal import services as journal
 from carrefour.limits import MAX_PAGE
 from carrefour.simulation.network import DEMO_CPAS_SLUG, institution
+from carrefour.simulation.sources import outbox
+from carrefour.simulation.sources.kinds import SPP_IS
 from tests.declarations.conftest import DeclarationNetwork
 
 TODAY = dt.date.today()
@@ -111,8 +115,13 @@ CASES = [
 
 # --- helpers -----------------------------------------------------------------------------------
 def subscribe(network: DeclarationNetwork, who: str = "cpas") -> None:
+    """One subscription of ``who`` to the decisions (each more would hand every decision out
+    once more, and fill the feed's pages)."""
+    if (who, "spp-decision") in network.subscribed:
+        return
     response = network.post("/v1/subscriptions", {"mutation_type": "spp-decision"}, who)
     assert response.status_code in (201, 409), response.text
+    network.subscribed.add((who, "spp-decision"))
 
 
 def feed(network: DeclarationNetwork, niss: str, who: str = "cpas") -> list[dict[str, Any]]:
@@ -467,3 +476,146 @@ def test_once_a_cpas_ends_its_grant_another_may_help_the_person_from_the_next_da
         "grant_reference": "G-49", "start": day(-9), "end": day(-1), "recovered_on": day(0),
         "amount": 50.0}, 2)
     assert (past["outcome"], past["reason"]) == ("refused", "outside-grant")
+
+
+# --- what rests on a grant follows it ----------------------------------------------------------
+RIS = "federal-intervention"
+
+
+def history(network: DeclarationNetwork, niss: str, reference: str) -> list[tuple[Any, ...]]:
+    """The decisions taken on a declaration, version by version, as the CPAS consults them."""
+    listed = decisions(network, niss, 2, reference=reference)
+    return [(d["version"], d["outcome"], d["reason"])
+            for d in listed["declarations"][0]["decisions"]]
+
+
+def test_cancelling_a_grant_annuls_the_recovery_and_the_end_resting_on_it(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[51]
+    subscribe(network)
+    network.integrate(niss, 2)
+    assert granted(network, niss, RIS, "G-51", {"category": "single", "start": day(-60),
+                                                "end": day(30), "monthly_amount": 1000.0},
+                   2)["granted"] is True
+    recovery = {"grant_reference": "G-51", "start": day(-50), "end": day(-40),
+                "recovered_on": day(0), "amount": 50.0}
+    assert granted(network, niss, "recovered-amount", "REC-51", recovery, 2)["granted"]
+    assert granted(network, niss, "recovered-amount", "REC-51B", {
+        **recovery, "start": day(-90)}, 2)["reason"] == "outside-grant"
+    assert granted(network, niss, "grant-end", "END-51", {
+        "grant_reference": "G-51", "last_day": day(10), "reason": "work"}, 2)["granted"]
+
+    cancelled = network.cancel(niss, "G-51", kind=RIS)
+    assert cancelled.status_code == 200, cancelled.text
+    assert decision(network, niss, "G-51", 2)["outcome"] == "cancelled"
+    for reference in ("REC-51", "END-51"):  # each annulled, a version of its own
+        annulled = decision(network, niss, reference, 2)
+        assert (annulled["outcome"], annulled["granted"], annulled["reason"]) == (
+            "annulled", False, "grant-cancelled")
+        assert annulled["ticket"] == cancelled.json()["ticket"]  # the step that caused it
+        assert annulled["cause"] == {"type": RIS, "reference": "G-51", "version": 2}
+    assert history(network, niss, "REC-51") == [
+        (1, "registered", None), (2, "annulled", "grant-cancelled")]
+    assert history(network, niss, "REC-51B") == [(1, "refused", "outside-grant")]  # untouched
+    # the annulled recovery is the CPAS's still: pointed at another grant, decided as usual
+    assert granted(network, niss, RIS, "G-51C", {"category": "single", "start": day(-60),
+                                                 "end": day(30), "monthly_amount": 1000.0},
+                   2)["granted"] is True  # the end of G-51 went with it: no overlap either
+    moved = network.correct(niss, "REC-51", {**recovery, "grant_reference": "G-51C"},
+                            kind="recovered-amount")
+    assert (moved.status_code, moved.json()["version"]) == (200, 3), moved.text
+    assert decision(network, niss, "REC-51", 3)["outcome"] == "registered"
+
+
+def test_a_grant_corrected_or_refused_annuls_only_what_it_no_longer_holds(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[52]
+    subscribe(network)
+    network.integrate(niss, 2)
+    grant = {"category": "single", "start": day(-60), "end": day(30), "monthly_amount": 1000.0}
+    granted(network, niss, RIS, "G-52", grant, 2)
+    early = {"grant_reference": "G-52", "start": day(-50), "end": day(-40),
+             "recovered_on": day(0), "amount": 50.0}
+    assert granted(network, niss, "recovered-amount", "REC-52", early, 2)["granted"]
+    assert granted(network, niss, "recovered-amount", "REC-52B", {
+        **early, "start": day(-20), "end": day(-10)}, 2)["granted"]
+    assert granted(network, niss, "grant-end", "END-52", {
+        "grant_reference": "G-52", "last_day": day(10), "reason": "work"}, 2)["granted"]
+
+    later = network.correct(niss, "G-52", {**grant, "start": day(-30)}, kind=RIS)
+    assert later.status_code == 200, later.text
+    assert decision(network, niss, "G-52", 2)["granted"] is True
+    assert decision(network, niss, "REC-52", 2)["reason"] == "outside-grant"
+    assert history(network, niss, "REC-52B") == [(1, "registered", None)]
+    assert history(network, niss, "END-52") == [(1, "registered", None)]
+
+    over = network.correct(niss, "G-52", {**grant, "start": day(-30),
+                                          "monthly_amount": 2000.0}, kind=RIS)
+    assert over.status_code == 200, over.text
+    assert decision(network, niss, "G-52", 3)["reason"] == "over-limit"
+    for reference in ("REC-52B", "END-52"):
+        assert decision(network, niss, reference, 2)["reason"] == "grant-refused"
+    assert history(network, niss, "REC-52") == [
+        (1, "registered", None), (2, "annulled", "outside-grant")]  # annulled once only
+
+
+# --- a decision the hub could not take ---------------------------------------------------------
+def outbox_rows(network: DeclarationNetwork, reference: str) -> list[tuple[str, int]]:
+    """The SPP IS's publications of the decisions on ``reference``: (state, attempts)."""
+    url = next(s.database_url for s in network.report.sources if s.slug == "spp-is")
+    engine = create_engine(url)
+    publications = outbox.table(SPP_IS)
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(select(publications.c.state, publications.c.attempts,
+                                             publications.c.mutation)
+                                      .order_by(publications.c.id)).all()
+    finally:
+        engine.dispose()
+    return [(r.state, r.attempts) for r in rows
+            if orjson.loads(r.mutation)["data"].get("reference") == reference]
+
+
+def eventually(check: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("not in time")
+        time.sleep(0.05)
+
+
+def test_a_decision_the_hub_could_not_take_reaches_the_cpas_once_it_answers_again(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[53]
+    subscribe(network)
+    network.integrate(niss, 2)
+    data = {"category": "single", "start": day(-10), "end": day(20), "monthly_amount": 1000.0}
+    knocked = network.gate.knocks
+    network.gate.refusing = True
+    try:
+        assert network.declare(niss, "OUT-53", data, kind=RIS).status_code == 201
+        # tried, and tried again, for longer than any try of its own would last
+        eventually(lambda: network.gate.knocks >= knocked + 6)
+        assert feed(network, niss) == [] and outbox_rows(network, "OUT-53")[0][0] == "pending"
+    finally:
+        network.gate.refusing = False
+    assert decision(network, niss, "OUT-53", 1)["granted"] is True
+    # the hub took the correction's decision but its answer was lost: sent again, kept once
+    knocked = network.gate.knocks
+    network.gate.losing = True
+    try:
+        assert network.correct(niss, "OUT-53", {**data, "monthly_amount": 1100.0},
+                               kind=RIS).status_code == 200
+        eventually(lambda: network.gate.knocks >= knocked + 1)
+    finally:
+        network.gate.losing = False
+    eventually(lambda: [s for s, _ in outbox_rows(network, "OUT-53")] == ["published"] * 2)
+    assert outbox_rows(network, "OUT-53")[1][1] >= 2  # published more than once...
+    assert decision(network, niss, "OUT-53", 2)["federal_amount"] == 605.0
+    events = {(e["id"], e["data"]["changes"]["version"]) for e in feed(network, niss)}
+    assert sorted(version for _, version in events) == [1, 2]  # ...and delivered once
+    sent = [m.source_ref for m in network.mutations(niss) if m.type == "spp-decision"]
+    assert len(sent) == 2 and sent[0].endswith("/1") and sent[1].endswith("/2")

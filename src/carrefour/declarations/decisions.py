@@ -38,6 +38,12 @@ while not cancelled), the first day of its own period is the grant's last day, a
 ``overlap`` and ``rests_on`` rules read that grant's period. A person a CPAS stopped helping
 may be helped by another CPAS from the next day, and nothing is recovered past the end.
 
+What rests on a grant with ``follows`` follows it: once the source decides a new version of
+a grant, each granted declaration of the same declarant resting on it that it no longer holds
+(``revision``: cancelled, refused, or its own period no longer holding this one's) is
+``annulled`` with that reason, a version of its own. An annulled declaration is the
+declarant's still: a correction (naming another grant, say) is decided as usual.
+
 A granted decision carries the refund rate (``refund``): a fixed ``percent``; or the value of
 the choice field ``by`` in ``values``; or else by the category of the declarant, its number of
 beneficiaries (``files``: ``[[from, percent], ...]``, the last step reached): the persons for
@@ -57,6 +63,7 @@ from typing import Any
 from carrefour.errors import InvalidInput
 
 GRANTED, REFUSED, CANCELLED = "granted", "refused", "cancelled"
+ANNULLED = "annulled"  # withdrawn by the source: the grant it rested on no longer holds it
 DECLARATION_CANCELLED = "cancelled"  # the state of a withdrawn declaration at the source
 
 
@@ -137,6 +144,7 @@ class RestsOn:
     when: Mapping[str, tuple[str, ...]] = dataclasses.field(default_factory=dict)
     year: Year | None = None  # read instead of the grant's period
     reasons: Mapping[str, str] = dataclasses.field(default_factory=lambda: dict(REST_REASONS))
+    follows: bool = False  # annulled once the grant no longer holds it (``revision``)
 
     def applies(self, data: Mapping[str, Any]) -> bool:
         return all(str(data.get(name)) in values for name, values in self.when.items())
@@ -195,7 +203,8 @@ def _rests_on(raw: Mapping[str, Any]) -> RestsOn:
     return RestsOn(type=raw["type"], field=raw["field"],
                    when={k: tuple(v) for k, v in raw.get("when", {}).items()},
                    year=Year(**raw["year"]) if "year" in raw else None,
-                   reasons={**REST_REASONS, **raw.get("reasons", {})})
+                   reasons={**REST_REASONS, **raw.get("reasons", {})},
+                   follows=bool(raw.get("follows")))
 
 
 def _refund(raw: Mapping[str, Any]) -> Refund:
@@ -282,6 +291,45 @@ def cancelled() -> dict[str, Any]:
     """The decision that closes a cancelled declaration."""
     return {"outcome": CANCELLED, "granted": False, "reason": None, "refund_percent": None,
             "federal_amount": None}
+
+
+def annulled(reason: str) -> dict[str, Any]:
+    """The decision that withdraws a granted declaration whose grant no longer holds it."""
+    return {"outcome": ANNULLED, "granted": False, "reason": reason, "refund_percent": None,
+            "federal_amount": None}
+
+
+ANNUL_REASONS = {"cancelled": "grant-cancelled", "not_granted": "grant-refused",
+                 "outside": "outside-grant"}
+
+
+def revision(rests_on: RestsOn, grant: Held, grant_period: Period | None,
+             period: Period | None, data: Mapping[str, Any]) -> str | None:
+    """Why a granted declaration resting on ``grant`` no longer holds once the grant's latest
+    version is decided: the grant was cancelled (``grant-cancelled``), its correction refused
+    (``grant-refused``), or the corrected grant no longer holds this one (``outside-grant``:
+    its own period, or its ``year``; an end that closed it is not held against what rests on
+    it). A type naming its own ``reasons`` gives them instead. None: it still holds."""
+    if not rests_on.applies(data):
+        return None
+    if not grant.live:
+        return _annul_reason(rests_on, "cancelled")
+    if not grant.granted:
+        return _annul_reason(rests_on, "not_granted")
+    if rests_on.year is not None:
+        holds = rests_on.year.holds(data, grant.data)
+    elif period is None or grant_period is None:
+        holds = True
+    else:
+        start, end = period.of(data)
+        grant_start, grant_end = grant_period.of(grant.data)
+        holds = grant_start <= start and end <= grant_end
+    return None if holds else _annul_reason(rests_on, "outside")
+
+
+def _annul_reason(rests_on: RestsOn, key: str) -> str:
+    named = rests_on.reasons.get(key, REST_REASONS[key])
+    return ANNUL_REASONS[key] if named == REST_REASONS[key] else named
 
 
 def _refusal(rule: DecisionRule, asked: Asked) -> str | None:

@@ -8,7 +8,9 @@ loop itself (a thread hop would cost more than the query); other databases go to
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator, Coroutine, Mapping
@@ -36,6 +38,7 @@ from carrefour.simulation.sources import (
     mutuality,
     national_register,
     onem,
+    outbox,
     records,
 )
 from carrefour.simulation.sources.http import JSON, problem
@@ -49,13 +52,14 @@ from carrefour.simulation.sources.protocol import (
     authorize,
     parse_consultation,
 )
-from carrefour.simulation.sources.publisher import HubPublisher
+from carrefour.simulation.sources.publisher import HubPublisher, Outcome, Publisher
 from carrefour.simulation.sources.schema import PERSON_TABLES
 
 log = logging.getLogger(__name__)
 # Seconds between the acknowledgement of a declaration and the source's decision on it
 # (``CARREFOUR_SOURCE_DECISION_DELAY_SECONDS``).
 DECISION_DELAY = 1.0
+NO_PUBLISHER_POLL = 1.0  # seconds between two looks for a publisher given after the start
 
 
 HANDLERS: dict[str, Mapping[str, Handler]] = {
@@ -70,11 +74,11 @@ HANDLERS: dict[str, Mapping[str, Handler]] = {
 
 def create_source_app(
     kind: str, *, database_url: str, token: str, name: str, number: int | None = None,
-    publisher: HubPublisher | None = None,
+    publisher: Publisher | None = None,
 ) -> Starlette:
     """The ASGI application of a simulated source of ``kind`` (its database must exist). A
-    source receiving declarations publishes the status changes they make through
-    ``app.state.publisher`` (none: it publishes nothing)."""
+    source receiving declarations publishes the status changes they make and its decisions
+    through ``app.state.publisher`` (none: they wait in its outbox for one)."""
     if kind == MEDIPRIMA:  # a register the CPAS write to, with a publisher of its own
         return create_mediprima_app(database_url=database_url, token=token, name=name,
                                     publisher=mediprima_publisher())
@@ -103,19 +107,22 @@ def create_source_app(
     app.state.publisher = publisher
     app.state.decision_delay = float(os.environ.get("CARREFOUR_SOURCE_DECISION_DELAY_SECONDS")
                                      or DECISION_DELAY)
+    app.state.retry_delay = outbox.FIRST_DELAY  # the first wait before publishing again
     return app
 
 
 class _Declarations:
     """``POST /v1/declare``: keep a declaration, then publish the status change it makes; for
     a type the source decides on later, decide after ``app.state.decision_delay`` seconds and
-    publish the decision to the declarant (decisions are taken one at a time)."""
+    publish the decision to the declarant (decisions are taken one at a time). What is
+    published goes through the source's outbox (``_Outbox``)."""
 
     def __init__(self, kind: str, database_url: str, token: str) -> None:
         self.kind, self.token = kind, token
         self.engine = declaration_engine(database_url)
         self.publishing: set[asyncio.Task[Any]] = set()
         self.deciding = asyncio.Lock()
+        self.outbox = _Outbox(kind, self.engine)
 
     async def declare(self, request: Request) -> Response:
         try:
@@ -128,15 +135,17 @@ class _Declarations:
         except Exception:
             log.exception("the source failed to keep a declaration")
             return problem(CarrefourError("The source met an unexpected error."))
-        publisher: HubPublisher | None = request.app.state.publisher
-        if received.change is not None and publisher is not None:
-            self._later(publisher.publish(received.change))
+        if received.change is not None:
+            self.outbox.wake()
         if received.pending is not None:
             self._later(self._decide(received.pending, request.app))
         return Response(orjson.dumps(received.answer), media_type=JSON)
 
     async def resume(self, app: Starlette) -> None:
-        """Decide, in their order, the declarations acknowledged before the source stopped."""
+        """Publish what the source owed the hub when it stopped, and decide, in their order,
+        the declarations acknowledged before it stopped."""
+        await run_in_threadpool(outbox.ensure, self.engine, self.kind)
+        self.outbox.start(app)
         for pending in await run_in_threadpool(declared.undecided, self.engine, self.kind):
             self._later(self._decide(pending, app))
 
@@ -146,27 +155,77 @@ class _Declarations:
         task.add_done_callback(self.publishing.discard)
 
     async def _decide(self, pending: tuple[int, int], app: Starlette) -> None:
-        """After the app's ``decision_delay``, decide and tell the declarant through the app's
-        publisher (read then: it may be given after the app started), then publish the
-        status changes the decision makes."""
+        """After the app's ``decision_delay``, decide; the outbox tells the declarant."""
         await asyncio.sleep(float(app.state.decision_delay))
         try:
             async with self.deciding:
-                mutation = await run_in_threadpool(declared.decide, self.engine, self.kind,
-                                                   pending, dt.datetime.now(dt.UTC))
+                await run_in_threadpool(declared.decide, self.engine, self.kind, pending,
+                                        dt.datetime.now(dt.UTC))
         except Exception:
             log.exception("the source failed to decide on a declaration")
             return
-        publisher: HubPublisher | None = app.state.publisher
-        if mutation is not None and publisher is not None:
-            await publisher.publish(mutation)
-            for change in declared.status_changes(mutation):  # the status a grant gives
-                await publisher.publish(change)
+        self.outbox.wake()
 
     async def close(self) -> None:
         if self.publishing:
             await asyncio.wait(self.publishing, timeout=5)
+        await self.outbox.stop()
         self.engine.dispose()
+
+
+class _Outbox:
+    """Publishes what the source owes the hub (``outbox.py``) through ``app.state.publisher``
+    (read at each pass: it may be given after the start), oldest first, one at a time: at
+    the start, when woken by a change, and after the back-off of what the hub could not take.
+    A mutation is marked published only once the hub answered it accepted."""
+
+    def __init__(self, kind: str, engine: Engine) -> None:
+        self.kind, self.engine = kind, engine
+        self.woken = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self, app: Starlette) -> None:
+        self.task = asyncio.create_task(self._run(app))
+
+    def wake(self) -> None:
+        self.woken.set()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self, app: Starlette) -> None:
+        while True:
+            self.woken.clear()
+            try:
+                wait = await self._pass(app.state.publisher, float(app.state.retry_delay))
+            except Exception:
+                log.exception("the source failed to publish what it owes the hub")
+                wait = outbox.LAST_DELAY
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.woken.wait(), timeout=wait)
+
+    async def _pass(self, publisher: Publisher | None, first: float) -> float | None:
+        """Publish what is due; the seconds until the next try (None: nothing is owed)."""
+        while owed := await run_in_threadpool(outbox.owed, self.engine, self.kind):
+            if publisher is None:
+                return NO_PUBLISHER_POLL
+            for publication in owed:
+                now = dt.datetime.now(dt.UTC)
+                if publication.next_attempt_at > now:
+                    return (publication.next_attempt_at - now).total_seconds()
+                attempt = await publisher.publish(publication.mutation)
+                done = dt.datetime.now(dt.UTC)
+                if attempt.outcome is Outcome.FAILED:
+                    return await run_in_threadpool(functools.partial(
+                        outbox.failed, first=first), self.engine, self.kind, publication, done,
+                        attempt.detail)
+                close = (outbox.published if attempt.outcome is Outcome.PUBLISHED
+                         else functools.partial(outbox.refused, error=attempt.detail))
+                await run_in_threadpool(close, self.engine, self.kind, publication, done)
+        return None
 
 
 def declaration_engine(url: str) -> Engine:

@@ -4,7 +4,9 @@ the consultation services it answers from them (``living-wages`` / L036...).
 One row per declaration, keyed by its declarant (CBE number), its type and the declarant's own
 reference: sending it again changes nothing, a correction makes a new version, a cancellation
 withdraws it (the row stays, in the history). Each row has the source's own ``event_id``; the
-``social-status`` mutations published for it carry ``{event_id}/{version}``.
+``social-status`` mutations published for it carry ``{event_id}/{version}``. Every mutation the
+source owes the hub is written to its outbox (``outbox.py``) in the transaction of the change
+it describes.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from carrefour.declarations.domain import Action, DeclarationType, default_types
 from carrefour.errors import DeclarationConflict, InvalidInput, UnknownDeclaration
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
 from carrefour.identification.niss import parse_niss
+from carrefour.simulation.sources import outbox
 from carrefour.simulation.sources.kinds import DECLARED_SERVICES, SPP_IS
 from carrefour.simulation.sources.protocol import NOT_FOUND, Handler, SourceIdentity, found
 
@@ -150,12 +153,14 @@ def _receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Rece
             declarations.c.declarant == asked.declarant,
             declarations.c.type == asked.kind.code,
             declarations.c.reference == asked.reference)).mappings().first()
-        if row is None:
-            return _first(connection, declarations, asked, now)
-        if row["niss"] != asked.niss:
+        if row is not None and row["niss"] != asked.niss:
             raise DeclarationConflict(f"The reference {asked.reference} is a declaration about "
                                       "another person.")
-        return _again(connection, declarations, dict(row), asked, now)
+        received = (_first(connection, declarations, asked, now) if row is None
+                    else _again(connection, declarations, dict(row), asked, now))
+        if received.change is not None:
+            outbox.record(connection, kind, [received.change], now)
+        return received
 
 
 def _first(connection: Connection, declarations: Table, asked: _Asked, now: dt.datetime
@@ -265,36 +270,114 @@ def status_changes(mutation: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 # --- deciding ----------------------------------------------------------------------------------
 def decide(engine: Engine, kind: str, pending: tuple[int, int], now: dt.datetime
-           ) -> dict[str, Any] | None:
+           ) -> list[dict[str, Any]]:
     """Decide on one version of a declaration (the rules of its type), keep the decision and
-    return the ``spp-decision`` mutation for the declarant; None when a later version
+    owe the declarant its ``spp-decision`` mutation (the outbox, same transaction); then the
+    declarations resting on it that it no longer holds are annulled, each a version of its
+    own with its mutation. The mutations, the decision's first; none when a later version
     superseded it (that one is decided in turn)."""
     declarations = table(kind)
     row_id, version = pending
     with engine.begin() as connection:
-        row = connection.execute(select(declarations).where(
+        current = connection.execute(select(declarations).where(
             declarations.c.id == row_id)).mappings().first()
-        if row is None or row["version"] != version or row["decision"] is not None:
-            return None
+        if current is None or current["version"] != version or current["decision"] is not None:
+            return []
+        row = dict(current)
         declared = default_types().get(row["type"])
         decision = (decisions.cancelled() if row["state"] == CANCELLED
                     else decisions.decide(_rule(declared), _asked(connection, declarations,
-                                                                  declared, dict(row))))
+                                                                  declared, row)))
         decision.update(decided_on=now.date().isoformat(), ticket=row["ticket"],
                         decision_id=f"{row['event_id']}/{version}", version=version)
         before = orjson.loads(row["decisions"]) if row["decisions"] else []
-        decision.update(_statuses(declared, dict(row), decision, before[-1] if before else None))
-        taken = [*before, decision]
-        written = connection.execute(update(declarations).where(
-            declarations.c.id == row_id, declarations.c.version == version,
-            declarations.c.decision.is_(None)).values(
-            decision=orjson.dumps(decision).decode(), decisions=orjson.dumps(taken).decode()))
-        if written.rowcount != 1:  # corrected or cancelled meanwhile: that version is next
-            return None
+        decision.update(_statuses(declared, row, decision, before[-1] if before else None))
+        if not _keep(connection, declarations, row, decision):
+            return []  # corrected or cancelled meanwhile: that version is next
+        mutations = [*_told(row, decision), *_revise(connection, declarations, row, now)]
+        outbox.record(connection, kind, mutations, now)
+    return mutations
+
+
+def _told(row: Mapping[str, Any], decision: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A decision's mutation, then the status changes it makes (``status_changes``)."""
+    told = _decision_mutation(row, decision)
+    return [told, *status_changes(told)]
+
+
+def _keep(connection: Connection, declarations: Table, row: dict[str, Any],
+          decision: dict[str, Any]) -> bool:
+    """Write the decision on the row's version (False: the row changed meanwhile)."""
+    taken = [*(orjson.loads(row["decisions"]) if row["decisions"] else []), decision]
+    changes = {"decision": orjson.dumps(decision).decode(),
+               "decisions": orjson.dumps(taken).decode()}
+    written = connection.execute(update(declarations).where(
+        declarations.c.id == row["id"], declarations.c.version == row["version"],
+        declarations.c.decision.is_(None)).values(changes))
+    row.update(changes)
+    return bool(written.rowcount == 1)
+
+
+def _decision_mutation(row: Mapping[str, Any], decision: Mapping[str, Any]) -> dict[str, Any]:
     return {"type": DECISION_MUTATION, "niss": row["niss"],
             "source_id": decision["decision_id"], "effective_date": decision["decided_on"],
             "data": {"cpas": row["declarant"], "type": row["type"],
-                     "reference": row["reference"], "version": version, "decision": decision}}
+                     "reference": row["reference"], "version": decision["version"],
+                     "decision": dict(decision)}}
+
+
+# --- the declarations resting on a grant whose decision changed --------------------------------
+def _revise(connection: Connection, declarations: Table, grant_row: Mapping[str, Any],
+            now: dt.datetime) -> list[dict[str, Any]]:
+    """Annul the granted declarations of the same declarant resting on the grant just decided
+    (a type whose ``rests_on`` ``follows`` it) that it no longer holds
+    (``decisions.revision``): the decision mutations."""
+    types = default_types()
+    resting = {t.code: (t, t.decision.rests_on) for t in types.all()
+               if t.decision is not None and t.decision.rests_on is not None
+               and t.decision.rests_on.follows and t.decision.rests_on.type == grant_row["type"]}
+    if not resting:
+        return []
+    grant = _held(grant_row, {})
+    grant_period = types.get(grant_row["type"]).bounds()
+    rows = connection.execute(select(declarations).where(
+        declarations.c.declarant == grant_row["declarant"],
+        declarations.c.niss == grant_row["niss"], declarations.c.type.in_(list(resting)),
+        declarations.c.state != CANCELLED, declarations.c.decision.is_not(None))
+        .order_by(declarations.c.id)).mappings().all()
+    mutations: list[dict[str, Any]] = []
+    for dependent in rows:
+        (kind, rests_on), data = resting[dependent["type"]], orjson.loads(dependent["data"])
+        if str(data.get(rests_on.field)) != grant.reference or (
+                orjson.loads(dependent["decision"]).get("granted") is not True):
+            continue
+        reason = decisions.revision(rests_on, grant, grant_period, kind.bounds(), data)
+        if reason is not None:
+            mutations += _annul(connection, declarations, kind, dict(dependent), reason,
+                                grant_row, now)
+    return mutations
+
+
+def _annul(connection: Connection, declarations: Table, kind: DeclarationType,
+           row: dict[str, Any], reason: str, grant_row: Mapping[str, Any], now: dt.datetime
+           ) -> list[dict[str, Any]]:
+    """A new version of ``row``, decided ``annulled`` for ``reason`` by the grant's step (its
+    ticket, and the grant's version as its ``cause``), withdrawing the status its grant gave;
+    its mutations (none if the row changed meanwhile)."""
+    version = int(row["version"]) + 1
+    decision = {**decisions.annulled(reason), "decided_on": now.date().isoformat(),
+                "ticket": grant_row["ticket"], "decision_id": f"{row['event_id']}/{version}",
+                "version": version, "cause": {"type": grant_row["type"],
+                                              "reference": grant_row["reference"],
+                                              "version": grant_row["version"]}}
+    before = orjson.loads(row["decisions"]) if row["decisions"] else []
+    decision.update(_statuses(kind, row, decision, before[-1] if before else None))
+    written = connection.execute(update(declarations).where(
+        declarations.c.id == row["id"], declarations.c.version == row["version"]).values(
+        version=version, updated_at=now, ticket=grant_row["ticket"],
+        decision=orjson.dumps(decision).decode(),
+        decisions=orjson.dumps([*before, decision]).decode()))
+    return _told(row, decision) if written.rowcount == 1 else []
 
 
 def _statuses(kind: DeclarationType, row: Mapping[str, Any], decision: Mapping[str, Any],

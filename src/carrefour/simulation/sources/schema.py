@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 
 from carrefour.simulation.network import MEDIPRIMA, MUTUALITY, NATIONAL_REGISTER, ONEM
-from carrefour.simulation.sources import declared, records
+from carrefour.simulation.sources import declared, outbox, records
 from carrefour.simulation.sources import mediprima as mediprima_register
 from carrefour.simulation.sources.kinds import DECLARED_SERVICES
 
@@ -86,9 +86,11 @@ members = Table(
 records.attach(national_register, NATIONAL_REGISTER)
 records.attach(onem, ONEM)
 
-# The sources that receive declarations keep them in a table of their own.
+# The sources that receive declarations keep them in a table of their own, and the mutations
+# they owe the hub in their outbox.
 for _kind in DECLARED_SERVICES:
     declared.attach(records.SCHEMAS[_kind], _kind)
+    outbox.attach(records.SCHEMAS[_kind], _kind)
 
 SCHEMAS: dict[str, MetaData] = {
     NATIONAL_REGISTER: national_register,
