@@ -94,30 +94,59 @@ def test_an_a036_sent_corrected_cancelled_and_consulted_by_three_kinds_of_client
     history = _consulted(network, niss, "office-etrangers", 1)["history"]
     assert [(h["state"], h["version"]) for h in history] == [("cancelled", 3)]
 
-    published = _status_mutations(network, niss, 3)
-    actions = [(m.data["status"], m.data["action"], m.data["end"]) for m in published]
-    assert actions == [("ris", "set", _period()["end"]), ("ris", "set", _period(end=100)["end"]),
-                       ("ris", "cancel", _period(end=100)["end"])]
-    lineage = {m.data["event_id"].rsplit("/", 1)[0] for m in published}
-    assert lineage == {body["event_id"]}
-    assert [m.source_ref for m in published] == [f"{body['event_id']}/{v}" for v in (1, 2, 3)]
+    published = _status_mutations(network, niss, 4)
+    event = body["event_id"]
+    changes = [(m.source_ref, m.data["event_id"], m.data["action"], m.data["end"])
+               for m in published]
+    assert changes == [  # each version its own record: the one it replaces withdrawn
+        (f"{event}/1", f"{event}/1", "set", _period()["end"]),
+        (f"{event}/1/cancel", f"{event}/1", "cancel", _period()["end"]),
+        (f"{event}/2", f"{event}/2", "set", _period(end=100)["end"]),
+        (f"{event}/2/cancel", f"{event}/2", "cancel", _period(end=100)["end"])]
+    assert _buffered(network, niss) == []  # the buffer holds no RIS of a cancelled A036
     _the_mutuality_is_told_with_its_fields(network, niss)
+
+
+def _buffered(network: DeclarationNetwork, niss: str) -> list[tuple[str, str | None]]:
+    """The living wages the hub's buffer holds active on the person, as (status, end)."""
+    with network.engine.connect() as connection:
+        rows = connection.execute(select(statuses.c.status, statuses.c.ends_on).where(
+            statuses.c.niss == niss, statuses.c.status.in_(("ris", "eris")),
+            statuses.c.cancelled.is_(False))).all()
+    return sorted((status, None if end is None else str(end)) for status, end in rows)
+
+
+def test_a_correction_that_moves_the_start_earlier_replaces_the_status_it_corrects(
+    declaration_network: DeclarationNetwork,
+) -> None:
+    network, niss = declaration_network, declaration_network.persons[5]
+    network.integrate(niss, 2)
+    assert network.declare(niss, "RIS-0005", _ris()).status_code == 201
+    earlier = _ris(start=-60)
+    assert network.correct(niss, "RIS-0005", earlier).status_code == 200
+    _status_mutations(network, niss, 3)
+    assert _buffered(network, niss) == [("ris", _period()["end"])]
+    with network.engine.connect() as connection:
+        starts = connection.execute(select(statuses.c.starts_on).where(
+            statuses.c.niss == niss, statuses.c.status == "ris",
+            statuses.c.cancelled.is_(False))).scalars().all()
+    assert [str(start) for start in starts] == [earlier["start"]]
 
 
 def _the_mutuality_is_told_with_its_fields(network: DeclarationNetwork, niss: str) -> None:
     """The subscriber gets each change with the fields its deliberation grants (CSI/10/072:
     status and period, not the source's event id nor the action)."""
     deadline, events = time.monotonic() + 10, []
-    while time.monotonic() < deadline and len(events) < 3:
+    while time.monotonic() < deadline and len(events) < 4:
         answer = httpx.get(f"{network.url}/v1/feed", timeout=10,
                            headers={"Authorization": f"Bearer {network.tokens['mc-cm']}"})
         assert answer.status_code == 200, answer.text
         events = [e for e in answer.json()["events"] if e["type"].endswith("social-status")]
         time.sleep(0.05)
-    assert len(events) == 3, events
+    assert len(events) == 4, events
     assert {frozenset(e["data"]["changes"]) for e in events} == {
         frozenset({"status", "start", "end"})}
-    assert [e["data"]["changes"]["status"] for e in events] == ["ris"] * 3
+    assert [e["data"]["changes"]["status"] for e in events] == ["ris"] * 4
 
 
 def test_an_eris_is_declared_from_a_file_of_code_003(

@@ -135,7 +135,7 @@ class _Declarations:
         except Exception:
             log.exception("the source failed to keep a declaration")
             return problem(CarrefourError("The source met an unexpected error."))
-        if received.change is not None:
+        if received.changes:
             self.outbox.wake()
         if received.pending is not None:
             self._later(self._decide(received.pending, request.app))

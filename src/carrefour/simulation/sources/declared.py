@@ -81,10 +81,10 @@ def table(kind: str) -> Table:
 # --- receiving ---------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Received:
-    """What the source answers, and the status change to publish (None: nothing changed)."""
+    """What the source answers, and the status changes to publish (none: nothing changed)."""
 
     answer: dict[str, Any]
-    change: dict[str, Any] | None = None
+    changes: tuple[dict[str, Any], ...] = ()
     pending: tuple[int, int] | None = None  # (row id, version) the source decides on later
 
 
@@ -158,8 +158,8 @@ def _receive(engine: Engine, kind: str, asked: _Asked, now: dt.datetime) -> Rece
                                       "another person.")
         received = (_first(connection, declarations, asked, now) if row is None
                     else _again(connection, declarations, dict(row), asked, now))
-        if received.change is not None:
-            outbox.record(connection, kind, [received.change], now)
+        if received.changes:
+            outbox.record(connection, kind, list(received.changes), now)
         return received
 
 
@@ -176,7 +176,7 @@ def _first(connection: Connection, declarations: Table, asked: _Asked, now: dt.d
     inserted = connection.execute(insert(declarations).values(row)).inserted_primary_key
     row["id"] = inserted[0] if inserted else None
     return Received(_answer(row, duplicate=False, kind=asked.kind),
-                    _change(asked.kind, row, "set"), _pending(asked.kind, row))
+                    _changes(asked.kind, None, row), _pending(asked.kind, row))
 
 
 def _again(connection: Connection, declarations: Table, row: dict[str, Any], asked: _Asked,
@@ -193,6 +193,7 @@ def _again(connection: Connection, declarations: Table, row: dict[str, Any], ask
         raise DeclarationConflict(f"The {asked.kind.code} {asked.reference} was declared with "
                                   "other data; send a correction to change it.")
     state = CANCELLED if asked.action == Action.CANCEL else CORRECTED
+    before = dict(row)
     changes = {"version": row["version"] + 1, "state": state, "updated_at": now,
                "data": row["data"] if asked.data is None else orjson.dumps(asked.data).decode(),
                "ticket": asked.ticket, "decision": None}
@@ -203,7 +204,7 @@ def _again(connection: Connection, declarations: Table, row: dict[str, Any], ask
         raise _Raced(asked.reference)
     row.update(changes)
     return Received(_answer(row, duplicate=False, kind=asked.kind),
-                    _change(asked.kind, row, "cancel" if state == CANCELLED else "set"),
+                    _changes(asked.kind, before, row),
                     _pending(asked.kind, row))
 
 
@@ -223,13 +224,25 @@ def _pending(kind: DeclarationType, row: Mapping[str, Any]) -> tuple[int, int] |
     return (int(row["id"]), int(row["version"])) if kind.decision is not None else None
 
 
-def _change(kind: DeclarationType, row: Mapping[str, Any], action: str) -> dict[str, Any] | None:
-    """The ``social-status`` mutation of a change, when the type carries a status (a type the
-    source decides on publishes its status with its decisions instead, ``status_changes``)."""
-    record = _record(kind, row)
-    if record is None or kind.decision is not None:
-        return None
-    return _status_mutation(row["niss"], record, action, source_id=record["event_id"])
+def _changes(kind: DeclarationType, before: Mapping[str, Any] | None,
+             after: Mapping[str, Any]) -> tuple[dict[str, Any], ...]:
+    """The ``social-status`` mutations of a new version, when the type carries a status (a type
+    the source decides on publishes its status with its decisions instead, ``status_changes``):
+    the record of the version it replaces withdrawn (``cancel``), its own given (``set``) unless
+    it is a cancellation. Each version is its own record, so a correction that moves the period
+    either way and a cancellation leave the buffer right in whatever order they arrive."""
+    if kind.decision is not None:
+        return ()
+    changes = []
+    withdrawn = _record(kind, before) if before is not None else None
+    if withdrawn is not None:
+        changes.append(_status_mutation(after["niss"], withdrawn, "cancel",
+                                        source_id=f"{withdrawn['event_id']}/cancel"))
+    given = _record(kind, after) if after["state"] != CANCELLED else None
+    if given is not None:
+        changes.append(_status_mutation(after["niss"], given, "set",
+                                        source_id=given["event_id"]))
+    return tuple(changes)
 
 
 def _record(kind: DeclarationType, row: Mapping[str, Any]) -> dict[str, Any] | None:
