@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carrefour.db import reading
 from carrefour.errors import InvalidInput, UnknownPerson, UnknownService
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
 from carrefour.identification.history import as_record
@@ -26,7 +27,7 @@ class BisRegisterSource:
     """Answers the identification services from the hub's BIS register."""
 
     def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+        self._engine = reading(engine)  # answers read only: no write turn on SQLite
         self._services: dict[str, Callable[[SourceRequest], SourceAnswer]] = {
             "identify-person": self._identify,
             "legal-data": self._identify,

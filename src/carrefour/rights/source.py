@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, select
 
+from carrefour.db import reading
 from carrefour.directory.cache import ReferenceCache
 from carrefour.errors import InvalidInput, UnknownService
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
@@ -27,7 +28,7 @@ class RightsSource:
 
     def __init__(self, engine: Engine, today: Callable[[], dt.date] = dt.date.today, *,
                  rules: RuleSet | None = None, reference: ReferenceCache | None = None) -> None:
-        self._engine = engine
+        self._engine = reading(engine)  # answers read only: no write turn on SQLite
         self._today = today
         self._rules = rules
         self._reference = reference

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from carrefour.db import reading
 from carrefour.errors import InvalidInput, UnknownService
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
 from carrefour.identification.niss import parse_niss
@@ -25,7 +26,7 @@ class StatusBufferSource:
     services = frozenset({HARMONISED_STATUSES})
 
     def __init__(self, engine: Engine, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self._engine = engine
+        self._engine = reading(engine)  # answers read only: no write turn on SQLite
         self._today = today
 
     async def answer(self, request: SourceRequest) -> SourceAnswer:
