@@ -9,6 +9,8 @@ import random
 
 from sqlalchemy import Engine, select
 
+from carrefour.exchange.services import SEARCH_RESULT
+from carrefour.journal.tables import journal_entries
 from carrefour.statuses import repository
 from carrefour.statuses.domain import status_version
 from carrefour.statuses.tables import statuses
@@ -123,6 +125,17 @@ def test_the_statuses_of_a_person_and_of_the_household_on_a_date(net: StatusNet)
         (BOB, "bim"), (ALICE, "ris")]
     later = net.consult("harmonised-statuses", ALICE, date="2025-02-01", scope="household")
     assert [s["status"] for s in later.json()["data"]["statuses"]] == ["bim"]
+    # journaled under the person asked about, and under each other member the answer names
+    assert _named(net.engine, alone.json()["ticket"]) == []
+    assert _named(net.engine, both.json()["ticket"]) == [BOB]
+
+
+def _named(engine: Engine, ticket: str) -> list[str]:
+    """The persons other than the one asked about whose data an answer held (their entries)."""
+    with engine.connect() as connection:
+        return list(connection.execute(select(journal_entries.c.niss).where(
+            journal_entries.c.reference == ticket,
+            journal_entries.c.action == SEARCH_RESULT)).scalars())
 
 
 def test_no_file_on_the_person_no_statuses(net: StatusNet) -> None:

@@ -343,11 +343,12 @@ class Exchange:
 
 def _search_results(search: JournalEntry, found: Sequence[str]) -> list[JournalEntry]:
     """One entry per person a search returned, under that person's NISS, with its own ticket
-    and the search's ticket as reference: "who consulted me" shows the search."""
+    and the search's ticket as reference: "who consulted me" shows the search. The person a
+    consultation is about has its own entry already (a household's statuses name the others)."""
     return [
         replace(search, ticket=new_ticket(), action=SEARCH_RESULT, niss=niss,
                 reference=search.ticket)
-        for niss in dict.fromkeys(found)
+        for niss in dict.fromkeys(found) if niss != search.niss
     ]
 
 
