@@ -94,10 +94,11 @@ def _sqlite_begin(database: Path | None) -> Callable[[Connection], None]:
     :func:`reading`) begin without either."""
 
     def begin(connection: Connection) -> None:
-        if connection.get_execution_options().get("readonly"):
-            connection.exec_driver_sql("BEGIN")
-            return
         dbapi_connection = connection.connection.dbapi_connection
+        if connection.get_execution_options().get("readonly"):
+            # straight on the driver: through SQLAlchemy, a quarter of a status look-up
+            dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
+            return
         if database is not None and isinstance(dbapi_connection, TurnConnection):
             dbapi_connection.begin_writing(database)
         else:

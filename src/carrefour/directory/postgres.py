@@ -11,7 +11,7 @@ SQLAlchemy's :class:`~sqlalchemy.exc.OperationalError` like every other read of 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,8 @@ class AsyncPostgresRead:
         self._pools: dict[asyncio.AbstractEventLoop, _LoopPool] = {}
         self._opened: list[psycopg.AsyncConnection[Any]] = []
 
-    async def rows(self, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+    async def rows(self, parameters: Sequence[Any] | Mapping[str, Any]
+                   ) -> list[tuple[Any, ...]]:
         pool = self._pool()
         async with pool.slots:
             try:
@@ -49,7 +50,8 @@ class AsyncPostgresRead:
             except (psycopg.OperationalError, psycopg.InterfaceError) as error:
                 raise OperationalError(self._statement, parameters, error) from error
 
-    async def _read(self, pool: _LoopPool, parameters: Sequence[Any]) -> list[tuple[Any, ...]]:
+    async def _read(self, pool: _LoopPool, parameters: Sequence[Any] | Mapping[str, Any]
+                   ) -> list[tuple[Any, ...]]:
         connection = await self._connection(pool)
         try:
             cursor = await connection.execute(self._statement, parameters, prepare=True)

@@ -76,6 +76,10 @@ class SourceGateway:
         sessions, self._sessions = list(self._sessions.values()), {}
         for session in sessions:
             await session.close()
+        for local in self._local.values():
+            close = getattr(local, "close", None)  # the hub's registers hold connections
+            if close is not None:
+                close()
 
     def _session(self, cbe: str | None) -> aiohttp.ClientSession:
         """The client keeping connections to ``cbe`` as long as its keep-alive says; ``None``:

@@ -31,3 +31,10 @@ class Registers:
         if register is None:
             raise UnknownService(f"The hub's registers do not answer {request.service!r}.")
         return await register.answer(request)
+
+    def close(self) -> None:
+        """Close the registers that hold connections of their own."""
+        for register in set(self._by_service.values()):
+            close = getattr(register, "close", None)
+            if close is not None:
+                close()

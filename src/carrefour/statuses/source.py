@@ -6,14 +6,12 @@ granted."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
 
-from carrefour.db import reading
 from carrefour.errors import InvalidInput, UnknownService
 from carrefour.exchange.ports import SourceAnswer, SourceRequest
 from carrefour.identification.niss import parse_niss
@@ -26,7 +24,7 @@ class StatusBufferSource:
     services = frozenset({HARMONISED_STATUSES})
 
     def __init__(self, engine: Engine, today: Callable[[], dt.date] = dt.date.today) -> None:
-        self._engine = reading(engine)  # answers read only: no write turn on SQLite
+        self._reads = repository.PersonReads(engine)  # no thread, no SQLAlchemy execution
         self._today = today
 
     async def answer(self, request: SourceRequest) -> SourceAnswer:
@@ -37,18 +35,21 @@ class StatusBufferSource:
         niss = parse_niss(request.niss).value
         day = parameter_day(request.parameters, self._today())
         household = request.parameters.get("scope", "person") == "household"
-        return await asyncio.to_thread(self._statuses, niss, day, household)
+        return await self._statuses(niss, day, household)
 
-    def _statuses(self, niss: str, day: dt.date, household: bool) -> SourceAnswer:
-        with self._engine.connect() as connection:
-            place = repository.household_on(connection, niss, day)
-            members = [niss]
-            if household and place is not None:
-                members = repository.members_on(connection, place.household_id, day) or [niss]
-            periods = repository.periods_of(connection, members)
+    async def _statuses(self, niss: str, day: dt.date, household: bool) -> SourceAnswer:
+        place = await self._reads.household_on(niss, day)
+        members = [niss]
+        if household and place is not None:
+            members = await self._reads.members_on(place.household_id, day) or [niss]
+        periods = await self._reads.periods_of(members)
         items = [{"niss": p.niss, "household_id": place.household_id if place else None,
                   **p.as_dict()} for p in periods if p.active_on(day)]
         return SourceAnswer(found=bool(items) or place is not None, data={"statuses": items})
+
+
+    def close(self) -> None:
+        self._reads.close()
 
 
 def parameter_day(parameters: Mapping[str, Any], today: dt.date) -> dt.date:
