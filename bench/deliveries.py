@@ -167,13 +167,17 @@ async def drain(engine: Engine, total: int, purge_every: float) -> float:
         await worker.stop()
 
 
-def throughput(url: str, receiver: str, batch_max: int, purge_every: float
+def throughput(url: str, receiver: str, batch_max: int, purge_every: float, data_dir: Path
                ) -> tuple[float, float]:
     """Deliveries per second, and mutations purged per second afterwards (one whole pass)."""
+    from carrefour.config import JournalSettings
     from carrefour.db import build_engine
+    from carrefour.journal.keys import chain_key, use_key
     from carrefour.signal.retention import purge_payloads
 
     engine = build_engine(url)
+    # what this phase journals is linked with the key of the run's folder, as the hub's is
+    use_key(engine, chain_key(JournalSettings.in_folder(data_dir), create=True))
     try:
         _, people = prepare(engine, f"{receiver}/events", batch_max)
         queue(engine, people, QUEUED)
@@ -269,7 +273,7 @@ def main() -> None:
         print(describe_machine(Path.cwd()).summary(), "—", url.split(":")[0])
         for batch in (1, 50):
             httpx.post(f"{receiver}/reset")
-            rate, purged = throughput(url, receiver, batch, args.purge_every)
+            rate, purged = throughput(url, receiver, batch, args.purge_every, folder)
             print(f"throughput, {batch} event(s) per request: {rate:,.0f} deliveries/s; "
                   f"then purged {purged:,.0f} mutations/s")
         if not args.skip_latency:

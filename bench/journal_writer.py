@@ -112,7 +112,7 @@ def verified(url: str, folder: Path) -> str:
         capture_output=True, text=True, check=False,
         env={**os.environ, "CARREFOUR_DATABASE_URL": url, "CARREFOUR_DATA_DIR": str(folder)})
     said = (done.stdout + done.stderr).strip()
-    return said.splitlines()[-1] if done.returncode == 0 else f"chain NOT verified: {said[-300:]}"
+    return said.splitlines()[0] if done.returncode == 0 else f"chain NOT verified: {said[-300:]}"
 
 
 def main() -> None:

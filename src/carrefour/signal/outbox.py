@@ -82,19 +82,26 @@ def claim(
     connection: Connection, *, worker: str, now: dt.datetime, lease: dt.timedelta, limit: int
 ) -> list[Claimed]:
     """Lease up to ``limit`` due push deliveries to ``worker``."""
-    earlier = deliveries.alias("earlier")
-    unsettled = or_(
-        earlier.c.state == PENDING, and_(earlier.c.state == DEAD, earlier.c.data.is_not(None))
+    # An earlier delivery of the same order key not settled yet (pending, or dead with its
+    # data kept) holds this one back. Two conditions, each an equality on (order_key, state)
+    # and a range on id, so that both backends search the (order_key, state, id) index: one
+    # condition with an OR of the states made PostgreSQL, on a table without statistics,
+    # intersect bitmaps of the whole pending set per row (a claim of 500 took 14.7 s).
+    pending = deliveries.alias("pending_before")
+    dead = deliveries.alias("dead_before")
+    free = and_(
+        ~exists().where(pending.c.order_key == d.c.order_key, pending.c.state == PENDING,
+                        pending.c.id < d.c.id),
+        ~exists().where(dead.c.order_key == d.c.order_key, dead.c.state == DEAD,
+                        dead.c.data.is_not(None), dead.c.id < d.c.id),
     )
-    blocked = exists().where(earlier.c.order_key == d.c.order_key, unsettled,
-                             earlier.c.id < d.c.id)
     due = (
         select(d.c.id)
         .where(
             d.c.state == PENDING,
             d.c.next_attempt_at <= now,
             or_(d.c.lease_until.is_(None), d.c.lease_until < now),
-            ~blocked,
+            free,
         )
         .order_by(d.c.id)
         .limit(limit)
