@@ -29,7 +29,7 @@ import httpx
 import orjson
 from sqlalchemy import Engine, func, insert, select
 
-from bench.machine import describe_machine
+from bench.machine import describe_machine, load_note
 
 PERSONS, QUEUED = 5_000, 20_000
 RECEIVER_PORT, HUB_PORT = 18_901, 18_902
@@ -270,7 +270,7 @@ def main() -> None:
     process = start_receiver(receiver_port)
     try:
         wait_up(f"{receiver}/count")
-        print(describe_machine(Path.cwd()).summary(), "—", url.split(":")[0])
+        print(describe_machine(Path.cwd()).summary(), "—", url.split(":")[0], "—", load_note())
         for batch in (1, 50):
             httpx.post(f"{receiver}/reset")
             rate, purged = throughput(url, receiver, batch, args.purge_every, folder)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from bench.machine import describe_machine, load_note
 from carrefour.config import JournalSettings
 from carrefour.db import build_engine, metadata
 from carrefour.journal.entries import JournalEntry, new_ticket
@@ -133,6 +134,8 @@ def main() -> None:
     metadata.create_all(engine)
     settings = replace(JournalSettings.in_folder(folder), checkpoint_every=options.every)
     use_key(engine, chain_key(settings, create=True))
+    print(f"{describe_machine(Path.cwd()).summary()} — {url.split(':')[0]}, "
+          f"{options.processes} process(es) — {load_note()}")
     rates, cpus = [], []
     every = None if options.no_checkpoints else options.every
     for number in range(1, options.rounds + 1):

@@ -27,6 +27,19 @@ class Machine:
                 f"Python {self.python}, SQLite {self.sqlite}")
 
 
+QUIET_LOAD = 1.5  # load average (1 min) at the start above which the machine was not quiet
+
+
+def load_note() -> str:
+    """The load average now, and a warning when the machine is not quiet."""
+    load = os.getloadavg()[0]
+    note = f"load average {load:.1f}"
+    if load > QUIET_LOAD:
+        note += (f" — WARNING: the machine is not quiet (above {QUIET_LOAD}): other work "
+                 "shares the cores, figures are low and tails long")
+    return note
+
+
 def describe_machine(repository: Path) -> Machine:
     return Machine(
         cores=os.cpu_count() or 0, cpu_model=_cpuinfo("model name"),

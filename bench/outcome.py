@@ -6,14 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from bench.journal import JournalCheck
-from bench.machine import Machine
+from bench.machine import QUIET_LOAD, Machine
 from bench.phases import Options, Phase
 
 MIN_HUB_RATE = 1_000  # checked, journaled consultations per second
 MAX_P99_MS = 20.0  # at that rate
 MIN_RATIO = 0.5  # hub throughput / direct throughput, one hub process
 MIN_RATIO_WORKERS = 0.7  # the same with several hub processes (the best configuration)
-QUIET_LOAD = 1.5  # load average (1 min) at the start above which the machine was not quiet
 MIN_DELIVERED = 0.98  # share of the constant rate actually delivered
 MAX_LATE = 0.01  # share of constant-rate requests that may leave after their slot
 

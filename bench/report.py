@@ -8,7 +8,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import network as net
-from bench.outcome import QUIET_LOAD, Outcome
+from bench.machine import QUIET_LOAD
+from bench.outcome import Outcome
 from bench.phases import Phase
 
 BEGIN = "<!-- bench:consultations:begin -->"
