@@ -47,7 +47,6 @@ class StatusBufferSource:
                   **p.as_dict()} for p in periods if p.active_on(day)]
         return SourceAnswer(found=bool(items) or place is not None, data={"statuses": items})
 
-
     def close(self) -> None:
         self._reads.close()
 
