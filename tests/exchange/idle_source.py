@@ -73,4 +73,15 @@ def serving_idle_source(source: IdleSource) -> Iterator[str]:
         loop.call_soon_threadsafe(server.close)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=5)
+        _finish_connections(loop)
         loop.close()
+
+
+def _finish_connections(loop: asyncio.AbstractEventLoop) -> None:
+    """End the connections still served (waiting for a next request): their tasks would
+    otherwise be destroyed pending when the loop closes."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))

@@ -19,6 +19,7 @@ from carrefour.api import (
     routes_exchange,
 )
 from carrefour.api.bodylimit import BodyLimit
+from carrefour.api.fastpath import FastRoutes
 from carrefour.auth.services import TokenVerifier
 from carrefour.bootstrap import Hub
 from carrefour.console import routes as console_routes
@@ -63,7 +64,8 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.verify_token = TokenVerifier(hub.settings.token_secret)
     problems.install(app)
-    app.add_middleware(
+    app.add_middleware(FastRoutes, routes={("POST", "/v1/consultations"): routes_exchange.consult})
+    app.add_middleware(  # outside the fast routes: they too are limited
         BodyLimit, max_bytes=hub.settings.max_body_bytes, exempt=soap_routes.OWN_BODY_LIMIT
     )
     if hub.tracing.enabled:  # outermost: the server span covers the whole request

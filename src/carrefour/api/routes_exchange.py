@@ -48,9 +48,10 @@ def _request_body_schema() -> dict[str, Any]:
 async def consult(request: Request) -> Response:
     """Consult an authentic source through the hub, with every check applied.
 
-    The hot path of the hub: the body is validated by a pydantic adapter and the answer
-    serialised straight from the pipeline's result (orjson handles dataclasses), sparing the
-    framework's per-request dependency solving and the re-validation of what the hub built."""
+    The hot path of the hub, called by :mod:`carrefour.api.fastpath` before the framework's
+    routing: the body is validated by a pydantic adapter and the answer serialised straight
+    from the pipeline's result (orjson handles dataclasses), sparing the framework's
+    per-request dependency solving and the re-validation of what the hub built."""
     caller = await consulting_caller(request, await bearer(request))
     hub: Hub = request.app.state.hub
     try:

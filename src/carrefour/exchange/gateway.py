@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import aiohttp
 import orjson
 
 from carrefour.directory.domain import Institution
+from carrefour.exchange import http1
 from carrefour.exchange.keepalive import KeepAlive
 from carrefour.exchange.ports import LocalSource, SourceAnswer, SourceRequest
 from carrefour.observability.metrics import HubMetrics
@@ -44,8 +44,8 @@ class SourceOutcome:
 
 
 class SourceGateway:
-    """Pooled HTTP clients for the sources, one per keep-alive timeout in use; local sources by
-    their ``local:`` endpoint."""
+    """Pooled HTTP connections to the sources (:mod:`carrefour.exchange.http1`), one pool per
+    keep-alive timeout in use; local sources by their ``local:`` endpoint."""
 
     def __init__(
         self, *, local: Mapping[str, LocalSource] | None = None,
@@ -56,7 +56,7 @@ class SourceGateway:
         self._keepalive = keepalive or KeepAlive()
         self._metrics = metrics or HubMetrics()
         self._tracing = tracing or Tracing()
-        self._sessions: dict[float, aiohttp.ClientSession] = {}
+        self._pools: dict[float, http1.Pool] = {}
         self._started = False
         self._failing: dict[str, str] = {}  # CBE -> why its last call failed
 
@@ -73,22 +73,22 @@ class SourceGateway:
 
     async def stop(self) -> None:
         self._started = False
-        sessions, self._sessions = list(self._sessions.values()), {}
-        for session in sessions:
-            await session.close()
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
         for local in self._local.values():
             close = getattr(local, "close", None)  # the hub's registers hold connections
             if close is not None:
                 close()
 
-    def _session(self, cbe: str | None) -> aiohttp.ClientSession:
-        """The client keeping connections to ``cbe`` as long as its keep-alive says; ``None``:
+    def _pool(self, cbe: str | None) -> http1.Pool:
+        """The pool keeping connections to ``cbe`` as long as its keep-alive says; ``None``:
         the one that opens a new connection for every request."""
         seconds = 0.0 if cbe is None else self._keepalive.for_source(cbe)
-        session = self._sessions.get(seconds)
-        if session is None:
-            session = self._sessions[seconds] = _client(seconds)
-        return session
+        pool = self._pools.get(seconds)
+        if pool is None:
+            pool = self._pools[seconds] = http1.Pool(keepalive=seconds)
+        return pool
 
     async def ask(
         self, institution: Institution, request: SourceRequest, *, timeout: float
@@ -136,7 +136,7 @@ class SourceGateway:
     ) -> SourceAnswer:
         if not self._started:
             raise SourceProtocolError("the gateway is not started")
-        session = self._session(institution.cbe)
+        pool = self._pool(institution.cbe)
         url = f"{endpoint.rstrip('/')}/v1/consult"
         headers = {"Authorization": f"Bearer {institution.source_token or ''}"}
         body = orjson.dumps({
@@ -150,11 +150,12 @@ class SourceGateway:
         self._tracing.inject(headers)  # traceparent, when tracing is on
         try:
             try:
-                return await _post(session, url, body, headers)
-            except _ClosedOnReuse:
-                return await _post(self._session(None), url, body, headers)  # once, anew
-        except (aiohttp.ClientError, _ClosedOnReuse) as error:
-            raise SourceProtocolError(f"cannot reach the source: {_cause(error)}") from None
+                reply = await pool.post(url, body, headers)
+            except http1.ClosedOnReuse:
+                reply = await self._pool(None).post(url, body, headers)  # once, anew
+        except http1.ClientError as error:
+            raise SourceProtocolError(f"cannot reach the source: {error}") from None
+        return _parse_answer(reply.status, reply.body)
 
     async def declare(
         self, institution: Institution, body: Mapping[str, Any], *, timeout: float
@@ -167,12 +168,12 @@ class SourceGateway:
         url = f"{(institution.endpoint or '').rstrip('/')}/v1/declare"
         headers = {"Authorization": f"Bearer {institution.source_token or ''}"}
         try:
-            async with asyncio.timeout(timeout), self._session(institution.cbe).post(
-                url, json=dict(body), headers=headers
-            ) as response:
-                payload, status = await response.read(), response.status
-        except aiohttp.ClientError as error:
+            async with asyncio.timeout(timeout):
+                reply = await self._pool(institution.cbe).post(
+                    url, orjson.dumps(dict(body)), headers)
+        except http1.ClientError as error:
             raise SourceProtocolError(f"cannot reach the source: {error}") from None
+        payload, status = reply.body, reply.status
         try:
             document = orjson.loads(payload)
         except orjson.JSONDecodeError:
@@ -180,58 +181,6 @@ class SourceGateway:
         if not isinstance(document, dict):
             raise SourceProtocolError("the source's answer is not an object")
         return status, document
-
-
-class _Attempt:
-    """Filled in by the trace of one request: whether it left on a reused connection."""
-
-    reused = False
-
-
-class _ClosedOnReuse(Exception):
-    """A reused connection was closed before any answer came back."""
-
-
-_JSON = {"Content-Type": "application/json"}
-
-
-async def _post(
-    session: aiohttp.ClientSession, url: str, body: bytes, headers: Mapping[str, str]
-) -> SourceAnswer:
-    attempt = _Attempt()
-    try:
-        response = await session.post(
-            url, data=body, headers={**headers, **_JSON}, trace_request_ctx=attempt
-        )
-    except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
-        if attempt.reused and not isinstance(error, aiohttp.ClientConnectorError):
-            raise _ClosedOnReuse(str(error)) from error
-        raise
-    async with response:
-        payload = await response.read()
-        return _parse_answer(response.status, payload)
-
-
-def _cause(error: Exception) -> str:
-    return str(error.__cause__ or error) if isinstance(error, _ClosedOnReuse) else str(error)
-
-
-async def _reused(
-    _session: aiohttp.ClientSession, context: Any, _params: aiohttp.TraceConnectionReuseconnParams
-) -> None:
-    attempt = context.trace_request_ctx
-    if isinstance(attempt, _Attempt):
-        attempt.reused = True
-
-
-def _client(keepalive_seconds: float) -> aiohttp.ClientSession:
-    trace = aiohttp.TraceConfig()
-    trace.on_connection_reuseconn.append(_reused)
-    reuse: dict[str, Any] = (
-        {"keepalive_timeout": keepalive_seconds} if keepalive_seconds > 0 else {"force_close": True}
-    )
-    connector = aiohttp.TCPConnector(limit=0, limit_per_host=256, ttl_dns_cache=300, **reuse)
-    return aiohttp.ClientSession(connector=connector, trace_configs=[trace])
 
 
 class SourceProtocolError(Exception):
