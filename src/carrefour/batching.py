@@ -7,6 +7,12 @@ one outcome per item. Only then does each caller get its result — or, when its
 exception, the error ``unavailable(detail)`` with that exception as its cause. While a batch
 is being written the next one gathers, so batches grow with the load. Used by the journal and
 by the intake of mutations.
+
+``gather_for``: seconds a batch waits, once its first item has come, for others to join it. A
+batch has a fixed cost (a transaction, a commit that reaches the disk) that a steady load
+below the writer's limit would otherwise pay for nearly every item: at 1,000 consultations a
+second the journal wrote batches of one or two entries, and that fixed cost was a third of
+the hub's CPU.
 """
 
 from __future__ import annotations
@@ -37,9 +43,13 @@ class GroupCommit(Generic[Item, Out]):
         write: Callable[[list[Item]], Awaitable[Sequence[Out | Exception]]],
         unavailable: Callable[[str], Exception],
         batch_max: int = 512,
+        gather_for: float = 0.0,
     ) -> None:
         if batch_max < 1:
             raise ValueError("batch_max must be at least 1")
+        if gather_for < 0:
+            raise ValueError("gather_for cannot be negative")
+        self._gather_for = gather_for
         self._name = name
         self._write = write
         self._unavailable = unavailable
@@ -99,6 +109,8 @@ class GroupCommit(Generic[Item, Out]):
                     self._wakeup.clear()
                     await self._wakeup.wait()
                     continue
+                if self._gather_for and len(self._queue) < self._batch_max and not self._stopping:
+                    await asyncio.sleep(self._gather_for)
                 size = min(len(self._queue), self._batch_max)
                 batch = [self._queue.popleft() for _ in range(size)]
                 self._settle(batch, await self._outcomes(batch))

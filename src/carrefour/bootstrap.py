@@ -129,7 +129,8 @@ def build_hub(
     use_key(engine, chain_key(journal_settings, create=True))
     sealer = Sealer.from_settings(engine, journal_settings)
     journal = JournalWriter(
-        engine, batch_max=settings.journal_batch_max, sealer=sealer, metrics=metrics
+        engine, batch_max=settings.journal_batch_max, sealer=sealer, metrics=metrics,
+        gather_for=settings.journal_gather_seconds,
     )
     exchange = Exchange(
         engine=engine,

@@ -93,6 +93,7 @@ class Settings:
     token_ttl_seconds: int = 900
     source_timeout_seconds: float = 5.0
     journal_batch_max: int = 512
+    journal_gather_seconds: float = 0.002  # a journal batch waits this long for more entries
     max_body_bytes: int = MAX_BODY_BYTES  # every request body, REST and SOAP (413 beyond)
     data_dir: Path = DEFAULT_DATA_DIR
     # SOAP (CBSS wire formats): client addresses admitted on the SSDN connector without HTTP
@@ -150,6 +151,7 @@ class Settings:
             token_secret=env.token_secret or _persistent_secret(env.data_dir),
             token_ttl_seconds=env.token_ttl,
             source_timeout_seconds=env.source_timeout,
+            journal_gather_seconds=env.journal_gather_ms / 1000,
             max_body_bytes=env.max_body_bytes,
             data_dir=env.data_dir,
             soap_client_addresses=_client_addresses(env.soap_client_addresses),

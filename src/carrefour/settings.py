@@ -44,6 +44,7 @@ class EnvironmentSettings(BaseSettings):
     soap_client_addresses: str = ""
     cbss_schemas: Path | None = None
     # --- the journal ---------------------------------------------------------------------------
+    journal_gather_ms: float = Field(default=2.0, ge=0, le=100)
     journal_key: str | None = None
     journal_key_file: Path | None = None
     journal_signing_key_file: Path | None = None

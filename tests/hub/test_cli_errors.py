@@ -47,6 +47,7 @@ def test_missing_tables_say_to_run_init(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("name", "value", "expected"), [
     ("CARREFOUR_TOKEN_TTL", "soon", "CARREFOUR_TOKEN_TTL='soon'"),
     ("CARREFOUR_SOURCE_TIMEOUT", "-1", "greater than 0"),
+    ("CARREFOUR_JOURNAL_GATHER_MS", "500", "less than or equal to 100"),
     ("CARREFOUR_LOG_FORMAT", "xml", "'auto', 'json' or 'text'"),
 ])
 def test_a_bad_setting_is_named_with_what_is_expected(

@@ -59,6 +59,28 @@ async def test_two_thousand_concurrent_records_get_distinct_seqs_and_a_valid_cha
     assert verify(engine).ok
 
 
+async def test_entries_arriving_apart_within_the_gathering_time_share_a_transaction(
+    engine: Engine, make_entry: EntryFactory
+) -> None:
+    """A steady trickle (an entry every 5 ms): written as it comes, each is a transaction of
+    its own; with a batch gathering for 200 ms, they are a handful."""
+
+    async def trickle(writer: JournalWriter) -> list[int]:
+        await writer.start()
+        with counting_commits(engine) as commits:
+            pending = []
+            for _ in range(20):
+                pending.append(asyncio.create_task(writer.record(make_entry())))
+                await asyncio.sleep(0.005)
+            await asyncio.gather(*pending)
+        await writer.stop()
+        return commits
+
+    assert len(await trickle(JournalWriter(engine))) >= 15
+    assert len(await trickle(JournalWriter(engine, gather_for=0.2))) <= 2
+    assert verify(engine).checked == 40
+
+
 async def test_verify_runs_while_the_hub_keeps_journaling(
     engine: Engine, second_engine: Engine, make_entry: EntryFactory
 ) -> None:

@@ -33,11 +33,12 @@ Outcome = int | Exception
 
 
 class JournalWriter:
-    """Journals entries from concurrent requests, many per transaction."""
+    """Journals entries from concurrent requests, many per transaction (``gather_for``: how
+    long a batch waits for more entries, see :mod:`carrefour.batching`)."""
 
     def __init__(
         self, engine: Engine, *, batch_max: int = 512, sealer: Sealer | None = None,
-        metrics: HubMetrics | None = None,
+        metrics: HubMetrics | None = None, gather_for: float = 0.0,
     ) -> None:
         self._engine = engine
         self._sealer = sealer
@@ -47,6 +48,7 @@ class JournalWriter:
             write=self._write,
             unavailable=lambda _detail: JournalUnavailable(UNAVAILABLE),
             batch_max=batch_max,
+            gather_for=gather_for,
         )
         self.last_failure: str | None = None  # why the last batch could not be written
 
