@@ -27,7 +27,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     RowMapping,
-    any_,
     bindparam,
     func,
     insert,
@@ -133,14 +132,26 @@ def _refuse_taken_tickets(connection: Connection, entries: Sequence[JournalEntry
     unique index of tickets must include ``occurred_at``, so the check is made here, under
     the head's lock (appends are serialised by it: no other writer can slip in between)."""
     tickets = [entry.ticket for entry in entries]
-    # One array parameter, not one parameter per ticket: a list's run journals a person per
-    # row (150,000 at a million persons), beyond the 65,535 parameters of a statement.
-    among = bindparam("tickets", tickets, type_=postgresql.ARRAY(journal_entries.c.ticket.type))
-    taken = connection.execute(
-        select(journal_entries.c.ticket).where(journal_entries.c.ticket == any_(among)).limit(1)
-    ).scalar_one_or_none()
+    taken = connection.execute(_TAKEN_TICKET, {"tickets": tickets}).scalar_one_or_none()
     if taken is not None or len(set(tickets)) != len(tickets):
         raise DuplicateTicket(f"ticket {taken or 'of the batch'} is already journaled")
+
+
+# One array parameter, not one parameter per ticket: a list's run journals a person per row
+# (150,000 at a million persons), beyond the 65,535 parameters of a statement. Each ticket is
+# looked up on its own (a semi-join over the array): ``ticket = ANY(:tickets)`` let the planner
+# scan the whole month's partition whenever its statistics lagged behind the journal's growth
+# (9 ms a batch at 30,000 entries, most of a consultation's wait on PostgreSQL), where the
+# index answers in 0.3 ms whatever the statistics say.
+_GIVEN = func.unnest(
+    bindparam("tickets", type_=postgresql.ARRAY(journal_entries.c.ticket.type))
+).table_valued("ticket").render_derived(name="given")
+_TAKEN_TICKET = (
+    select(_GIVEN.c.ticket)
+    .where(select(journal_entries.c.seq)
+           .where(journal_entries.c.ticket == _GIVEN.c.ticket).exists())
+    .limit(1)
+)
 
 
 class DuplicateTicket(ValueError):
