@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
@@ -13,13 +14,14 @@ import pytest
 from fastapi import FastAPI
 
 from carrefour import collector
-from carrefour.server import settle_after_start
+from carrefour.server import SWITCH_INTERVAL_SECONDS, settle_after_start
 
 
 @pytest.fixture
 def restored_collector() -> Iterator[None]:
-    threshold = gc.get_threshold()
+    threshold, interval = gc.get_threshold(), sys.getswitchinterval()
     yield
+    sys.setswitchinterval(interval)
     gc.unfreeze()
     gc.set_threshold(*threshold)
 
@@ -44,6 +46,9 @@ def test_the_collector_is_settled_after_the_hub_started(restored_collector: None
             assert gc.get_freeze_count() >= 1_000  # what it built is frozen
             assert gc.get_threshold() == (collector.YOUNG_THRESHOLD,
                                           collector.MIDDLE_THRESHOLD, collector.OLD_THRESHOLD)
+            # the journal's thread gets the interpreter back sooner from the busy loop
+            assert sys.getswitchinterval() == pytest.approx(SWITCH_INTERVAL_SECONDS)
+            assert SWITCH_INTERVAL_SECONDS < 0.005
 
     asyncio.run(serve())
     assert seen["stopped"] is True  # and its stop still runs
