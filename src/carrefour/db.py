@@ -69,7 +69,21 @@ def build_engine(url: str, *, pool_size: int = 8) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin(sqlite_file(url)))
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    event.listen(engine, "connect", _plan_every_execution)
+    return engine
+
+
+def _plan_every_execution(dbapi_connection: Any, _record: Any) -> None:
+    """Plan each execution of a prepared statement for its parameters and the tables as they
+    are. psycopg prepares a statement at its fifth use, and PostgreSQL then keeps a generic
+    plan made for the tables as they were: made while the journal's month partition or the
+    outbox was nearly empty, it scans them whole ever after (the journal's ticket check: 17.8 ms
+    at 9,000 entries, growing with them, against 0.05 ms through the index). The prepared statement
+    still spares the parsing; planning a custom plan costs tens of microseconds."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET plan_cache_mode = force_custom_plan")
+    dbapi_connection.commit()
 
 
 def _ensure_sqlite_folder(url: str) -> None:
