@@ -64,7 +64,8 @@ def create_app(hub: Hub, *, console: ConsoleSettings | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.verify_token = TokenVerifier(hub.settings.token_secret)
     problems.install(app)
-    app.add_middleware(FastRoutes, routes={("POST", "/v1/consultations"): routes_exchange.consult})
+    app.add_middleware(FastRoutes, routes={("POST", "/v1/consultations"): routes_exchange.consult,
+                                           ("POST", "/v1/mutations"): signal_routes.publish})
     app.add_middleware(  # outside the fast routes: they too are limited
         BodyLimit, max_bytes=hub.settings.max_body_bytes, exempt=soap_routes.OWN_BODY_LIMIT
     )
