@@ -196,3 +196,52 @@ def test_a_request_given_up_closes_its_connection() -> None:
     assert reply == Reply(200, OK)
     assert seen.connections == 2
     assert ended_before_close == 1  # the given-up one, closed at once; the other still kept
+
+
+def test_a_content_type_given_by_the_caller_replaces_the_json_one() -> None:
+    async def one(pool: Pool, url: str) -> Reply:
+        return await pool.post(url, b"[]", {"content-type": "application/cloudevents-batch+json"})
+
+    seen, _ = _run(lambda _request: _answer(), one)
+    (request,) = seen.requests
+    assert b"\r\ncontent-type: application/cloudevents-batch+json\r\n" in request
+    assert b"application/json" not in request
+
+
+class Refused(OSError):
+    pass
+
+
+def test_a_resolver_names_the_addresses_tried_in_turn_and_its_refusal_reaches_the_caller(
+) -> None:
+    """The delivery worker's guard: a name connects only to the addresses the resolver
+    gives (the first unreachable, the next tried), and a name it refuses is not connected
+    to at all."""
+    asked: list[tuple[str, int]] = []
+    seen = Seen()
+
+    async def resolve(host: str, port: int) -> list[str]:
+        asked.append((host, port))
+        if host == "refused.example":
+            raise Refused("refused.example resolves to no address the hub may connect to")
+        return ["127.0.0.2", "127.0.0.1"] if host == "second.example" else ["127.0.0.1"]
+
+    async def main() -> tuple[Reply, str]:
+        server, url = await _serve(seen, lambda _request: _answer(), close_after=False)
+        port = int(url.split(":")[2].split("/")[0])
+        pool = Pool(keepalive=5, resolve=resolve)
+        try:
+            reply = await pool.post(f"http://second.example:{port}/events", b"{}", {})
+            with pytest.raises(Refused) as refused:
+                await pool.post(f"http://refused.example:{port}/events", b"{}", {})
+        finally:
+            await pool.close()
+            server.close()
+        return reply, str(refused.value)
+
+    reply, refusal = asyncio.run(main())
+    assert reply == Reply(200, OK)
+    assert seen.connections == 1
+    assert seen.requests[0].startswith(b"POST /events HTTP/1.1\r\nHost: second.example:")
+    assert [host for host, _ in asked] == ["second.example", "refused.example"]
+    assert "no address the hub may connect to" in refusal

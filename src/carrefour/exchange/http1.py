@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import cast
@@ -25,6 +25,7 @@ import httptools
 
 MAX_ANSWER_BYTES = 32 * 1024 * 1024
 LIMIT_PER_SOURCE = 256  # requests in flight to one source; more wait their turn
+Resolve = Callable[[str, int], Awaitable[Sequence[str]]]  # host, port -> addresses to try
 
 
 class ClientError(Exception):
@@ -144,13 +145,19 @@ class _Connection(asyncio.Protocol):
 
 class Pool:
     """Connections kept per source origin for ``keepalive`` seconds of idleness (0: a new
-    connection for every request, closed after its answer)."""
+    connection for every request, closed after its answer).
+
+    ``resolve``: the addresses a new connection to a host may go to, tried in turn (TLS
+    still checks the certificate against the host's name); whatever it raises reaches the
+    caller as it is. Without it the system resolves the name."""
 
     def __init__(self, *, keepalive: float, limit_per_source: int = LIMIT_PER_SOURCE,
-                 max_answer_bytes: int = MAX_ANSWER_BYTES) -> None:
+                 max_answer_bytes: int = MAX_ANSWER_BYTES, resolve: Resolve | None = None
+                 ) -> None:
         self._keepalive = keepalive
         self._limit = limit_per_source
         self._max = max_answer_bytes
+        self._resolve = resolve
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._turns: dict[tuple[str, str, int], asyncio.Semaphore] = {}
         self._tls: ssl.SSLContext | None = None
@@ -178,8 +185,11 @@ class Pool:
             await asyncio.wait([connection.lost for connection in closing], timeout=1.0)
 
     def _request(self, target: _Target, body: bytes, headers: Mapping[str, str]) -> bytes:
+        """The request's bytes; ``Content-Type`` is JSON unless ``headers`` name another."""
         lines = [f"POST {target.path} HTTP/1.1", f"Host: {target.host_header}",
-                 "Content-Type: application/json", f"Content-Length: {len(body)}"]
+                 f"Content-Length: {len(body)}"]
+        if not any(name.lower() == "content-type" for name in headers):
+            lines.append("Content-Type: application/json")
         if self._keepalive <= 0:
             lines.append("Connection: close")
         for name, value in headers.items():
@@ -204,15 +214,21 @@ class Pool:
     async def _open(self, origin: tuple[str, str, int]) -> _Connection:
         scheme, host, port = origin
         loop = asyncio.get_running_loop()
-        try:
-            _, connection = await loop.create_connection(
-                lambda: _Connection(self._max), host, port,
-                ssl=self._context() if scheme == "https" else None,
-            )
-        except OSError as error:
-            raise ClientError(f"cannot connect to {host}:{port}: {error.strerror or error}"
-                              ) from None
-        return connection
+        tls = self._context() if scheme == "https" else None
+        addresses = [host] if self._resolve is None else list(await self._resolve(host, port))
+        failure: OSError | None = None
+        for address in addresses:
+            try:
+                _, connection = await loop.create_connection(
+                    lambda: _Connection(self._max), address, port, ssl=tls,
+                    server_hostname=host if tls is not None else None,
+                )
+            except OSError as error:
+                failure = error
+                continue
+            return connection
+        reason = (failure.strerror or str(failure)) if failure is not None else "no address"
+        raise ClientError(f"cannot connect to {host}:{port}: {reason}")
 
     def _release(self, origin: tuple[str, str, int], connection: _Connection) -> None:
         if self._keepalive <= 0 or not connection.keep or connection.closed:
