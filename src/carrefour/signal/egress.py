@@ -2,10 +2,11 @@
 
 Checked twice. When an institution subscribes: the URL, and every address its host resolves to
 then. When a delivery is sent: against the addresses the host resolves to *at that moment*, in
-the resolver of the delivery worker's HTTP sessions, so that a name which resolved to a public
-address at subscription time and to 127.0.0.1 now (DNS rebinding) is not connected to. Hosts
-written as addresses never reach a resolver: they are checked before sending. Plain http goes
-through a session of its own whose resolver admits allow-listed networks only.
+the resolver through which the delivery worker's connection pools connect, so that a name which
+resolved to a public address at subscription time and to 127.0.0.1 now (DNS rebinding) is not
+connected to. Hosts written as addresses never reach a resolver: they are checked before
+sending. Plain http goes through a pool of its own whose resolver admits allow-listed networks
+only.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class EndpointGuard:
 
     def before_sending(self, url: str) -> str | None:
         """At delivery: a refusal that needs no name resolution (a malformed URL, a host
-        written as an address); None leaves a name's addresses to the sessions' resolvers."""
+        written as an address); None leaves a name's addresses to the pools' resolvers."""
         try:
             endpoint = parse_endpoint(url)
         except CarrefourError as error:
@@ -85,8 +86,8 @@ class EndpointRefused(OSError):
 
 
 class GuardedResolver(AbstractResolver):
-    """An aiohttp resolver that drops the addresses the hub must not connect to; with
-    ``public=False`` (the plain-http session) it keeps allow-listed networks only."""
+    """A resolver (aiohttp's interface) that drops the addresses the hub must not connect to;
+    with ``public=False`` (the plain-http pool) it keeps allow-listed networks only."""
 
     def __init__(
         self, allow: AllowList, *, public: bool, inner: AbstractResolver | None = None
