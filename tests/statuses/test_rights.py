@@ -18,8 +18,16 @@ from carrefour.signal.tables import deliveries, mutations
 from tests.people import ALICE, BOB, CAROL
 from tests.statuses.conftest import StatusNet, eventually
 
-TODAY = dt.date.today()
-YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
+
+def today() -> dt.date:
+    """Today as the hub sees it when the test runs (a suite may cross midnight)."""
+    return dt.date.today()
+
+
+def yesterday() -> str:
+    return (today() - dt.timedelta(days=1)).isoformat()
+
+
 TARIFF = "social-energy-tariff"
 
 
@@ -58,19 +66,19 @@ def test_right_ended_when_no_member_qualifies_any_more(net: StatusNet) -> None:
     net.household("M-1", [ALICE, BOB])
     net.status(ALICE, "ris", "A-1", start="2024-01-01")
     net.status(BOB, "bim", "B-1", who="mutuality", start="2023-01-01")
-    net.status(ALICE, "ris", "A-1", action="end", start="2024-01-01", end=YESTERDAY,
-               effective=TODAY + dt.timedelta(days=1))  # BIM still holds it
+    net.status(ALICE, "ris", "A-1", action="end", start="2024-01-01", end=yesterday(),
+               effective=today() + dt.timedelta(days=1))  # BIM still holds it
     eventually(lambda: len(net.events("a")) >= 1)
     time.sleep(0.3)
     assert _types(net, "a") == ["right-granted"]
     net.status(BOB, "bim", "B-1", who="mutuality", action="cancel", start="2023-01-01",
-               effective=TODAY + dt.timedelta(days=1))
+               effective=today() + dt.timedelta(days=1))
     eventually(lambda: len(net.events("a")) >= 2 and len(net.events("b")) >= 2)
     time.sleep(0.3)
     for receiver in ("a", "b"):
         assert _types(net, receiver) == ["right-granted", "right-ended"]
         ended = net.events(receiver)[1]["data"]["changes"]
-        assert ended["household_id"] == "M-1" and ended["end"] == TODAY.isoformat()
+        assert ended["household_id"] == "M-1" and ended["end"] == today().isoformat()
 
 
 def test_the_beneficiaries_on_a_date(net: StatusNet) -> None:
@@ -106,12 +114,12 @@ def _rights_told(net: StatusNet) -> int:
 def test_the_daily_sweep_ends_a_right_whose_status_period_passed(net: StatusNet) -> None:
     _subscribe_granting(net)
     net.household("M-1", [ALICE])
-    last_day = TODAY + dt.timedelta(days=1)
+    last_day = today() + dt.timedelta(days=1)
     net.status(ALICE, "ris", "A-1", start="2024-01-01", end=last_day.isoformat())
     eventually(lambda: _types(net, "a") == ["right-granted"])
     rights = RightsEngine(rules_in_force(), default_mutation_types())
     snapshot = load_snapshot(net.engine)
-    assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=TODAY) == 0
+    assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=today()) == 0
     day_after = last_day + dt.timedelta(days=1)  # no mutation came: the period just passed
     assert sweep_statuses(net.engine, rights.follow, snapshot=snapshot, today=day_after) == 1
     net.hub.delivery.wake()

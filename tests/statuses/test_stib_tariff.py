@@ -18,8 +18,16 @@ from carrefour.statuses import repository
 from tests.people import ALICE, BOB, CAROL
 from tests.statuses.conftest import StatusNet, eventually
 
-TODAY = dt.date.today()
-YESTERDAY = (TODAY - dt.timedelta(days=1)).isoformat()
+
+def today() -> dt.date:
+    """Today as the hub sees it when the test runs (a suite may cross midnight)."""
+    return dt.date.today()
+
+
+def yesterday() -> str:
+    return (today() - dt.timedelta(days=1)).isoformat()
+
+
 STIB_TARIFF = "stib-preferential-tariff"
 BENEFICIARIES = f"/v1/rights/{STIB_TARIFF}/beneficiaries"
 
@@ -57,7 +65,7 @@ def test_a_status_change_tells_only_the_stib_that_integrated_the_subscriber(
     assert event["type"].endswith("right-granted") and event["subject"] == ALICE
     assert event["qualitycode"] == 1 and event["deliberation"] == "CSI/16/131"
     assert event["data"]["changes"] == {"right": STIB_TARIFF, "members": [ALICE],
-                                        "start": TODAY.isoformat()}  # no grounds, no address
+                                        "start": today().isoformat()}  # no grounds, no address
     assert net.events("b") == []  # the other STIB did not integrate her
     assert _told_about(net) == [("right-granted", ALICE)]  # nothing stored about BOB, CAROL
 
@@ -69,12 +77,12 @@ def test_right_ended_when_the_subscribers_status_ends(net: StatusNet) -> None:
     net.status(ALICE, "ris", "A-1", start="2024-01-01")
     net.status(BOB, "bim", "B-1", who="mutuality", start="2023-01-01")  # not hers: no help
     _settled(net, "a", 1)
-    net.status(ALICE, "ris", "A-1", action="end", start="2024-01-01", end=YESTERDAY,
-               effective=TODAY + dt.timedelta(days=1))
+    net.status(ALICE, "ris", "A-1", action="end", start="2024-01-01", end=yesterday(),
+               effective=today() + dt.timedelta(days=1))
     events = _settled(net, "a", 2)
     assert [e["type"].rsplit(".", 1)[-1] for e in events] == ["right-granted", "right-ended"]
     assert events[1]["data"]["changes"] == {"right": STIB_TARIFF, "members": [ALICE],
-                                            "end": TODAY.isoformat()}
+                                            "end": today().isoformat()}
     assert net.events("b") == []
 
 
@@ -91,7 +99,7 @@ def test_a_stib_integrating_a_subscriber_who_holds_the_right_is_told_at_integrat
     net.integrate(BOB, who="stib", code=1)  # holds nothing: nothing told
     events = _settled(net, "a", 2)
     assert sorted(e["subject"] for e in events) == sorted([ALICE, CAROL])
-    assert {e["data"]["changes"]["start"] for e in events} == {TODAY.isoformat()}
+    assert {e["data"]["changes"]["start"] for e in events} == {today().isoformat()}
     assert net.events("b") == []
     net.integrate(ALICE, who="stib-2", code=1)  # another STIB's new subscriber
     (other,) = _settled(net, "b", 1)
