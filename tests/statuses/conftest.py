@@ -115,6 +115,16 @@ class StatusNet:
         return self.receivers[receiver][0].events()
 
 
+def today() -> dt.date:
+    """Today as the hub sees it when the test runs (a suite may cross midnight)."""
+    return dt.date.today()
+
+
+def yesterday() -> str:
+    return (today() - dt.timedelta(days=1)).isoformat()
+
+
+
 def _register(engine: Engine) -> dict[str, Institution]:
     found = {}
     for name, (serial, kind, sector, role, endpoint, _scopes) in MEMBERS.items():

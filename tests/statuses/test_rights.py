@@ -16,17 +16,7 @@ from carrefour.rights.sweep import sweep_statuses
 from carrefour.signal.domain import default_mutation_types
 from carrefour.signal.tables import deliveries, mutations
 from tests.people import ALICE, BOB, CAROL
-from tests.statuses.conftest import StatusNet, eventually
-
-
-def today() -> dt.date:
-    """Today as the hub sees it when the test runs (a suite may cross midnight)."""
-    return dt.date.today()
-
-
-def yesterday() -> str:
-    return (today() - dt.timedelta(days=1)).isoformat()
-
+from tests.statuses.conftest import StatusNet, eventually, today, yesterday
 
 TARIFF = "social-energy-tariff"
 

@@ -16,17 +16,7 @@ from carrefour.journal.chain import verify
 from carrefour.signal.tables import deliveries, mutations
 from carrefour.statuses import repository
 from tests.people import ALICE, BOB, CAROL
-from tests.statuses.conftest import StatusNet, eventually
-
-
-def today() -> dt.date:
-    """Today as the hub sees it when the test runs (a suite may cross midnight)."""
-    return dt.date.today()
-
-
-def yesterday() -> str:
-    return (today() - dt.timedelta(days=1)).isoformat()
-
+from tests.statuses.conftest import StatusNet, eventually, today, yesterday
 
 STIB_TARIFF = "stib-preferential-tariff"
 BENEFICIARIES = f"/v1/rights/{STIB_TARIFF}/beneficiaries"

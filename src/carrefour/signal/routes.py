@@ -110,10 +110,8 @@ async def publish(request: Request) -> Response:
     the re-validation of the answer the hub built."""
     caller = await get_caller(request, await bearer(request))
     hub: Hub = request.app.state.hub
-    done = await hub.signal.publish(caller, await request.body())
-    answer = {"ticket": done.ticket, "event_id": done.event_id,
-              "deliveries": done.deliveries, "duplicate": done.duplicate}
-    return Response(orjson.dumps(answer), status_code=202, media_type="application/json")
+    done = await hub.signal.publish(caller, await request.body())  # PublishedOut's fields
+    return Response(orjson.dumps(done), status_code=202, media_type="application/json")
 
 
 @router.post("/subscriptions", response_model=SubscriptionOut, status_code=201)
